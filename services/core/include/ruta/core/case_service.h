@@ -1,0 +1,119 @@
+// ruta::core::CaseService — the case office's domain operations.
+//
+// Every method is asynchronous: it returns at once and calls `done` exactly
+// once, on a store thread, when the result is known (for writes: after the
+// change is durably committed). `done` must not block.
+//
+// Errors (absl status codes, mapped one-to-one to gRPC codes by the api):
+//  INVALID_ARGUMENT   a field is malformed; the message names the field.
+//  NOT_FOUND          no such case in the caller's scope (a case owned by
+//                     another region is reported as not found: existence of
+//                     cases is itself sensitive).
+//  FAILED_PRECONDITION the transition is not allowed from the current stage;
+//                     the message names the allowed next stages.
+//  ABORTED            expected_version did not match (concurrent change).
+//  INVALID_ARGUMENT   a request_id reused for a different request.
+//  UNAVAILABLE/INTERNAL storage failures; nothing was changed.
+//
+// Mutations are idempotent per (actor.principal, request_id): a retry returns
+// the case as the first execution produced it and changes nothing.
+#ifndef RUTA_CORE_CASE_SERVICE_H_
+#define RUTA_CORE_CASE_SERVICE_H_
+
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "ruta/core/domain.h"
+#include "ruta/core/pseudonym.h"
+#include "ruta/store/store.h"
+
+namespace ruta::core {
+
+struct CaseServiceOptions {
+  // Slug of the region this node serves, e.g. "cusco". Required.
+  std::string region;
+  // Largest page ListCases returns; bigger requests are clamped. Default 100.
+  int max_page_size = 100;
+  // Page size when the request gives none. Default 50.
+  int default_page_size = 50;
+};
+
+struct OpenCaseCommand {
+  std::string request_id;
+  IdentityTuple identity;  // May be empty: the case gets a random ref.
+  CaseKind kind = CaseKind::kUnspecified;
+  // DETECTED or IDENTIFIED for victim cases; IDENTIFIED for prevention cases.
+  Stage initial_stage = Stage::kUnspecified;
+  Profile profile;
+  LegalBasis legal_basis = LegalBasis::kUnspecified;
+  bool consent_partner_sharing = false;
+};
+
+struct UpdateStageCommand {
+  std::string request_id;
+  std::string case_id;
+  Stage to = Stage::kUnspecified;
+  std::optional<int64_t> expected_version;  // optimistic concurrency
+};
+
+struct CloseCaseCommand {
+  std::string request_id;
+  std::string case_id;
+  ClosedReason reason = ClosedReason::kUnspecified;
+  std::optional<int64_t> expected_version;
+};
+
+struct FindPersonResult {
+  std::string person_ref;
+  bool linked = false;  // false when the tuple had no usable identifiers
+  std::vector<Case> cases;  // cases of this child the region knows
+};
+
+struct ListCasesQuery {
+  Stage stage = Stage::kUnspecified;  // filter; unspecified = any
+  CaseKind kind = CaseKind::kUnspecified;
+  std::string person_ref;  // filter; empty = any
+  bool include_closed = true;
+  int page_size = 0;       // 0 = default
+  std::string page_token;  // opaque, from a previous page
+};
+
+struct CaseList {
+  std::vector<Case> cases;
+  std::string next_page_token;  // empty at the end
+};
+
+class CaseService final {
+ public:
+  // `store` and `keyring` must outlive the service.
+  CaseService(CaseServiceOptions options, store::Store* store,
+              const LinkageKeyring* keyring);
+  CaseService(const CaseService&) = delete;
+  CaseService& operator=(const CaseService&) = delete;
+
+  void OpenCase(const Actor& actor, OpenCaseCommand command,
+                std::function<void(absl::StatusOr<Case>)> done);
+  void FindPerson(const Actor& actor, IdentityTuple identity,
+                  std::function<void(absl::StatusOr<FindPersonResult>)> done);
+  void GetCase(const Actor& actor, std::string case_id,
+               std::function<void(absl::StatusOr<Case>)> done);
+  void ListCases(const Actor& actor, ListCasesQuery query,
+                 std::function<void(absl::StatusOr<CaseList>)> done);
+  void UpdateStage(const Actor& actor, UpdateStageCommand command,
+                   std::function<void(absl::StatusOr<Case>)> done);
+  void CloseCase(const Actor& actor, CloseCaseCommand command,
+                 std::function<void(absl::StatusOr<Case>)> done);
+
+ private:
+  const CaseServiceOptions options_;
+  store::Store* const store_;
+  const LinkageKeyring* const keyring_;
+};
+
+}  // namespace ruta::core
+
+#endif  // RUTA_CORE_CASE_SERVICE_H_

@@ -1,0 +1,32 @@
+// The stage transition table of DESIGN.md §4.
+#ifndef RUTA_CORE_STAGE_MACHINE_H_
+#define RUTA_CORE_STAGE_MACHINE_H_
+
+#include <vector>
+
+#include "absl/status/status.h"
+#include "ruta/core/domain.h"
+
+namespace ruta::core {
+
+// Who causes a transition. Transfer stages (TRANSFER_REQUESTED, IN_TRANSIT,
+// RECEIVED) are set only by the transfer lifecycle, never by UpdateStage.
+enum class TransitionSource { kOffice, kTransferLifecycle };
+
+// Stages an office may move a case of `kind` to from `from` with UpdateStage
+// (CLOSED excluded: that is CloseCase). Empty for closed cases.
+std::vector<Stage> AllowedNextStages(CaseKind kind, Stage from);
+
+// OK when `from -> to` is allowed for `kind` and `source`. Otherwise
+// FAILED_PRECONDITION whose message names the current stage and the allowed
+// next stages, e.g. "cannot move case from DETECTED to FOLLOW_UP; allowed
+// next stages: IDENTIFIED, CLOSED". INVALID_ARGUMENT for kUnspecified.
+absl::Status CheckTransition(CaseKind kind, Stage from, Stage to,
+                             TransitionSource source);
+
+// Whether a case in `stage` is still open (any stage but CLOSED).
+bool IsOpenStage(Stage stage);
+
+}  // namespace ruta::core
+
+#endif  // RUTA_CORE_STAGE_MACHINE_H_

@@ -1,0 +1,143 @@
+// ruta::store — the node's one persistence interface.
+//
+// A `Store` runs read transactions on a small pool of reader connections and
+// write transactions on a single writer that group-commits: write functions
+// submitted concurrently run one after another inside one database
+// transaction, each under its own savepoint, and the transaction is committed
+// (durably: SQLite WAL with synchronous=FULL) before any of them is reported
+// done. A write function that returns an error has all of its own changes
+// rolled back and does not affect the others in its group.
+//
+// Everything that must change atomically with a record (idempotency record,
+// dashboard aggregates, and later outbox events and audit records) is written
+// through the same `WriteTxn`.
+//
+// Thread-safety: all methods of `Store` may be called from any thread. A
+// `ReadTxn`/`WriteTxn` is valid only inside the function it was passed to.
+// `done` callbacks run on a store-owned thread: they must not block.
+#ifndef RUTA_STORE_STORE_H_
+#define RUTA_STORE_STORE_H_
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+#include "ruta/core/domain.h"
+
+namespace ruta::store {
+
+// Filters of ListCases. Empty/unspecified fields do not filter.
+struct CaseFilter {
+  std::string owner_region;
+  core::Stage stage = core::Stage::kUnspecified;
+  core::CaseKind kind = core::CaseKind::kUnspecified;
+  std::string person_ref;
+  bool include_closed = true;
+};
+
+// A page of cases ordered by case_id. `next_after` is the case_id to pass as
+// `after` for the next page, empty at the end.
+struct CasePage {
+  std::vector<core::Case> cases;
+  std::string next_after;
+};
+
+// What a mutating request produced, kept so that a retry with the same
+// request_id returns the first result and has no second effect.
+struct RequestRecord {
+  std::string request_id;   // client-generated (UUID)
+  std::string principal;    // who sent it; request ids are per principal
+  std::string method;       // e.g. "CaseOffice.OpenCase"
+  std::string fingerprint;  // hash of the request content
+  std::string case_id;      // the case it created or changed
+  int64_t case_version = 0; // the case version it produced
+  absl::Time recorded_at = absl::InfinitePast();
+};
+
+// Read-only view inside a transaction.
+class ReadTxn {
+ public:
+  virtual ~ReadTxn() = default;
+  // Current version of a case; nullopt when there is none.
+  virtual absl::StatusOr<std::optional<core::Case>> FindCase(
+      const std::string& case_id) = 0;
+  // A past version of a case (the store keeps all); nullopt when absent.
+  virtual absl::StatusOr<std::optional<core::Case>> FindCaseVersion(
+      const std::string& case_id, int64_t version) = 0;
+  // Cases matching `filter` with case_id > `after`, at most `limit` (>0).
+  virtual absl::StatusOr<CasePage> ListCases(const CaseFilter& filter,
+                                             const std::string& after,
+                                             int limit) = 0;
+  virtual absl::StatusOr<std::optional<RequestRecord>> FindRequest(
+      const std::string& principal, const std::string& request_id) = 0;
+  // Value of one aggregate counter; 0 when never touched.
+  virtual absl::StatusOr<int64_t> GetAggregate(const std::string& table,
+                                               const std::string& key) = 0;
+};
+
+// Read-write view inside the single writer's transaction.
+class WriteTxn : public ReadTxn {
+ public:
+  // Inserts or replaces the current version of `c` and appends it to the case
+  // history. `c.version` must be one more than the stored version (1 for a
+  // new case): otherwise FAILED_PRECONDITION.
+  virtual absl::Status PutCase(const core::Case& c) = 0;
+  // ALREADY_EXISTS when (principal, request_id) is already recorded.
+  virtual absl::Status PutRequest(const RequestRecord& record) = 0;
+  // Adds `delta` to the counter (table, key), creating it at 0.
+  virtual absl::Status AddToAggregate(const std::string& table,
+                                      const std::string& key,
+                                      int64_t delta) = 0;
+};
+
+class Store {
+ public:
+  virtual ~Store() = default;
+
+  // Runs `fn` in a read transaction (a consistent snapshot) on a reader
+  // thread, then calls `done` with fn's status, or with the store's error if
+  // the transaction could not run.
+  virtual void Read(std::function<absl::Status(ReadTxn&)> fn,
+                    std::function<void(absl::Status)> done) = 0;
+
+  // Queues `fn` for the writer. `done` is called after the group containing
+  // `fn` has durably committed (OK) or with fn's error (its changes rolled
+  // back), or with the store's error if the commit failed (nothing of the
+  // group is kept).
+  virtual void Write(std::function<absl::Status(WriteTxn&)> fn,
+                     std::function<void(absl::Status)> done) = 0;
+
+  // Convenience blocking forms for tools and tests. Never call them from a
+  // gRPC reactor or a `done` callback.
+  absl::Status ReadSync(std::function<absl::Status(ReadTxn&)> fn);
+  absl::Status WriteSync(std::function<absl::Status(WriteTxn&)> fn);
+};
+
+struct SqliteOptions {
+  // Database file; created with its parent directory missing = error.
+  std::string path;
+  // Reader connections (and reader threads). Default 2: one per core here.
+  int reader_threads = 2;
+  // Upper bound on write functions committed together in one transaction.
+  int max_group_size = 256;
+  // SQLite busy timeout for connections of this process.
+  absl::Duration busy_timeout = absl::Seconds(5);
+};
+
+// Opens (creating if needed) the SQLite database at `options.path`, applies
+// pending migrations, sets WAL and synchronous=FULL. NOT_FOUND when the parent
+// directory does not exist; FAILED_PRECONDITION when the database was written
+// by a newer schema version than this binary knows; INTERNAL on SQLite errors
+// (message names the file and SQLite's reason).
+absl::StatusOr<std::unique_ptr<Store>> OpenSqliteStore(
+    const SqliteOptions& options);
+
+}  // namespace ruta::store
+
+#endif  // RUTA_STORE_STORE_H_
