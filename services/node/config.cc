@@ -1,0 +1,246 @@
+#include "ruta/node/config.h"
+
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+#include <set>
+#include <sstream>
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "google/protobuf/util/json_util.h"
+#include "ruta/common/status_macros.h"
+
+namespace ruta::node {
+namespace {
+
+using ruta::node::v1::NodeConfig;
+namespace fs = std::filesystem;
+
+constexpr char kSqliteScheme[] = "sqlite:";
+
+bool IsSlug(const std::string& s) {
+  if (s.size() < 2 || s.size() > 32 || s.front() == '-' || s.back() == '-') {
+    return false;
+  }
+  for (char c : s) {
+    if (!((c >= 'a' && c <= 'z') || c == '-')) return false;
+  }
+  return true;
+}
+
+void Resolve(const std::string& base_dir, std::string* path) {
+  if (path->empty() || fs::path(*path).is_absolute()) return;
+  *path = (fs::path(base_dir) / *path).lexically_normal().string();
+}
+
+absl::Status CheckReadableFile(absl::string_view setting,
+                               const std::string& path) {
+  if (path.empty()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(setting, " is required (a file path)"));
+  }
+  std::error_code ec;
+  if (!fs::is_regular_file(path, ec)) {
+    return absl::FailedPreconditionError(
+        absl::StrCat(setting, ": file ", path, " is missing"));
+  }
+  if (access(path.c_str(), R_OK) != 0) {
+    return absl::FailedPreconditionError(
+        absl::StrCat(setting, ": file ", path, " is not readable"));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status CheckSecretFile(absl::string_view setting,
+                             const std::string& path) {
+  RUTA_RETURN_IF_ERROR(CheckReadableFile(setting, path));
+  struct stat st;
+  if (stat(path.c_str(), &st) == 0 && (st.st_mode & 0077) != 0) {
+    return absl::FailedPreconditionError(
+        absl::StrCat(setting, ": file ", path,
+                     " is readable by group or others; run chmod 600 on it"));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status CheckHostPort(absl::string_view setting,
+                           const std::string& address) {
+  const size_t colon = address.rfind(':');
+  uint32_t port = 0;
+  if (colon == std::string::npos || colon == 0 ||
+      !absl::SimpleAtoi(address.substr(colon + 1), &port) || port > 65535) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        setting, ": \"", address, "\" is not host:port (e.g. 127.0.0.1:7443)"));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status Validate(NodeConfig& config, const std::string& base_dir) {
+  if (config.region().empty()) {
+    return absl::InvalidArgumentError(
+        "region is required (the slug of this node's region, e.g. \"cusco\")");
+  }
+  if (config.regions().empty()) {
+    return absl::InvalidArgumentError(
+        "regions must list at least this node's own region");
+  }
+  std::set<std::string> slugs;
+  for (int i = 0; i < config.regions_size(); ++i) {
+    auto* region = config.mutable_regions(i);
+    const std::string at = absl::StrCat("regions[", i, "]");
+    if (!IsSlug(region->slug())) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          at, ".slug: \"", region->slug(),
+          "\" must be 2-32 lowercase letters and hyphens (e.g. "
+          "\"madre-de-dios\")"));
+    }
+    if (!slugs.insert(region->slug()).second) {
+      return absl::InvalidArgumentError(
+          absl::StrCat(at, ".slug: region ", region->slug(), " listed twice"));
+    }
+    const std::string& dept = region->ubigeo_department();
+    if (dept.size() != 2 || !absl::ascii_isdigit(dept[0]) ||
+        !absl::ascii_isdigit(dept[1])) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          at, ".ubigeo_department: must be the 2-digit UBIGEO department "
+              "code (e.g. \"08\" for Cusco)"));
+    }
+    if (region->display_name().empty()) {
+      return absl::InvalidArgumentError(
+          absl::StrCat(at, ".display_name is required"));
+    }
+    Resolve(base_dir, region->mutable_ca_file());
+    RUTA_RETURN_IF_ERROR(
+        CheckReadableFile(absl::StrCat(at, ".ca_file"), region->ca_file()));
+  }
+  if (slugs.count(config.region()) == 0) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("region: \"", config.region(),
+                     "\" is not one of the slugs listed in regions"));
+  }
+
+  if (config.listen_address().empty()) {
+    config.set_listen_address(kDefaultListenAddress);
+  }
+  RUTA_RETURN_IF_ERROR(CheckHostPort("listen_address", config.listen_address()));
+
+  if (!config.has_tls()) {
+    return absl::InvalidArgumentError(
+        "tls is required (cert_file, key_file, trust_bundle_file)");
+  }
+  auto* tls = config.mutable_tls();
+  Resolve(base_dir, tls->mutable_cert_file());
+  Resolve(base_dir, tls->mutable_key_file());
+  Resolve(base_dir, tls->mutable_trust_bundle_file());
+  RUTA_RETURN_IF_ERROR(CheckReadableFile("tls.cert_file", tls->cert_file()));
+  RUTA_RETURN_IF_ERROR(CheckSecretFile("tls.key_file", tls->key_file()));
+  RUTA_RETURN_IF_ERROR(
+      CheckReadableFile("tls.trust_bundle_file", tls->trust_bundle_file()));
+  if (tls->refresh_interval_seconds() == 0) {
+    tls->set_refresh_interval_seconds(kDefaultRefreshIntervalSeconds);
+  }
+
+  if (!config.has_storage() || config.storage().database().empty()) {
+    return absl::InvalidArgumentError(
+        "storage.database is required (e.g. \"sqlite:var/cusco.db\")");
+  }
+  RUTA_ASSIGN_OR_RETURN(std::string db_path,
+                        SqlitePath(config.storage().database()));
+  Resolve(base_dir, &db_path);
+  const fs::path parent = fs::path(db_path).parent_path();
+  std::error_code ec;
+  if (!parent.empty() && !fs::is_directory(parent, ec)) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("storage.database: directory ", parent.string(),
+                     " does not exist; create it first"));
+  }
+  config.mutable_storage()->set_database(absl::StrCat(kSqliteScheme, db_path));
+
+  Resolve(base_dir, config.mutable_linkage_key_file());
+  RUTA_RETURN_IF_ERROR(
+      CheckSecretFile("linkage_key_file", config.linkage_key_file()));
+
+  std::set<std::string> peer_regions;
+  for (int i = 0; i < config.peers_size(); ++i) {
+    const auto& peer = config.peers(i);
+    const std::string at = absl::StrCat("peers[", i, "]");
+    if (slugs.count(peer.region()) == 0 || peer.region() == config.region()) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          at, ".region: \"", peer.region(),
+          "\" must be another region listed in regions"));
+    }
+    if (!peer_regions.insert(peer.region()).second) {
+      return absl::InvalidArgumentError(
+          absl::StrCat(at, ".region: peer ", peer.region(), " listed twice"));
+    }
+    RUTA_RETURN_IF_ERROR(
+        CheckHostPort(absl::StrCat(at, ".address"), peer.address()));
+  }
+
+  auto* limits = config.mutable_limits();
+  if (limits->max_message_bytes() == 0) {
+    limits->set_max_message_bytes(kDefaultMaxMessageBytes);
+  }
+  if (limits->max_message_bytes() < 64 * 1024) {
+    return absl::InvalidArgumentError(
+        "limits.max_message_bytes: must be at least 65536");
+  }
+  if (limits->shutdown_grace_seconds() == 0) {
+    limits->set_shutdown_grace_seconds(kDefaultShutdownGraceSeconds);
+  }
+  Resolve(base_dir, config.mutable_port_file());
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+absl::StatusOr<std::string> SqlitePath(const std::string& database) {
+  if (!absl::StartsWith(database, kSqliteScheme) ||
+      database.size() == sizeof(kSqliteScheme) - 1) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "storage.database: \"", database,
+        "\" must be \"sqlite:<path>\" (the only backend of this version)"));
+  }
+  return database.substr(sizeof(kSqliteScheme) - 1);
+}
+
+absl::StatusOr<NodeConfig> ParseConfig(const std::string& json,
+                                       const std::string& base_dir) {
+  NodeConfig config;
+  google::protobuf::util::JsonParseOptions options;
+  options.ignore_unknown_fields = false;
+  const auto parsed =
+      google::protobuf::util::JsonStringToMessage(json, &config, options);
+  if (!parsed.ok()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("not a valid node configuration: ",
+                     parsed.message().as_string()));
+  }
+  RUTA_RETURN_IF_ERROR(Validate(config, base_dir));
+  return config;
+}
+
+absl::StatusOr<NodeConfig> LoadConfig(const std::string& path) {
+  std::ifstream in(path);
+  if (!in) {
+    return absl::NotFoundError(
+        absl::StrCat("configuration file ", path, " is missing or unreadable"));
+  }
+  std::stringstream buffer;
+  buffer << in.rdbuf();
+  const std::string base_dir =
+      fs::absolute(fs::path(path)).parent_path().string();
+  absl::StatusOr<NodeConfig> config = ParseConfig(buffer.str(), base_dir);
+  if (!config.ok()) {
+    return absl::Status(config.status().code(),
+                        absl::StrCat(path, ": ", config.status().message()));
+  }
+  return config;
+}
+
+}  // namespace ruta::node

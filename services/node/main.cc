@@ -1,0 +1,77 @@
+// ruta-node: one regional node. Thin: parse flags, load the configuration,
+// start the Node, wait for SIGTERM/SIGINT, shut down gracefully.
+#include <signal.h>
+
+#include <cstdio>
+#include <fstream>
+#include <string>
+
+#include "absl/flags/flag.h"
+#include "absl/flags/parse.h"
+#include "absl/flags/usage.h"
+#include "absl/strings/str_cat.h"
+#include "ruta/node/config.h"
+#include "ruta/node/node.h"
+#include "spdlog/spdlog.h"
+
+ABSL_FLAG(std::string, config, "",
+          "Path of the node configuration file (JSON; see "
+          "proto/ruta/node/v1/config.proto).");
+ABSL_FLAG(bool, check_config, false,
+          "Validate the configuration and exit (0 when valid).");
+
+namespace {
+
+int Fail(const std::string& message) {
+  std::fprintf(stderr, "ruta-node: %s\n", message.c_str());
+  return 1;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  absl::SetProgramUsageMessage(
+      "Runs one ruta regional node.\n"
+      "Usage: ruta-node --config FILE [--check_config]");
+  absl::ParseCommandLine(argc, argv);
+  const std::string config_path = absl::GetFlag(FLAGS_config);
+  if (config_path.empty()) {
+    return Fail("--config FILE is required (see deploy/local/ for examples)");
+  }
+  absl::StatusOr<ruta::node::v1::NodeConfig> config =
+      ruta::node::LoadConfig(config_path);
+  if (!config.ok()) return Fail(std::string(config.status().message()));
+  if (absl::GetFlag(FLAGS_check_config)) {
+    std::printf("%s: configuration is valid\n", config_path.c_str());
+    return 0;
+  }
+
+  // Block the shutdown signals in every thread; main waits for them below.
+  sigset_t signals;
+  sigemptyset(&signals);
+  sigaddset(&signals, SIGTERM);
+  sigaddset(&signals, SIGINT);
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+
+  absl::StatusOr<std::unique_ptr<ruta::node::Node>> node =
+      ruta::node::Node::Start(*config);
+  if (!node.ok()) {
+    return Fail(absl::StrCat("cannot start: ", node.status().message()));
+  }
+  const std::string host = config->listen_address().substr(
+      0, config->listen_address().rfind(':'));
+  spdlog::info("ruta-node region={} serving on {}:{}", config->region(), host,
+               (*node)->port());
+  if (!config->port_file().empty()) {
+    const std::string tmp = config->port_file() + ".tmp";
+    std::ofstream(tmp) << (*node)->port() << "\n";
+    std::rename(tmp.c_str(), config->port_file().c_str());
+  }
+
+  int signal_number = 0;
+  sigwait(&signals, &signal_number);
+  spdlog::info("ruta-node received signal {}, draining", signal_number);
+  (*node)->Shutdown(absl::Seconds(config->limits().shutdown_grace_seconds()));
+  spdlog::info("ruta-node stopped");
+  return 0;
+}

@@ -1,0 +1,55 @@
+// Test PKI: a real development PKI (certs/pki.sh dev) generated once per test
+// process into a temporary directory, with accessors for its files.
+#ifndef RUTA_TESTING_PKI_H_
+#define RUTA_TESTING_PKI_H_
+
+#include <string>
+
+namespace ruta::testing {
+
+// A certificate chain and its private key on disk.
+struct KeyPair {
+  std::string cert_file;  // leaf followed by the intermediate
+  std::string key_file;
+};
+
+class DevPki final {
+ public:
+  // The process-wide PKI, generated on first use (about 3 s). Aborts the test
+  // binary with a message if the script fails.
+  static const DevPki& Get();
+
+  DevPki(const DevPki&) = delete;
+  DevPki& operator=(const DevPki&) = delete;
+
+  const std::string& dir() const { return dir_; }
+  // DIR/<region>/<role>/<name>/{cert,key}.pem
+  KeyPair Leaf(const std::string& region, const std::string& role,
+               const std::string& name) const;
+  KeyPair Node(const std::string& region) const {
+    return Leaf(region, "node", "node");
+  }
+  // The default office of each dev region (main-office / puerto-maldonado).
+  KeyPair Office(const std::string& region) const;
+  // A leaf from a CA that no region trusts.
+  KeyPair Rogue() const;
+  std::string RootCa(const std::string& region) const;
+  std::string TrustBundle() const;  // roots of all dev regions
+  std::string LinkageKey() const;
+
+ private:
+  explicit DevPki(std::string dir) : dir_(std::move(dir)) {}
+  std::string dir_;
+};
+
+// A fresh empty directory under the test temp dir, unique per call.
+std::string MakeTempDir(const std::string& prefix);
+
+// The repository root and built binaries (set by CMake).
+std::string SourceDir();
+std::string NodeBinary();
+std::string CliBinary();
+
+}  // namespace ruta::testing
+
+#endif  // RUTA_TESTING_PKI_H_

@@ -1,0 +1,105 @@
+#include "ruta/testing/node.h"
+
+#include <fstream>
+
+#include "absl/strings/str_cat.h"
+#include "google/protobuf/util/json_util.h"
+#include "gtest/gtest.h"
+#include "ruta/node/config.h"
+#include "ruta/node/v1/config.pb.h"
+#include "ruta/security/tls.h"
+
+namespace ruta::testing {
+
+std::string WriteNodeConfig(const DevPki& pki, const NodeSetup& setup) {
+  const std::string dir =
+      setup.data_dir.empty() ? MakeTempDir(setup.region) : setup.data_dir;
+  ruta::node::v1::NodeConfig config;
+  config.set_region(setup.region);
+  for (const RegionInfo* info : {&kCusco, &kMadreDeDios}) {
+    auto* region = config.add_regions();
+    region->set_slug(info->slug);
+    region->set_ubigeo_department(info->ubigeo_department);
+    region->set_display_name(info->display_name);
+    region->set_ca_file(pki.RootCa(info->slug));
+  }
+  config.set_listen_address("127.0.0.1:0");
+  const KeyPair node = pki.Node(setup.region);
+  config.mutable_tls()->set_cert_file(node.cert_file);
+  config.mutable_tls()->set_key_file(node.key_file);
+  config.mutable_tls()->set_trust_bundle_file(pki.TrustBundle());
+  config.mutable_storage()->set_database(
+      absl::StrCat("sqlite:", dir, "/", setup.region, ".db"));
+  config.set_linkage_key_file(pki.LinkageKey());
+  for (const auto& [region, address] : setup.peers) {
+    auto* peer = config.add_peers();
+    peer->set_region(region);
+    peer->set_address(address);
+  }
+  config.mutable_limits()->set_shutdown_grace_seconds(2);
+  config.set_port_file(dir + "/port");
+
+  std::string json;
+  google::protobuf::util::JsonPrintOptions options;
+  options.add_whitespace = true;
+  options.preserve_proto_field_names = true;
+  (void)google::protobuf::util::MessageToJsonString(config, &json, options);
+  const std::string path = dir + "/node.json";
+  std::ofstream(path) << json;
+  return path;
+}
+
+std::unique_ptr<InProcessNode> InProcessNode::Start(const NodeSetup& setup) {
+  const DevPki& pki = DevPki::Get();
+  NodeSetup with_dir = setup;
+  if (with_dir.data_dir.empty()) with_dir.data_dir = MakeTempDir(setup.region);
+  const std::string path = WriteNodeConfig(pki, with_dir);
+  absl::StatusOr<ruta::node::v1::NodeConfig> config =
+      ruta::node::LoadConfig(path);
+  if (!config.ok()) {
+    ADD_FAILURE() << "test node config: " << config.status();
+    return nullptr;
+  }
+  absl::StatusOr<std::unique_ptr<ruta::node::Node>> node =
+      ruta::node::Node::Start(*config);
+  if (!node.ok()) {
+    ADD_FAILURE() << "test node start: " << node.status();
+    return nullptr;
+  }
+  return std::unique_ptr<InProcessNode>(
+      new InProcessNode(*std::move(node), with_dir.data_dir));
+}
+
+std::string InProcessNode::address() const {
+  return absl::StrCat("127.0.0.1:", node_->port());
+}
+
+std::shared_ptr<grpc::Channel> MakeChannel(const std::string& address,
+                                           const KeyPair& client,
+                                           const std::string& server_region) {
+  security::ClientTlsOptions options;
+  options.cert_file = client.cert_file;
+  options.key_file = client.key_file;
+  options.ca_file = DevPki::Get().TrustBundle();
+  options.expected_server_region = server_region;
+  absl::StatusOr<std::shared_ptr<grpc::ChannelCredentials>> credentials =
+      security::MakeChannelCredentials(options);
+  if (!credentials.ok()) {
+    ADD_FAILURE() << "client credentials: " << credentials.status();
+    return nullptr;
+  }
+  grpc::ChannelArguments args;
+  // Each test channel gets its own connection (no subchannel sharing across
+  // different client identities).
+  args.SetInt(GRPC_ARG_USE_LOCAL_SUBCHANNEL_POOL, 1);
+  return grpc::CreateCustomChannel(address, *credentials, args);
+}
+
+std::unique_ptr<grpc::ClientContext> ContextWithDeadline(
+    absl::Duration timeout) {
+  auto context = std::make_unique<grpc::ClientContext>();
+  context->set_deadline(absl::ToChronoTime(absl::Now() + timeout));
+  return context;
+}
+
+}  // namespace ruta::testing

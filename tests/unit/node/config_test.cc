@@ -1,0 +1,192 @@
+// Each bad configuration gives a precise error naming the setting.
+#include "ruta/node/config.h"
+
+#include <sys/stat.h>
+
+#include <filesystem>
+#include <fstream>
+#include <string>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_replace.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "ruta/testing/pki.h"
+#include "ruta/testing/subprocess.h"
+
+namespace ruta::node {
+namespace {
+
+using ::testing::HasSubstr;
+using testing::DevPki;
+
+class ConfigTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    const DevPki& pki = DevPki::Get();
+    dir_ = ruta::testing::MakeTempDir("config");
+    // A valid configuration; each test breaks one thing.
+    valid_ = absl::StrCat(R"({
+  "region": "cusco",
+  "regions": [
+    {"slug": "cusco", "ubigeo_department": "08", "display_name": "Cusco",
+     "ca_file": ")", pki.RootCa("cusco"), R"("},
+    {"slug": "madre-de-dios", "ubigeo_department": "17",
+     "display_name": "Madre de Dios",
+     "ca_file": ")", pki.RootCa("madre-de-dios"), R"("}
+  ],
+  "tls": {"cert_file": ")", pki.Node("cusco").cert_file, R"(",
+          "key_file": ")", pki.Node("cusco").key_file, R"(",
+          "trust_bundle_file": ")", pki.TrustBundle(), R"("},
+  "storage": {"database": "sqlite:data/cusco.db"},
+  "linkage_key_file": ")", pki.LinkageKey(), R"(",
+  "peers": [{"region": "madre-de-dios", "address": "127.0.0.1:7444"}]
+})");
+    std::filesystem::create_directories(dir_ + "/data");
+  }
+
+  absl::StatusOr<v1::NodeConfig> Parse(const std::string& json) {
+    return ParseConfig(json, dir_);
+  }
+  // The valid config with `from` replaced by `to` (must occur).
+  std::string With(const std::string& from, const std::string& to) {
+    EXPECT_THAT(valid_, HasSubstr(from));
+    return absl::StrReplaceAll(valid_, {{from, to}});
+  }
+
+  std::string dir_;
+  std::string valid_;
+};
+
+TEST_F(ConfigTest, ValidConfigGetsDefaultsAndAbsolutePaths) {
+  absl::StatusOr<v1::NodeConfig> config = Parse(valid_);
+  ASSERT_TRUE(config.ok()) << config.status();
+  EXPECT_EQ(config->listen_address(), "127.0.0.1:7443");
+  EXPECT_EQ(config->tls().refresh_interval_seconds(), 60u);
+  EXPECT_EQ(config->limits().max_message_bytes(), 4u * 1024 * 1024);
+  EXPECT_EQ(config->limits().shutdown_grace_seconds(), 10u);
+  EXPECT_EQ(config->storage().database(),
+            absl::StrCat("sqlite:", dir_, "/data/cusco.db"));
+}
+
+TEST_F(ConfigTest, UnknownKeyIsAnError) {
+  absl::StatusOr<v1::NodeConfig> config =
+      Parse(With(R"("region": "cusco",)", R"("region": "cusco", "regoin": 1,)"));
+  ASSERT_EQ(config.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(config.status().message(), HasSubstr("regoin"));
+}
+
+TEST_F(ConfigTest, NotJson) {
+  EXPECT_EQ(Parse("region: cusco").status().code(),
+            absl::StatusCode::kInvalidArgument);
+}
+
+TEST_F(ConfigTest, RegionMustBeListed) {
+  absl::StatusOr<v1::NodeConfig> config =
+      Parse(With(R"("region": "cusco",)", R"("region": "puno",)"));
+  EXPECT_THAT(config.status().message(),
+              HasSubstr("region: \"puno\" is not one of the slugs"));
+}
+
+TEST_F(ConfigTest, MissingRegion) {
+  EXPECT_THAT(Parse(With(R"("region": "cusco",)", "")).status().message(),
+              HasSubstr("region is required"));
+}
+
+TEST_F(ConfigTest, BadSlug) {
+  absl::StatusOr<v1::NodeConfig> config =
+      Parse(With(R"("slug": "madre-de-dios")", R"("slug": "Madre de Dios")"));
+  EXPECT_THAT(config.status().message(), HasSubstr("regions[1].slug"));
+}
+
+TEST_F(ConfigTest, BadUbigeoDepartment) {
+  EXPECT_THAT(Parse(With(R"("ubigeo_department": "08")",
+                         R"("ubigeo_department": "8")"))
+                  .status()
+                  .message(),
+              HasSubstr("regions[0].ubigeo_department"));
+}
+
+TEST_F(ConfigTest, MissingKeyFile) {
+  absl::StatusOr<v1::NodeConfig> config =
+      Parse(With(DevPki::Get().Node("cusco").key_file, "/nonexistent/key.pem"));
+  ASSERT_EQ(config.status().code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_THAT(config.status().message(),
+              HasSubstr("tls.key_file: file /nonexistent/key.pem is missing"));
+}
+
+TEST_F(ConfigTest, KeyFileReadableByOthers) {
+  const std::string key = dir_ + "/open.key";
+  std::ofstream(key) << ruta::testing::ReadFile(DevPki::Get().LinkageKey());
+  chmod(key.c_str(), 0644);
+  absl::StatusOr<v1::NodeConfig> config =
+      Parse(With(DevPki::Get().LinkageKey(), key));
+  ASSERT_EQ(config.status().code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_THAT(config.status().message(), HasSubstr("linkage_key_file"));
+  EXPECT_THAT(config.status().message(), HasSubstr("chmod 600"));
+}
+
+TEST_F(ConfigTest, MissingCaFile) {
+  EXPECT_THAT(Parse(With(DevPki::Get().RootCa("madre-de-dios"), "nope.pem"))
+                  .status()
+                  .message(),
+              HasSubstr("regions[1].ca_file"));
+}
+
+TEST_F(ConfigTest, MissingTls) {
+  const std::string json = absl::StrReplaceAll(
+      valid_, {{R"("tls": {)", R"("unused_tls": {)"}});
+  EXPECT_EQ(Parse(json).status().code(), absl::StatusCode::kInvalidArgument);
+}
+
+TEST_F(ConfigTest, DatabaseScheme) {
+  EXPECT_THAT(Parse(With("sqlite:data/cusco.db", "postgres://x")).status()
+                  .message(),
+              HasSubstr("storage.database"));
+}
+
+TEST_F(ConfigTest, DatabaseDirectoryMissing) {
+  absl::StatusOr<v1::NodeConfig> config =
+      Parse(With("sqlite:data/cusco.db", "sqlite:nodir/cusco.db"));
+  ASSERT_EQ(config.status().code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_THAT(config.status().message(), HasSubstr("does not exist"));
+}
+
+TEST_F(ConfigTest, PeerMustBeAnotherKnownRegion) {
+  EXPECT_THAT(Parse(With(R"("region": "madre-de-dios", "address")",
+                         R"("region": "cusco", "address")"))
+                  .status()
+                  .message(),
+              HasSubstr("peers[0].region"));
+}
+
+TEST_F(ConfigTest, PeerAddressNeedsPort) {
+  EXPECT_THAT(
+      Parse(With("127.0.0.1:7444", "127.0.0.1")).status().message(),
+      HasSubstr("peers[0].address"));
+}
+
+TEST_F(ConfigTest, ListenAddressNeedsPort) {
+  EXPECT_THAT(Parse(With(R"("region": "cusco",)",
+                         R"("region": "cusco", "listen_address": "x",)"))
+                  .status()
+                  .message(),
+              HasSubstr("listen_address"));
+}
+
+TEST_F(ConfigTest, TooSmallMessageLimit) {
+  EXPECT_THAT(
+      Parse(With(R"("region": "cusco",)",
+                 R"("region": "cusco", "limits": {"max_message_bytes": 10},)"))
+          .status()
+          .message(),
+      HasSubstr("limits.max_message_bytes"));
+}
+
+TEST_F(ConfigTest, LoadConfigMissingFile) {
+  EXPECT_EQ(LoadConfig(dir_ + "/none.json").status().code(),
+            absl::StatusCode::kNotFound);
+}
+
+}  // namespace
+}  // namespace ruta::node
