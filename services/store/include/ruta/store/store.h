@@ -51,12 +51,12 @@ struct CasePage {
 // What a mutating request produced, kept so that a retry with the same
 // request_id returns the first result and has no second effect.
 struct RequestRecord {
-  std::string request_id;   // client-generated (UUID)
-  std::string principal;    // who sent it; request ids are per principal
-  std::string method;       // e.g. "CaseOffice.OpenCase"
-  std::string fingerprint;  // hash of the request content
-  std::string case_id;      // the case it created or changed
-  int64_t case_version = 0; // the case version it produced
+  std::string request_id;    // client-generated (UUID)
+  std::string principal;     // who sent it; request ids are per principal
+  std::string method;        // e.g. "CaseOffice.OpenCase"
+  std::string fingerprint;   // hash of the request content
+  std::string case_id;       // the case it created or changed
+  int64_t case_version = 0;  // the case version it produced
   absl::Time recorded_at = absl::InfinitePast();
 };
 
@@ -70,7 +70,8 @@ class ReadTxn {
   // A past version of a case (the store keeps all); nullopt when absent.
   virtual absl::StatusOr<std::optional<core::Case>> FindCaseVersion(
       const std::string& case_id, int64_t version) = 0;
-  // Cases matching `filter` with case_id > `after`, at most `limit` (>0).
+  // Cases matching `filter` with case_id > `after`, at most `limit` (>0,
+  // else INVALID_ARGUMENT), in case_id order.
   virtual absl::StatusOr<CasePage> ListCases(const CaseFilter& filter,
                                              const std::string& after,
                                              int limit) = 0;
@@ -86,7 +87,8 @@ class WriteTxn : public ReadTxn {
  public:
   // Inserts or replaces the current version of `c` and appends it to the case
   // history. `c.version` must be one more than the stored version (1 for a
-  // new case): otherwise FAILED_PRECONDITION.
+  // new case): otherwise FAILED_PRECONDITION. INVALID_ARGUMENT for an empty
+  // case_id or a referral partner id that is empty or contains ','.
   virtual absl::Status PutCase(const core::Case& c) = 0;
   // ALREADY_EXISTS when (principal, request_id) is already recorded.
   virtual absl::Status PutRequest(const RequestRecord& record) = 0;
@@ -98,6 +100,7 @@ class WriteTxn : public ReadTxn {
 
 class Store {
  public:
+  // Completes every queued write (committing it) and read, then closes.
   virtual ~Store() = default;
 
   // Runs `fn` in a read transaction (a consistent snapshot) on a reader
@@ -109,7 +112,10 @@ class Store {
   // Queues `fn` for the writer. `done` is called after the group containing
   // `fn` has durably committed (OK) or with fn's error (its changes rolled
   // back), or with the store's error if the commit failed (nothing of the
-  // group is kept).
+  // group is kept). Functions of one group run one after another in queue
+  // order, each seeing the changes of the ones before it. Once the store is
+  // being destroyed and its writer has drained the queue, `done` is called at
+  // once with UNAVAILABLE.
   virtual void Write(std::function<absl::Status(WriteTxn&)> fn,
                      std::function<void(absl::Status)> done) = 0;
 
@@ -120,7 +126,8 @@ class Store {
 };
 
 struct SqliteOptions {
-  // Database file; created with its parent directory missing = error.
+  // Database file; created (mode 0600) if missing. Its parent directory
+  // must exist.
   std::string path;
   // Reader connections (and reader threads). Default 2: one per core here.
   int reader_threads = 2;
@@ -137,6 +144,10 @@ struct SqliteOptions {
 // (message names the file and SQLite's reason).
 absl::StatusOr<std::unique_ptr<Store>> OpenSqliteStore(
     const SqliteOptions& options);
+
+// The schema version (number of the last migration) this binary brings a
+// SQLite database to. A database at a higher version is refused on open.
+int64_t SqliteSchemaVersion();
 
 }  // namespace ruta::store
 

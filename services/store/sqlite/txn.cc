@@ -1,0 +1,346 @@
+#include "sqlite/txn.h"
+
+#include <cstdint>
+#include <limits>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "absl/strings/str_split.h"
+#include "absl/strings/string_view.h"
+#include "ruta/common/status_macros.h"
+
+namespace ruta::store::sqlite_internal {
+namespace {
+
+// The domain columns of `cases` and `case_history`, in the order that
+// BindCase binds (?1..?22) and ReadCase reads (0..21).
+constexpr char kCaseColumns[] =
+    "case_id, person_ref, kind, owner_region, stage, care_stage, "
+    "closed_reason, age_band, sex, origin_province, exploitation_forms, "
+    "setting, recruitment_means, identified_year, identified_month, "
+    "legal_basis, consent_partner_sharing, referrals, version, opened_at_us, "
+    "updated_at_us, opened_by";
+constexpr char kCasePlaceholders[] =
+    "?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, "
+    "?17, ?18, ?19, ?20, ?21, ?22";
+
+template <typename Enum>
+int64_t E(Enum value) {
+  return static_cast<int64_t>(value);
+}
+
+std::string EncodeForms(const std::vector<core::ExploitationForm>& forms) {
+  return absl::StrJoin(forms, ",",
+                       [](std::string* out, core::ExploitationForm form) {
+                         absl::StrAppend(out, E(form));
+                       });
+}
+
+absl::StatusOr<std::vector<core::ExploitationForm>> DecodeForms(
+    absl::string_view text) {
+  std::vector<core::ExploitationForm> forms;
+  for (absl::string_view part : absl::StrSplit(text, ',', absl::SkipEmpty())) {
+    int value = 0;
+    if (!absl::SimpleAtoi(part, &value)) {
+      return absl::DataLossError(
+          "sqlite: malformed exploitation_forms column in cases");
+    }
+    forms.push_back(static_cast<core::ExploitationForm>(value));
+  }
+  return forms;
+}
+
+absl::Status ValidateCase(const core::Case& c) {
+  if (c.case_id.empty()) {
+    return absl::InvalidArgumentError("PutCase: case_id is empty");
+  }
+  for (const std::string& partner : c.referrals) {
+    if (partner.empty() || partner.find(',') != std::string::npos) {
+      return absl::InvalidArgumentError(
+          "PutCase: a referral partner id is empty or contains ','");
+    }
+  }
+  return absl::OkStatus();
+}
+
+void BindCase(Statement& stmt, const core::Case& c) {
+  stmt.Bind(1, c.case_id)
+      .Bind(2, c.person_ref)
+      .Bind(3, E(c.kind))
+      .Bind(4, c.owner_region)
+      .Bind(5, E(c.stage))
+      .Bind(6, E(c.care_stage))
+      .Bind(7, E(c.closed_reason))
+      .Bind(8, E(c.profile.age_band))
+      .Bind(9, E(c.profile.sex))
+      .Bind(10, c.profile.origin_province)
+      .Bind(11, EncodeForms(c.profile.exploitation_forms))
+      .Bind(12, E(c.profile.setting))
+      .Bind(13, E(c.profile.recruitment_means))
+      .Bind(14, int64_t{c.profile.identified_month.year})
+      .Bind(15, int64_t{c.profile.identified_month.month})
+      .Bind(16, E(c.legal_basis))
+      .Bind(17, int64_t{c.consent_partner_sharing ? 1 : 0})
+      .Bind(18, absl::StrJoin(c.referrals, ","))
+      .Bind(19, c.version)
+      .Bind(20, TimeToMicros(c.opened_at))
+      .Bind(21, TimeToMicros(c.updated_at))
+      .Bind(22, c.opened_by);
+}
+
+absl::StatusOr<core::Case> ReadCase(const Statement& stmt) {
+  core::Case c;
+  c.case_id = stmt.ColumnText(0);
+  c.person_ref = stmt.ColumnText(1);
+  c.kind = static_cast<core::CaseKind>(stmt.ColumnInt64(2));
+  c.owner_region = stmt.ColumnText(3);
+  c.stage = static_cast<core::Stage>(stmt.ColumnInt64(4));
+  c.care_stage = static_cast<core::Stage>(stmt.ColumnInt64(5));
+  c.closed_reason = static_cast<core::ClosedReason>(stmt.ColumnInt64(6));
+  c.profile.age_band = static_cast<core::AgeBand>(stmt.ColumnInt64(7));
+  c.profile.sex = static_cast<core::Sex>(stmt.ColumnInt64(8));
+  c.profile.origin_province = stmt.ColumnText(9);
+  RUTA_ASSIGN_OR_RETURN(c.profile.exploitation_forms,
+                        DecodeForms(stmt.ColumnText(10)));
+  c.profile.setting = static_cast<core::Setting>(stmt.ColumnInt64(11));
+  c.profile.recruitment_means =
+      static_cast<core::RecruitmentMeans>(stmt.ColumnInt64(12));
+  c.profile.identified_month.year = static_cast<int>(stmt.ColumnInt64(13));
+  c.profile.identified_month.month = static_cast<int>(stmt.ColumnInt64(14));
+  c.legal_basis = static_cast<core::LegalBasis>(stmt.ColumnInt64(15));
+  c.consent_partner_sharing = stmt.ColumnInt64(16) != 0;
+  c.referrals = absl::StrSplit(stmt.ColumnText(17), ',', absl::SkipEmpty());
+  c.version = stmt.ColumnInt64(18);
+  c.opened_at = MicrosToTime(stmt.ColumnInt64(19));
+  c.updated_at = MicrosToTime(stmt.ColumnInt64(20));
+  c.opened_by = stmt.ColumnText(21);
+  return c;
+}
+
+// Runs a statement expected to return at most one case.
+absl::StatusOr<std::optional<core::Case>> QueryOneCase(Statement& stmt) {
+  RUTA_ASSIGN_OR_RETURN(bool row, stmt.Step());
+  if (!row) return std::nullopt;
+  RUTA_ASSIGN_OR_RETURN(core::Case c, ReadCase(stmt));
+  return c;
+}
+
+}  // namespace
+
+int64_t TimeToMicros(absl::Time t) {
+  if (t == absl::InfinitePast()) return std::numeric_limits<int64_t>::min();
+  if (t == absl::InfiniteFuture()) return std::numeric_limits<int64_t>::max();
+  return absl::ToUnixMicros(t);
+}
+
+absl::Time MicrosToTime(int64_t micros) {
+  if (micros == std::numeric_limits<int64_t>::min()) {
+    return absl::InfinitePast();
+  }
+  if (micros == std::numeric_limits<int64_t>::max()) {
+    return absl::InfiniteFuture();
+  }
+  return absl::FromUnixMicros(micros);
+}
+
+// --- Reads
+// ----------------------------------------------------------------------
+
+absl::StatusOr<std::optional<core::Case>> SqliteReadTxn::FindCase(
+    const std::string& case_id) {
+  static const std::string sql =
+      absl::StrCat("SELECT ", kCaseColumns, " FROM cases WHERE case_id = ?1");
+  RUTA_ASSIGN_OR_RETURN(Statement stmt, connection_.Prepare(sql));
+  stmt.Bind(1, case_id);
+  return QueryOneCase(stmt);
+}
+
+absl::StatusOr<std::optional<core::Case>> SqliteReadTxn::FindCaseVersion(
+    const std::string& case_id, int64_t version) {
+  static const std::string sql =
+      absl::StrCat("SELECT ", kCaseColumns,
+                   " FROM case_history WHERE case_id = ?1 AND version = ?2");
+  RUTA_ASSIGN_OR_RETURN(Statement stmt, connection_.Prepare(sql));
+  stmt.Bind(1, case_id).Bind(2, version);
+  return QueryOneCase(stmt);
+}
+
+absl::StatusOr<CasePage> SqliteReadTxn::ListCases(const CaseFilter& filter,
+                                                  const std::string& after,
+                                                  int limit) {
+  if (limit <= 0) {
+    return absl::InvalidArgumentError("ListCases: limit must be positive");
+  }
+  // One statement text per combination of filters, each cached: a fixed text
+  // with "(?2 = '' OR owner_region = ?2)" would keep SQLite from using the
+  // indexes.
+  std::string sql =
+      absl::StrCat("SELECT ", kCaseColumns, " FROM cases WHERE case_id > ?1");
+  if (!filter.owner_region.empty())
+    absl::StrAppend(&sql, " AND owner_region = ?2");
+  if (filter.stage != core::Stage::kUnspecified) {
+    absl::StrAppend(&sql, " AND stage = ?3");
+  }
+  if (filter.kind != core::CaseKind::kUnspecified) {
+    absl::StrAppend(&sql, " AND kind = ?4");
+  }
+  if (!filter.person_ref.empty()) absl::StrAppend(&sql, " AND person_ref = ?5");
+  if (!filter.include_closed) absl::StrAppend(&sql, " AND stage <> ?6");
+  absl::StrAppend(&sql, " ORDER BY case_id LIMIT ?7");
+
+  RUTA_ASSIGN_OR_RETURN(Statement stmt, connection_.Prepare(sql));
+  stmt.Bind(1, after);
+  if (!filter.owner_region.empty()) stmt.Bind(2, filter.owner_region);
+  if (filter.stage != core::Stage::kUnspecified) stmt.Bind(3, E(filter.stage));
+  if (filter.kind != core::CaseKind::kUnspecified) stmt.Bind(4, E(filter.kind));
+  if (!filter.person_ref.empty()) stmt.Bind(5, filter.person_ref);
+  if (!filter.include_closed) stmt.Bind(6, E(core::Stage::kClosed));
+  // One more than asked: tells whether another page follows.
+  stmt.Bind(7, int64_t{limit} + 1);
+
+  CasePage page;
+  while (true) {
+    RUTA_ASSIGN_OR_RETURN(bool row, stmt.Step());
+    if (!row) break;
+    if (page.cases.size() == static_cast<size_t>(limit)) {
+      page.next_after = page.cases.back().case_id;
+      break;
+    }
+    RUTA_ASSIGN_OR_RETURN(core::Case c, ReadCase(stmt));
+    page.cases.push_back(std::move(c));
+  }
+  return page;
+}
+
+absl::StatusOr<std::optional<RequestRecord>> SqliteReadTxn::FindRequest(
+    const std::string& principal, const std::string& request_id) {
+  RUTA_ASSIGN_OR_RETURN(
+      Statement stmt,
+      connection_.Prepare(
+          "SELECT method, fingerprint, case_id, case_version, recorded_at_us "
+          "FROM requests WHERE principal = ?1 AND request_id = ?2"));
+  stmt.Bind(1, principal).Bind(2, request_id);
+  RUTA_ASSIGN_OR_RETURN(bool row, stmt.Step());
+  if (!row) return std::nullopt;
+  RequestRecord record;
+  record.principal = principal;
+  record.request_id = request_id;
+  record.method = stmt.ColumnText(0);
+  record.fingerprint = stmt.ColumnText(1);
+  record.case_id = stmt.ColumnText(2);
+  record.case_version = stmt.ColumnInt64(3);
+  record.recorded_at = MicrosToTime(stmt.ColumnInt64(4));
+  return record;
+}
+
+absl::StatusOr<int64_t> SqliteReadTxn::GetAggregate(const std::string& table,
+                                                    const std::string& key) {
+  RUTA_ASSIGN_OR_RETURN(
+      Statement stmt,
+      connection_.Prepare("SELECT value FROM aggregates "
+                          "WHERE table_name = ?1 AND key = ?2"));
+  stmt.Bind(1, table).Bind(2, key);
+  RUTA_ASSIGN_OR_RETURN(bool row, stmt.Step());
+  return row ? stmt.ColumnInt64(0) : 0;
+}
+
+// --- Writes
+// ---------------------------------------------------------------------
+
+absl::Status SqliteWriteTxn::PutCase(const core::Case& c) {
+  RUTA_RETURN_IF_ERROR(ValidateCase(c));
+
+  int64_t stored = 0;
+  {
+    RUTA_ASSIGN_OR_RETURN(
+        Statement stmt,
+        connection_.Prepare("SELECT version FROM cases WHERE case_id = ?1"));
+    stmt.Bind(1, c.case_id);
+    RUTA_ASSIGN_OR_RETURN(bool row, stmt.Step());
+    if (row) stored = stmt.ColumnInt64(0);
+  }
+  if (c.version != stored + 1) {
+    // Versions only: the message carries no case data.
+    return absl::FailedPreconditionError(absl::StrCat(
+        "PutCase: version conflict: stored version ", stored,
+        ", new version must be ", stored + 1, ", got ", c.version));
+  }
+
+  static const std::string upsert = absl::StrCat(
+      "INSERT INTO cases (", kCaseColumns, ") VALUES (", kCasePlaceholders,
+      ") ON CONFLICT (case_id) DO UPDATE SET "
+      "person_ref = excluded.person_ref, kind = excluded.kind, "
+      "owner_region = excluded.owner_region, stage = excluded.stage, "
+      "care_stage = excluded.care_stage, "
+      "closed_reason = excluded.closed_reason, "
+      "age_band = excluded.age_band, sex = excluded.sex, "
+      "origin_province = excluded.origin_province, "
+      "exploitation_forms = excluded.exploitation_forms, "
+      "setting = excluded.setting, "
+      "recruitment_means = excluded.recruitment_means, "
+      "identified_year = excluded.identified_year, "
+      "identified_month = excluded.identified_month, "
+      "legal_basis = excluded.legal_basis, "
+      "consent_partner_sharing = excluded.consent_partner_sharing, "
+      "referrals = excluded.referrals, version = excluded.version, "
+      "opened_at_us = excluded.opened_at_us, "
+      "updated_at_us = excluded.updated_at_us, "
+      "opened_by = excluded.opened_by");
+  {
+    RUTA_ASSIGN_OR_RETURN(Statement stmt, connection_.Prepare(upsert));
+    BindCase(stmt, c);
+    RUTA_RETURN_IF_ERROR(stmt.Run());
+  }
+
+  static const std::string history =
+      absl::StrCat("INSERT INTO case_history (", kCaseColumns, ") VALUES (",
+                   kCasePlaceholders, ")");
+  RUTA_ASSIGN_OR_RETURN(Statement stmt, connection_.Prepare(history));
+  BindCase(stmt, c);
+  return stmt.Run();
+}
+
+absl::Status SqliteWriteTxn::PutRequest(const RequestRecord& record) {
+  if (record.principal.empty() || record.request_id.empty()) {
+    return absl::InvalidArgumentError(
+        "PutRequest: principal and request_id must be non-empty");
+  }
+  RUTA_ASSIGN_OR_RETURN(
+      Statement stmt,
+      connection_.Prepare(
+          "INSERT INTO requests (principal, request_id, method, fingerprint, "
+          "case_id, case_version, recorded_at_us) "
+          "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7) "
+          "ON CONFLICT (principal, request_id) DO NOTHING"));
+  stmt.Bind(1, record.principal)
+      .Bind(2, record.request_id)
+      .Bind(3, record.method)
+      .Bind(4, record.fingerprint)
+      .Bind(5, record.case_id)
+      .Bind(6, record.case_version)
+      .Bind(7, TimeToMicros(record.recorded_at));
+  RUTA_RETURN_IF_ERROR(stmt.Run());
+  if (sqlite3_changes(connection_.db()) == 0) {
+    return absl::AlreadyExistsError("PutRequest: request already recorded");
+  }
+  return absl::OkStatus();
+}
+
+absl::Status SqliteWriteTxn::AddToAggregate(const std::string& table,
+                                            const std::string& key,
+                                            int64_t delta) {
+  RUTA_ASSIGN_OR_RETURN(
+      Statement stmt,
+      connection_.Prepare("INSERT INTO aggregates (table_name, key, value) "
+                          "VALUES (?1, ?2, ?3) "
+                          "ON CONFLICT (table_name, key) "
+                          "DO UPDATE SET value = value + excluded.value"));
+  stmt.Bind(1, table).Bind(2, key).Bind(3, delta);
+  return stmt.Run();
+}
+
+}  // namespace ruta::store::sqlite_internal
