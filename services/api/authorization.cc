@@ -78,13 +78,13 @@ absl::StatusOr<core::Actor> Authorizer::Authorize(
       region_ok = identity->region == options_.node_region;
       break;
     case Scope::kAnyKnownRegion:
-      region_ok = absl::c_linear_search(options_.known_regions,
-                                        identity->region);
+      region_ok =
+          absl::c_linear_search(options_.known_regions, identity->region);
       break;
     case Scope::kPeerRegion:
-      region_ok = identity->region != options_.node_region &&
-                  absl::c_linear_search(options_.peer_regions,
-                                        identity->region);
+      region_ok =
+          identity->region != options_.node_region &&
+          absl::c_linear_search(options_.peer_regions, identity->region);
       break;
   }
   if (identity->role != rule->role || !region_ok) {
@@ -102,9 +102,8 @@ absl::StatusOr<core::Actor> Authorizer::Authorize(
   if (clerk != metadata.end()) {
     absl::string_view value(clerk->second.data(), clerk->second.size());
     if (!IsValidClerk(value)) {
-      return absl::InvalidArgumentError(
-          absl::StrCat(kClerkMetadataKey,
-                       " metadata must be 1 to 64 of [a-z0-9._-]"));
+      return absl::InvalidArgumentError(absl::StrCat(
+          kClerkMetadataKey, " metadata must be 1 to 64 of [a-z0-9._-]"));
     }
     actor.clerk = std::string(value);
   }

@@ -26,7 +26,8 @@ class CaseOfficeService final : public v1::CaseOffice::CallbackService {
     grpc::ServerUnaryReactor* reactor = ctx->DefaultReactor();
     cases_->OpenCase(*actor, *std::move(command),
                      [reactor, response](absl::StatusOr<core::Case> result) {
-                       if (result.ok()) ToProto(*result, response->mutable_case_());
+                       if (result.ok())
+                         ToProto(*result, response->mutable_case_());
                        reactor->Finish(ToGrpcStatus(result.status()));
                      });
     return reactor;
@@ -68,7 +69,8 @@ class CaseOfficeService final : public v1::CaseOffice::CallbackService {
     grpc::ServerUnaryReactor* reactor = ctx->DefaultReactor();
     cases_->GetCase(*actor, request->case_id(),
                     [reactor, response](absl::StatusOr<core::Case> result) {
-                      if (result.ok()) ToProto(*result, response->mutable_case_());
+                      if (result.ok())
+                        ToProto(*result, response->mutable_case_());
                       reactor->Finish(ToGrpcStatus(result.status()));
                     });
     return reactor;

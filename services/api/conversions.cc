@@ -25,13 +25,11 @@ absl::StatusOr<DomainEnum> EnumFromProto(int value, bool (*is_valid)(int),
 
 absl::StatusOr<core::Profile> ProfileFromProto(const v1::Profile& in) {
   core::Profile out;
-  RUTA_ASSIGN_OR_RETURN(out.age_band,
-                        EnumFromProto<core::AgeBand>(
-                            in.age_band(), v1::AgeBand_IsValid,
-                            "profile.age_band"));
-  RUTA_ASSIGN_OR_RETURN(
-      out.sex,
-      EnumFromProto<core::Sex>(in.sex(), v1::Sex_IsValid, "profile.sex"));
+  RUTA_ASSIGN_OR_RETURN(out.age_band, EnumFromProto<core::AgeBand>(
+                                          in.age_band(), v1::AgeBand_IsValid,
+                                          "profile.age_band"));
+  RUTA_ASSIGN_OR_RETURN(out.sex, EnumFromProto<core::Sex>(
+                                     in.sex(), v1::Sex_IsValid, "profile.sex"));
   out.origin_province = in.origin_province();
   for (int form : in.exploitation_forms()) {
     RUTA_ASSIGN_OR_RETURN(
@@ -40,9 +38,9 @@ absl::StatusOr<core::Profile> ProfileFromProto(const v1::Profile& in) {
             form, v1::ExploitationForm_IsValid, "profile.exploitation_forms"));
     out.exploitation_forms.push_back(f);
   }
-  RUTA_ASSIGN_OR_RETURN(out.setting, EnumFromProto<core::Setting>(
-                                         in.setting(), v1::Setting_IsValid,
-                                         "profile.setting"));
+  RUTA_ASSIGN_OR_RETURN(
+      out.setting, EnumFromProto<core::Setting>(
+                       in.setting(), v1::Setting_IsValid, "profile.setting"));
   RUTA_ASSIGN_OR_RETURN(
       out.recruitment_means,
       EnumFromProto<core::RecruitmentMeans>(in.recruitment_means(),
@@ -98,8 +96,7 @@ void ToProto(const core::Case& c, v1::Case* out) {
       TimeUtil::MicrosecondsToTimestamp(absl::ToUnixMicros(c.updated_at));
 }
 
-absl::StatusOr<core::IdentityTuple> FromProto(
-    const v1::PersonIdentifiers& in) {
+absl::StatusOr<core::IdentityTuple> FromProto(const v1::PersonIdentifiers& in) {
   core::IdentityTuple out;
   out.dni = in.dni();
   out.cnv = in.cnv();
@@ -147,15 +144,14 @@ absl::StatusOr<core::CloseCaseCommand> FromProto(
   core::CloseCaseCommand out;
   out.request_id = in.request_id();
   out.case_id = in.case_id();
-  RUTA_ASSIGN_OR_RETURN(out.reason, EnumFromProto<core::ClosedReason>(
-                                        in.reason(), v1::ClosedReason_IsValid,
-                                        "reason"));
+  RUTA_ASSIGN_OR_RETURN(out.reason,
+                        EnumFromProto<core::ClosedReason>(
+                            in.reason(), v1::ClosedReason_IsValid, "reason"));
   out.expected_version = ExpectedVersion(in.expected_version());
   return out;
 }
 
-absl::StatusOr<core::ListCasesQuery> FromProto(
-    const v1::ListCasesRequest& in) {
+absl::StatusOr<core::ListCasesQuery> FromProto(const v1::ListCasesRequest& in) {
   core::ListCasesQuery out;
   if (in.page_size() < 0) {
     return absl::InvalidArgumentError("page_size: must not be negative");

@@ -3,9 +3,9 @@
 #define RUTA_API_REACTORS_H_
 
 #include <string>
-#include "absl/strings/string_view.h"
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/string_view.h"
 #include "grpcpp/grpcpp.h"
 #include "ruta/api/authorization.h"
 #include "ruta/api/conversions.h"
@@ -54,23 +54,23 @@ class FinishedBidi final : public grpc::ServerBidiReactor<Request, Response> {
 }  // namespace ruta::api::internal
 
 // Declares a unary override that authorizes, then answers UNIMPLEMENTED.
-#define RUTA_UNARY_NOT_YET(Service, Method)                                 \
-  grpc::ServerUnaryReactor* Method(grpc::CallbackServerContext* ctx,        \
-                                   const ::ruta::v1::Method##Request*,      \
+#define RUTA_UNARY_NOT_YET(Service, Method)                                  \
+  grpc::ServerUnaryReactor* Method(grpc::CallbackServerContext* ctx,         \
+                                   const ::ruta::v1::Method##Request*,       \
                                    ::ruta::v1::Method##Response*) override { \
-    return ::ruta::api::internal::FinishUnary(                             \
+    return ::ruta::api::internal::FinishUnary(                               \
         ctx, ::ruta::api::internal::NotYetStatus(*authorizer_, ctx,          \
-                                                  #Service "." #Method));   \
+                                                 #Service "." #Method));     \
   }
 
 // The same for a server-streaming method.
-#define RUTA_STREAM_NOT_YET(Service, Method)                                  \
-  grpc::ServerWriteReactor<::ruta::v1::Method##Response>* Method(             \
-      grpc::CallbackServerContext* ctx, const ::ruta::v1::Method##Request*)   \
-      override {                                                              \
-    return new ::ruta::api::internal::FinishedWriter<                         \
-        ::ruta::v1::Method##Response>(::ruta::api::internal::NotYetStatus(    \
-        *authorizer_, ctx, #Service "." #Method));                            \
+#define RUTA_STREAM_NOT_YET(Service, Method)                                \
+  grpc::ServerWriteReactor<::ruta::v1::Method##Response>* Method(           \
+      grpc::CallbackServerContext* ctx, const ::ruta::v1::Method##Request*) \
+      override {                                                            \
+    return new ::ruta::api::internal::FinishedWriter<                       \
+        ::ruta::v1::Method##Response>(::ruta::api::internal::NotYetStatus(  \
+        *authorizer_, ctx, #Service "." #Method));                          \
   }
 
 #endif  // RUTA_API_REACTORS_H_

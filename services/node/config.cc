@@ -94,10 +94,10 @@ absl::Status Validate(NodeConfig& config, const std::string& base_dir) {
     auto* region = config.mutable_regions(i);
     const std::string at = absl::StrCat("regions[", i, "]");
     if (!IsSlug(region->slug())) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          at, ".slug: \"", region->slug(),
-          "\" must be 2-32 lowercase letters and hyphens (e.g. "
-          "\"madre-de-dios\")"));
+      return absl::InvalidArgumentError(
+          absl::StrCat(at, ".slug: \"", region->slug(),
+                       "\" must be 2-32 lowercase letters and hyphens (e.g. "
+                       "\"madre-de-dios\")"));
     }
     if (!slugs.insert(region->slug()).second) {
       return absl::InvalidArgumentError(
@@ -107,8 +107,9 @@ absl::Status Validate(NodeConfig& config, const std::string& base_dir) {
     if (dept.size() != 2 || !absl::ascii_isdigit(dept[0]) ||
         !absl::ascii_isdigit(dept[1])) {
       return absl::InvalidArgumentError(absl::StrCat(
-          at, ".ubigeo_department: must be the 2-digit UBIGEO department "
-              "code (e.g. \"08\" for Cusco)"));
+          at,
+          ".ubigeo_department: must be the 2-digit UBIGEO department "
+          "code (e.g. \"08\" for Cusco)"));
     }
     if (region->display_name().empty()) {
       return absl::InvalidArgumentError(
@@ -127,7 +128,8 @@ absl::Status Validate(NodeConfig& config, const std::string& base_dir) {
   if (config.listen_address().empty()) {
     config.set_listen_address(kDefaultListenAddress);
   }
-  RUTA_RETURN_IF_ERROR(CheckHostPort("listen_address", config.listen_address()));
+  RUTA_RETURN_IF_ERROR(
+      CheckHostPort("listen_address", config.listen_address()));
 
   if (!config.has_tls()) {
     return absl::InvalidArgumentError(
@@ -170,9 +172,9 @@ absl::Status Validate(NodeConfig& config, const std::string& base_dir) {
     const auto& peer = config.peers(i);
     const std::string at = absl::StrCat("peers[", i, "]");
     if (slugs.count(peer.region()) == 0 || peer.region() == config.region()) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          at, ".region: \"", peer.region(),
-          "\" must be another region listed in regions"));
+      return absl::InvalidArgumentError(
+          absl::StrCat(at, ".region: \"", peer.region(),
+                       "\" must be another region listed in regions"));
     }
     if (!peer_regions.insert(peer.region()).second) {
       return absl::InvalidArgumentError(
@@ -217,9 +219,8 @@ absl::StatusOr<NodeConfig> ParseConfig(const std::string& json,
   const auto parsed =
       google::protobuf::util::JsonStringToMessage(json, &config, options);
   if (!parsed.ok()) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("not a valid node configuration: ",
-                     parsed.message().as_string()));
+    return absl::InvalidArgumentError(absl::StrCat(
+        "not a valid node configuration: ", parsed.message().as_string()));
   }
   RUTA_RETURN_IF_ERROR(Validate(config, base_dir));
   return config;

@@ -58,8 +58,8 @@ int main(int argc, char** argv) {
   if (!node.ok()) {
     return Fail(absl::StrCat("cannot start: ", node.status().message()));
   }
-  const std::string host = config->listen_address().substr(
-      0, config->listen_address().rfind(':'));
+  const std::string host =
+      config->listen_address().substr(0, config->listen_address().rfind(':'));
   spdlog::info("ruta-node region={} serving on {}:{}", config->region(), host,
                (*node)->port());
   if (!config->port_file().empty()) {

@@ -101,9 +101,8 @@ absl::StatusOr<Identity> ParseSpiffeId(absl::string_view uri) {
 absl::StatusOr<Identity> IdentityFromUriSans(
     const std::vector<std::string>& uri_sans) {
   if (uri_sans.size() != 1) {
-    return absl::UnauthenticatedError(
-        absl::StrCat("certificate must carry exactly one URI SAN, found ",
-                     uri_sans.size()));
+    return absl::UnauthenticatedError(absl::StrCat(
+        "certificate must carry exactly one URI SAN, found ", uri_sans.size()));
   }
   absl::StatusOr<Identity> identity = ParseSpiffeId(uri_sans.front());
   if (!identity.ok()) {

@@ -107,9 +107,8 @@ class ServerIdentityVerifier final : public ExternalCertificateVerifier {
               grpc::Status* sync_status) override {
     absl::StatusOr<Identity> identity = IdentityFromUriSans(UriSans(*request));
     if (identity.ok() && identity->role != Role::kNode) {
-      identity = absl::UnauthenticatedError(
-          absl::StrCat("server identity ", identity->spiffe_id,
-                       " is not a node identity"));
+      identity = absl::UnauthenticatedError(absl::StrCat(
+          "server identity ", identity->spiffe_id, " is not a node identity"));
     }
     if (identity.ok() && !expected_region_.empty() &&
         identity->region != expected_region_) {

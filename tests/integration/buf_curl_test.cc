@@ -14,8 +14,8 @@
 namespace ruta {
 namespace {
 
-using ::testing::HasSubstr;
 using testing::DevPki;
+using ::testing::HasSubstr;
 
 class BufCurlTest : public ::testing::Test {
  protected:
@@ -109,9 +109,9 @@ TEST_F(BufCurlTest, OpensAndListsCases) {
 }
 
 TEST_F(BufCurlTest, ReportsInvalidArgument) {
-  testing::ProcessResult result = BufCurl(
-      {"--data", R"({"request_id": "not-a-uuid"})",
-       Url("ruta.v1.CaseOffice/OpenCase")});
+  testing::ProcessResult result =
+      BufCurl({"--data", R"({"request_id": "not-a-uuid"})",
+               Url("ruta.v1.CaseOffice/OpenCase")});
   EXPECT_NE(result.exit_code, 0);
   EXPECT_THAT(result.err, HasSubstr("invalid_argument"));
   EXPECT_THAT(result.err, HasSubstr("request_id"));
@@ -119,9 +119,9 @@ TEST_F(BufCurlTest, ReportsInvalidArgument) {
 
 TEST_F(BufCurlTest, HealthCheckWithDebianSchema) {
   // The health proto is not part of ruta's contract: give buf its schema.
-  const testing::ProcessResult result = BufCurl(
-      {"--schema", "/usr/share/grpc-proto/grpc/health/v1/health.proto",
-       "--data", "{}", Url("grpc.health.v1.Health/Check")});
+  const testing::ProcessResult result =
+      BufCurl({"--schema", "/usr/share/grpc-proto/grpc/health/v1/health.proto",
+               "--data", "{}", Url("grpc.health.v1.Health/Check")});
   ASSERT_EQ(result.exit_code, 0) << result.err;
   EXPECT_THAT(result.out, HasSubstr("SERVING"));
 }

@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "gmock/gmock.h"
+#include "grpc/health/v1/health.grpc.pb.h"
 #include "grpcpp/grpcpp.h"
 #include "gtest/gtest.h"
 #include "ruta/testing/node.h"
@@ -14,14 +15,13 @@
 #include "ruta/v1/admin.grpc.pb.h"
 #include "ruta/v1/case_office.grpc.pb.h"
 #include "ruta/v1/federation.grpc.pb.h"
-#include "grpc/health/v1/health.grpc.pb.h"
 
 namespace ruta {
 namespace {
 
-using ::testing::HasSubstr;
 using testing::ContextWithDeadline;
 using testing::DevPki;
+using ::testing::HasSubstr;
 using testing::InProcessNode;
 using testing::MakeChannel;
 
@@ -82,9 +82,9 @@ InProcessNode* CaseOfficeTest::node_ = nullptr;
 TEST_F(CaseOfficeTest, OpenGetListUpdateClose) {
   auto office = Office();
   v1::OpenCaseResponse opened;
-  grpc::Status status = office->OpenCase(
-      ContextWithDeadline().get(), VictimRequest(NewRequestId(1), "45678912"),
-      &opened);
+  grpc::Status status =
+      office->OpenCase(ContextWithDeadline().get(),
+                       VictimRequest(NewRequestId(1), "45678912"), &opened);
   ASSERT_TRUE(status.ok()) << status.error_message();
   const v1::Case& c = opened.case_();
   EXPECT_THAT(c.case_id(), ::testing::MatchesRegex("cs_[a-z]{20}"));
@@ -114,9 +114,11 @@ TEST_F(CaseOfficeTest, OpenGetListUpdateClose) {
   v1::ListCasesRequest list;
   list.set_stage(v1::STAGE_IMMEDIATE_PROTECTION);
   v1::ListCasesResponse listed;
-  ASSERT_TRUE(office->ListCases(ContextWithDeadline().get(), list, &listed).ok());
+  ASSERT_TRUE(
+      office->ListCases(ContextWithDeadline().get(), list, &listed).ok());
   bool found = false;
-  for (const auto& item : listed.cases()) found |= item.case_id() == c.case_id();
+  for (const auto& item : listed.cases())
+    found |= item.case_id() == c.case_id();
   EXPECT_TRUE(found);
 
   v1::CloseCaseRequest close;
@@ -222,9 +224,9 @@ TEST_F(CaseOfficeTest, UnknownEnumValueIsRejected) {
 TEST_F(CaseOfficeTest, MalformedRequestIdIsRejected) {
   auto office = Office();
   v1::OpenCaseResponse response;
-  grpc::Status status = office->OpenCase(
-      ContextWithDeadline().get(), VictimRequest("12345678", "99887766"),
-      &response);
+  grpc::Status status =
+      office->OpenCase(ContextWithDeadline().get(),
+                       VictimRequest("12345678", "99887766"), &response);
   EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
   EXPECT_THAT(status.error_message(), HasSubstr("request_id"));
 }
@@ -266,8 +268,9 @@ TEST_F(CaseOfficeTest, LaterRpcsAreUnimplementedWithAMessage) {
 }
 
 TEST_F(CaseOfficeTest, FederationIsForPeerNodesOnly) {
-  auto federation = v1::Federation::NewStub(MakeChannel(
-      node_->address(), DevPki::Get().Office("madre-de-dios"), "madre-de-dios"));
+  auto federation = v1::Federation::NewStub(
+      MakeChannel(node_->address(), DevPki::Get().Office("madre-de-dios"),
+                  "madre-de-dios"));
   v1::PutCrlResponse response;
   grpc::Status status =
       federation->PutCrl(ContextWithDeadline().get(), {}, &response);
@@ -275,23 +278,22 @@ TEST_F(CaseOfficeTest, FederationIsForPeerNodesOnly) {
 }
 
 TEST_F(CaseOfficeTest, HealthIsServing) {
-  auto health = grpc::health::v1::Health::NewStub(MakeChannel(
-      node_->address(), DevPki::Get().Office("madre-de-dios"), "madre-de-dios"));
+  auto health = grpc::health::v1::Health::NewStub(
+      MakeChannel(node_->address(), DevPki::Get().Office("madre-de-dios"),
+                  "madre-de-dios"));
   grpc::health::v1::HealthCheckResponse response;
-  ASSERT_TRUE(
-      health->Check(ContextWithDeadline().get(), {}, &response).ok());
+  ASSERT_TRUE(health->Check(ContextWithDeadline().get(), {}, &response).ok());
   EXPECT_EQ(response.status(), grpc::health::v1::HealthCheckResponse::SERVING);
 }
 
 TEST_F(CaseOfficeTest, ClientWithoutCertificateIsRefused) {
   grpc::SslCredentialsOptions ssl;
-  ssl.pem_root_certs =
-      testing::ReadFile(DevPki::Get().RootCa("madre-de-dios"));
+  ssl.pem_root_certs = testing::ReadFile(DevPki::Get().RootCa("madre-de-dios"));
   grpc::ChannelArguments args;
   args.SetSslTargetNameOverride("localhost");
   args.SetInt(GRPC_ARG_USE_LOCAL_SUBCHANNEL_POOL, 1);
-  auto channel = grpc::CreateCustomChannel(
-      node_->address(), grpc::SslCredentials(ssl), args);
+  auto channel = grpc::CreateCustomChannel(node_->address(),
+                                           grpc::SslCredentials(ssl), args);
   auto office = v1::CaseOffice::NewStub(channel);
   v1::ListCasesResponse response;
   grpc::Status status = office->ListCases(

@@ -32,7 +32,8 @@ const DevPki& DevPki::Get() {
 
 KeyPair DevPki::Leaf(const std::string& region, const std::string& role,
                      const std::string& name) const {
-  const std::string base = absl::StrCat(dir_, "/", region, "/", role, "/", name);
+  const std::string base =
+      absl::StrCat(dir_, "/", region, "/", role, "/", name);
   return KeyPair{base + "/cert.pem", base + "/key.pem"};
 }
 
@@ -52,9 +53,7 @@ std::string DevPki::RootCa(const std::string& region) const {
 
 std::string DevPki::TrustBundle() const { return dir_ + "/trust/roots.pem"; }
 
-std::string DevPki::LinkageKey() const {
-  return dir_ + "/linkage/linkage.key";
-}
+std::string DevPki::LinkageKey() const { return dir_ + "/linkage/linkage.key"; }
 
 std::string MakeTempDir(const std::string& prefix) {
   static std::mutex mu;
@@ -63,8 +62,8 @@ std::string MakeTempDir(const std::string& prefix) {
   const char* base = std::getenv("TEST_TMPDIR");
   fs::path root = base != nullptr ? fs::path(base) : fs::temp_directory_path();
   for (;;) {
-    fs::path dir = root / absl::StrCat("ruta-", prefix, "-", ::getpid(), "-",
-                                       counter++);
+    fs::path dir =
+        root / absl::StrCat("ruta-", prefix, "-", ::getpid(), "-", counter++);
     std::error_code ec;
     if (fs::create_directories(dir, ec)) {
       fs::permissions(dir, fs::perms::owner_all, ec);

@@ -95,8 +95,7 @@ ProcessResult RunProcess(const std::vector<std::string>& argv,
     std::ofstream(in_path, std::ios::binary) << *input;
   }
   ProcessResult result;
-  const pid_t pid =
-      Spawn(argv, env, in_path, dir + "/stdout", dir + "/stderr");
+  const pid_t pid = Spawn(argv, env, in_path, dir + "/stdout", dir + "/stderr");
   if (!WaitPid(pid, timeout, &result.exit_code)) {
     kill(-pid, SIGKILL);
     int ignored = 0;

@@ -17,8 +17,8 @@
 namespace ruta::node {
 namespace {
 
-using ::testing::HasSubstr;
 using testing::DevPki;
+using ::testing::HasSubstr;
 
 class ConfigTest : public ::testing::Test {
  protected:
@@ -30,16 +30,22 @@ class ConfigTest : public ::testing::Test {
   "region": "cusco",
   "regions": [
     {"slug": "cusco", "ubigeo_department": "08", "display_name": "Cusco",
-     "ca_file": ")", pki.RootCa("cusco"), R"("},
+     "ca_file": ")",
+                          pki.RootCa("cusco"), R"("},
     {"slug": "madre-de-dios", "ubigeo_department": "17",
      "display_name": "Madre de Dios",
-     "ca_file": ")", pki.RootCa("madre-de-dios"), R"("}
+     "ca_file": ")",
+                          pki.RootCa("madre-de-dios"), R"("}
   ],
-  "tls": {"cert_file": ")", pki.Node("cusco").cert_file, R"(",
-          "key_file": ")", pki.Node("cusco").key_file, R"(",
-          "trust_bundle_file": ")", pki.TrustBundle(), R"("},
+  "tls": {"cert_file": ")",
+                          pki.Node("cusco").cert_file, R"(",
+          "key_file": ")",
+                          pki.Node("cusco").key_file, R"(",
+          "trust_bundle_file": ")",
+                          pki.TrustBundle(), R"("},
   "storage": {"database": "sqlite:data/cusco.db"},
-  "linkage_key_file": ")", pki.LinkageKey(), R"(",
+  "linkage_key_file": ")",
+                          pki.LinkageKey(), R"(",
   "peers": [{"region": "madre-de-dios", "address": "127.0.0.1:7444"}]
 })");
     std::filesystem::create_directories(dir_ + "/data");
@@ -70,8 +76,8 @@ TEST_F(ConfigTest, ValidConfigGetsDefaultsAndAbsolutePaths) {
 }
 
 TEST_F(ConfigTest, UnknownKeyIsAnError) {
-  absl::StatusOr<v1::NodeConfig> config =
-      Parse(With(R"("region": "cusco",)", R"("region": "cusco", "regoin": 1,)"));
+  absl::StatusOr<v1::NodeConfig> config = Parse(
+      With(R"("region": "cusco",)", R"("region": "cusco", "regoin": 1,)"));
   ASSERT_EQ(config.status().code(), absl::StatusCode::kInvalidArgument);
   EXPECT_THAT(config.status().message(), HasSubstr("regoin"));
 }
@@ -100,11 +106,11 @@ TEST_F(ConfigTest, BadSlug) {
 }
 
 TEST_F(ConfigTest, BadUbigeoDepartment) {
-  EXPECT_THAT(Parse(With(R"("ubigeo_department": "08")",
-                         R"("ubigeo_department": "8")"))
-                  .status()
-                  .message(),
-              HasSubstr("regions[0].ubigeo_department"));
+  EXPECT_THAT(
+      Parse(With(R"("ubigeo_department": "08")", R"("ubigeo_department": "8")"))
+          .status()
+          .message(),
+      HasSubstr("regions[0].ubigeo_department"));
 }
 
 TEST_F(ConfigTest, MissingKeyFile) {
@@ -134,15 +140,15 @@ TEST_F(ConfigTest, MissingCaFile) {
 }
 
 TEST_F(ConfigTest, MissingTls) {
-  const std::string json = absl::StrReplaceAll(
-      valid_, {{R"("tls": {)", R"("unused_tls": {)"}});
+  const std::string json =
+      absl::StrReplaceAll(valid_, {{R"("tls": {)", R"("unused_tls": {)"}});
   EXPECT_EQ(Parse(json).status().code(), absl::StatusCode::kInvalidArgument);
 }
 
 TEST_F(ConfigTest, DatabaseScheme) {
-  EXPECT_THAT(Parse(With("sqlite:data/cusco.db", "postgres://x")).status()
-                  .message(),
-              HasSubstr("storage.database"));
+  EXPECT_THAT(
+      Parse(With("sqlite:data/cusco.db", "postgres://x")).status().message(),
+      HasSubstr("storage.database"));
 }
 
 TEST_F(ConfigTest, DatabaseDirectoryMissing) {
@@ -161,9 +167,8 @@ TEST_F(ConfigTest, PeerMustBeAnotherKnownRegion) {
 }
 
 TEST_F(ConfigTest, PeerAddressNeedsPort) {
-  EXPECT_THAT(
-      Parse(With("127.0.0.1:7444", "127.0.0.1")).status().message(),
-      HasSubstr("peers[0].address"));
+  EXPECT_THAT(Parse(With("127.0.0.1:7444", "127.0.0.1")).status().message(),
+              HasSubstr("peers[0].address"));
 }
 
 TEST_F(ConfigTest, ListenAddressNeedsPort) {

@@ -9,10 +9,10 @@
 #define RUTA_API_AUTHORIZATION_H_
 
 #include <string>
-#include "absl/strings/string_view.h"
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
 #include "grpcpp/server_context.h"
 #include "ruta/core/domain.h"
 
@@ -23,8 +23,8 @@ namespace ruta::api {
 inline constexpr char kClerkMetadataKey[] = "x-ruta-clerk";
 
 struct AuthorizerOptions {
-  std::string node_region;                // required
-  std::vector<std::string> peer_regions;  // configured peers; may be empty
+  std::string node_region;                 // required
+  std::vector<std::string> peer_regions;   // configured peers; may be empty
   std::vector<std::string> known_regions;  // all configured regions
 };
 

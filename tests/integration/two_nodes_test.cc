@@ -1,0 +1,242 @@
+// Two real ruta-node processes (Cusco and Madre de Dios) with real
+// certificates on 127.0.0.1:0, driven through the ruta CLI.
+#include <signal.h>
+
+#include <fstream>
+#include <memory>
+#include <regex>
+#include <string>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_replace.h"
+#include "gmock/gmock.h"
+#include "grpcpp/grpcpp.h"
+#include "gtest/gtest.h"
+#include "ruta/testing/node.h"
+#include "ruta/testing/pki.h"
+#include "ruta/testing/subprocess.h"
+#include "ruta/v1/case_office.grpc.pb.h"
+
+namespace ruta {
+namespace {
+
+using testing::BackgroundProcess;
+using testing::DevPki;
+using ::testing::HasSubstr;
+using testing::KeyPair;
+using testing::ProcessResult;
+
+// Exit codes of the ruta CLI (clients/cli/README.md).
+constexpr int kExitOk = 0;
+constexpr int kExitNotFound = 3;
+constexpr int kExitFailedPrecondition = 4;
+constexpr int kExitPermission = 6;
+constexpr int kExitUnavailable = 7;
+
+struct RunningNode {
+  std::string region;
+  std::string config;
+  std::string data_dir;
+  std::unique_ptr<BackgroundProcess> process;
+  int port = 0;
+};
+
+class TwoNodesTest : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    for (const char* region : {"cusco", "madre-de-dios"}) {
+      auto node = std::make_unique<RunningNode>();
+      node->region = region;
+      node->data_dir = testing::MakeTempDir(region);
+      testing::NodeSetup setup;
+      setup.region = region;
+      setup.data_dir = node->data_dir;
+      node->config = testing::WriteNodeConfig(DevPki::Get(), setup);
+      Launch(*node);
+      nodes_.push_back(node.release());
+    }
+  }
+  static void TearDownTestSuite() {
+    for (RunningNode* node : nodes_) delete node;
+    nodes_.clear();
+  }
+
+  static void Launch(RunningNode& node) {
+    std::remove((node.data_dir + "/port").c_str());
+    node.process = std::make_unique<BackgroundProcess>(
+        std::vector<std::string>{testing::NodeBinary(), "--config",
+                                 node.config},
+        node.data_dir + "/node");
+    node.port =
+        testing::WaitForPortFile(node.data_dir + "/port", absl::Seconds(20));
+    ASSERT_GT(node.port, 0) << node.region << " did not start:\n"
+                            << node.process->Stderr();
+  }
+
+  static RunningNode& Node(const std::string& region) {
+    for (RunningNode* node : nodes_) {
+      if (node->region == region) return *node;
+    }
+    std::abort();
+  }
+
+  // Runs the CLI against `node_region`'s node as `identity`.
+  ProcessResult Cli(const std::string& node_region, const KeyPair& identity,
+                    std::vector<std::string> args,
+                    const std::string* input = nullptr) {
+    std::vector<std::string> argv = {
+        testing::CliBinary(),
+        "--node",
+        absl::StrCat("127.0.0.1:", Node(node_region).port),
+        "--cert",
+        identity.cert_file,
+        "--key",
+        identity.key_file,
+        "--ca",
+        DevPki::Get().TrustBundle(),
+        "--timeout",
+        "10",
+        "--retries",
+        "0"};
+    argv.insert(argv.end(), args.begin(), args.end());
+    return testing::RunProcess(argv, absl::Seconds(60), {}, input);
+  }
+
+  // Opens a victim case in Madre de Dios; returns its case_id.
+  std::string OpenCase(const std::string& identifiers_json) {
+    const ProcessResult result =
+        Cli("madre-de-dios", DevPki::Get().Office("madre-de-dios"),
+            {"case",
+             "open",
+             "--kind",
+             "victim",
+             "--stage",
+             "identified",
+             "--age-band",
+             "15-17",
+             "--sex",
+             "female",
+             "--origin-province",
+             "0812",
+             "--exploitation",
+             "sexual",
+             "--setting",
+             "bar",
+             "--recruitment",
+             "false-job-offer",
+             "--identified-month",
+             "2026-10",
+             "--legal-basis",
+             "upe-protective-measure",
+             "--identifiers-file",
+             "-"},
+            &identifiers_json);
+    EXPECT_EQ(result.exit_code, kExitOk) << result.err;
+    std::smatch match;
+    if (!std::regex_search(result.out, match, std::regex("cs_[a-z]{20}"))) {
+      ADD_FAILURE() << "no case id in: " << result.out;
+      return "";
+    }
+    return match.str();
+  }
+
+  static std::vector<RunningNode*> nodes_;
+};
+std::vector<RunningNode*> TwoNodesTest::nodes_;
+
+TEST_F(TwoNodesTest, OfficeOpensMovesAndListsACase) {
+  const KeyPair office = DevPki::Get().Office("madre-de-dios");
+  const std::string case_id = OpenCase(R"({"dni": "45678912"})");
+  ASSERT_FALSE(case_id.empty());
+
+  ProcessResult result = Cli("madre-de-dios", office, {"case", "get", case_id});
+  EXPECT_EQ(result.exit_code, kExitOk) << result.err;
+  EXPECT_THAT(result.out, HasSubstr(case_id));
+  EXPECT_THAT(result.out, ::testing::Not(HasSubstr("45678912")));
+
+  result = Cli("madre-de-dios", office,
+               {"case", "stage", case_id, "immediate-protection"});
+  EXPECT_EQ(result.exit_code, kExitOk) << result.err;
+
+  result = Cli(
+      "madre-de-dios", office,
+      {"--output", "json", "case", "list", "--stage", "immediate-protection"});
+  EXPECT_EQ(result.exit_code, kExitOk) << result.err;
+  EXPECT_THAT(result.out, HasSubstr(case_id));
+}
+
+TEST_F(TwoNodesTest, IllegalTransitionExitsWithPreconditionCode) {
+  const std::string case_id = OpenCase(R"({"dni": "11112222"})");
+  const ProcessResult result =
+      Cli("madre-de-dios", DevPki::Get().Office("madre-de-dios"),
+          {"case", "stage", case_id, "follow-up"});
+  EXPECT_EQ(result.exit_code, kExitFailedPrecondition) << result.err;
+  EXPECT_THAT(result.err, HasSubstr("IMMEDIATE_PROTECTION"));
+}
+
+TEST_F(TwoNodesTest, EachRegionSeesOnlyItsOwnCases) {
+  const std::string case_id = OpenCase(R"({"dni": "33334444"})");
+  // Cusco's node does not know a local Madre de Dios case.
+  ProcessResult result =
+      Cli("cusco", DevPki::Get().Office("cusco"), {"case", "get", case_id});
+  EXPECT_EQ(result.exit_code, kExitNotFound) << result.err;
+  // A Cusco office may not act on Madre de Dios' node.
+  result = Cli("madre-de-dios", DevPki::Get().Office("cusco"),
+               {"case", "get", case_id});
+  EXPECT_EQ(result.exit_code, kExitPermission) << result.err;
+}
+
+TEST_F(TwoNodesTest, CertificateFromUnknownCaIsRefused) {
+  const ProcessResult result =
+      Cli("cusco", DevPki::Get().Rogue(), {"case", "list"});
+  EXPECT_EQ(result.exit_code, kExitUnavailable) << result.err;
+  EXPECT_THAT(result.err, HasSubstr("certificate"));
+}
+
+TEST_F(TwoNodesTest, CallWithoutClientCertificateFails) {
+  grpc::SslCredentialsOptions ssl;
+  ssl.pem_root_certs = testing::ReadFile(DevPki::Get().TrustBundle());
+  grpc::ChannelArguments args;
+  args.SetSslTargetNameOverride("localhost");
+  auto stub = v1::CaseOffice::NewStub(
+      grpc::CreateCustomChannel(absl::StrCat("127.0.0.1:", Node("cusco").port),
+                                grpc::SslCredentials(ssl), args));
+  v1::ListCasesResponse response;
+  const grpc::Status status = stub->ListCases(
+      testing::ContextWithDeadline(absl::Seconds(5)).get(), {}, &response);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::UNAVAILABLE);
+}
+
+TEST_F(TwoNodesTest, NodeRefusesToStartWithoutItsKey) {
+  const std::string dir = testing::MakeTempDir("nokey");
+  testing::NodeSetup setup;
+  setup.region = "cusco";
+  setup.data_dir = dir;
+  const std::string config = testing::WriteNodeConfig(DevPki::Get(), setup);
+  const std::string missing = dir + "/missing-key.pem";
+  std::string json = testing::ReadFile(config);
+  json = absl::StrReplaceAll(json,
+                             {{DevPki::Get().Node("cusco").key_file, missing}});
+  std::ofstream(config) << json;
+  const ProcessResult result =
+      testing::RunProcess({testing::NodeBinary(), "--config", config});
+  EXPECT_EQ(result.exit_code, 1);
+  EXPECT_THAT(result.err, HasSubstr("tls.key_file"));
+  EXPECT_THAT(result.err, HasSubstr(missing));
+}
+
+TEST_F(TwoNodesTest, GracefulShutdownAndRestartKeepsCases) {
+  const std::string case_id = OpenCase(R"({"dni": "55556666"})");
+  RunningNode& node = Node("madre-de-dios");
+  EXPECT_EQ(node.process->Stop(SIGTERM, absl::Seconds(20)), 0)
+      << node.process->Stderr();
+  Launch(node);
+  const ProcessResult result =
+      Cli("madre-de-dios", DevPki::Get().Office("madre-de-dios"),
+          {"case", "get", case_id});
+  EXPECT_EQ(result.exit_code, kExitOk) << result.err;
+}
+
+}  // namespace
+}  // namespace ruta
