@@ -2,7 +2,18 @@
 //
 // Every method is asynchronous: it returns at once and calls `done` exactly
 // once, on a store thread, when the result is known (for writes: after the
-// change is durably committed). `done` must not block.
+// change is durably committed). `done` must not block. A request rejected
+// before it reaches the store (a malformed field, a wrong region) gets its
+// `done` on the calling thread, before the method returns.
+//
+// Scope: a node serves one region (`CaseServiceOptions::region`). Callers of
+// another region get PERMISSION_DENIED; only cases whose owner_region is the
+// node's region are visible.
+//
+// Identifiers of a child (`IdentityTuple`) are used only to derive the
+// person_ref, before anything reaches the store, and are then wiped: they are
+// never stored, logged or part of an error message. Request fingerprints are
+// computed over the derived person_ref, never over identifiers.
 //
 // Errors (absl status codes, mapped one-to-one to gRPC codes by the api):
 //  INVALID_ARGUMENT   a field is malformed; the message names the field.
@@ -13,6 +24,7 @@
 //                     the message names the allowed next stages.
 //  ABORTED            expected_version did not match (concurrent change).
 //  INVALID_ARGUMENT   a request_id reused for a different request.
+//  PERMISSION_DENIED  the actor's region is not this node's region.
 //  UNAVAILABLE/INTERNAL storage failures; nothing was changed.
 //
 // Mutations are idempotent per (actor.principal, request_id): a retry returns
@@ -69,7 +81,7 @@ struct CloseCaseCommand {
 
 struct FindPersonResult {
   std::string person_ref;
-  bool linked = false;  // false when the tuple had no usable identifiers
+  bool linked = false;      // false when the tuple had no usable identifiers
   std::vector<Case> cases;  // cases of this child the region knows
 };
 

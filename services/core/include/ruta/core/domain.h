@@ -144,9 +144,32 @@ struct Actor {
   std::string clerk;      // clerk account id, empty when none
 };
 
+// Names of enum values: the proto enum value names without their prefix,
+// e.g. StageName(Stage::kImmediateProtection) == "IMMEDIATE_PROTECTION".
+// kUnspecified gives "UNSPECIFIED"; a value outside the enum gives "UNKNOWN".
+// These names are stable: they appear in error messages and in the keys of
+// dashboard aggregates.
 const char* StageName(Stage stage);
 const char* ClosedReasonName(ClosedReason reason);
 const char* CaseKindName(CaseKind kind);
+const char* AgeBandName(AgeBand band);  // "0_5", "6_11", ..., "18_PLUS"
+const char* SexName(Sex sex);
+const char* ExploitationFormName(ExploitationForm form);
+const char* SettingName(Setting setting);
+const char* RecruitmentMeansName(RecruitmentMeans means);
+const char* LegalBasisName(LegalBasis basis);
+
+// Whether `value` is one of the enum's values other than kUnspecified (the
+// api layer may hand over a casted integer from the wire).
+bool IsSpecified(Stage stage);
+bool IsSpecified(ClosedReason reason);
+bool IsSpecified(CaseKind kind);
+bool IsSpecified(AgeBand band);
+bool IsSpecified(Sex sex);
+bool IsSpecified(ExploitationForm form);
+bool IsSpecified(Setting setting);
+bool IsSpecified(RecruitmentMeans means);
+bool IsSpecified(LegalBasis basis);
 
 }  // namespace ruta::core
 

@@ -41,17 +41,27 @@ enum class LinkageBasis { kNone, kDni, kCnv, kNamesAndBirth };
 // (the caller then assigns a random ref). INVALID_ARGUMENT, naming the field,
 // when a present field is malformed (DNI not 8 digits, CNV not 8..12 digits,
 // a names-and-birth tuple with a part missing, an impossible date, a district
-// that is not 6 digits).
+// that is not 6 digits). Every present field is checked, even one that the
+// precedence makes unused. A name that normalizes to nothing counts as not
+// known. Dates of birth are real calendar dates from 1990 to today (UTC).
+// Error messages name the field ("identifiers.dni") and never echo its value.
 absl::StatusOr<LinkageBasis> ChooseLinkageBasis(const IdentityTuple& tuple);
 
 // Unicode NFKD, combining marks removed, case folded, every run of
-// whitespace/punctuation collapsed to one space, trimmed. "  JOSÉ  Ñaupa-Quispe"
-// and "jose naupa quispe" normalize alike. INVALID_ARGUMENT on invalid UTF-8.
+// whitespace/punctuation collapsed to one space, trimmed. These normalize
+// alike:
+//   "  JOSÉ  Ñaupa-Quispe"
+//   "jose naupa quispe"
+// Everything but letters, digits and spacing marks separates words (so
+// "O'Brien" gives "o brien").
+// INVALID_ARGUMENT on invalid UTF-8 and on inputs over 512 bytes.
 absl::StatusOr<std::string> NormalizeName(const std::string& utf8);
 
 // The federation linkage keys, by version. Loaded from a file of lines
-// "<version> <64 hex chars>" ('#' starts a comment). The highest version is
-// current. Not copyable (secret material); movable.
+// "<version> <64 hex chars>" ('#' starts a comment, blank lines are ignored).
+// Versions are 1..999 (version 0 marks random refs; the limit keeps any long
+// digit run out of a ref). The highest version is current. Not copyable
+// (secret material); movable. Thread-safe for concurrent const use.
 class LinkageKeyring final {
  public:
   // Reads `path`. PERMISSION_DENIED when the file is readable by group or
@@ -63,8 +73,9 @@ class LinkageKeyring final {
   static absl::StatusOr<LinkageKeyring> FromKeys(
       std::map<uint32_t, std::string> raw_keys);
 
-  LinkageKeyring(LinkageKeyring&&) = default;
-  LinkageKeyring& operator=(LinkageKeyring&&) = default;
+  // Moving leaves `other` empty; assigning wipes the keys it replaces.
+  LinkageKeyring(LinkageKeyring&& other) noexcept;
+  LinkageKeyring& operator=(LinkageKeyring&& other) noexcept;
   LinkageKeyring(const LinkageKeyring&) = delete;
   LinkageKeyring& operator=(const LinkageKeyring&) = delete;
   ~LinkageKeyring();  // Wipes the key bytes.

@@ -27,6 +27,21 @@ absl::Status CheckTransition(CaseKind kind, Stage from, Stage to,
 // Whether a case in `stage` is still open (any stage but CLOSED).
 bool IsOpenStage(Stage stage);
 
+// Stages the transfer lifecycle may move a case of `kind` to from `from`:
+// a care stage -> TRANSFER_REQUESTED -> IN_TRANSIT -> RECEIVED, and
+// TRANSFER_REQUESTED -> a care stage (rejected or cancelled transfer). Empty
+// for prevention cases, which never leave their region.
+std::vector<Stage> AllowedLifecycleStages(CaseKind kind, Stage from);
+
+// TRANSFER_REQUESTED, IN_TRANSIT, RECEIVED.
+bool IsTransferStage(Stage stage);
+// RESIDENTIAL_CARE, FAMILY_CARE: the stages a transfer starts from.
+bool IsCareStage(Stage stage);
+// Whether a case of `kind` can ever be in `stage` (PREVENTION cases: only
+// IDENTIFIED, PREVENTION_SUPPORT, FOLLOW_UP, CLOSED; VICTIM cases: every
+// stage but PREVENTION_SUPPORT).
+bool IsStageOfKind(CaseKind kind, Stage stage);
+
 }  // namespace ruta::core
 
 #endif  // RUTA_CORE_STAGE_MACHINE_H_

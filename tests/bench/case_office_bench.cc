@@ -1,0 +1,102 @@
+// CaseOffice over real mutual TLS against an in-process node (SQLite,
+// synchronous=FULL, group commit): OpenCase (durable write: case, history,
+// request record, aggregates in one transaction) and GetCase (read), with
+// several client threads in flight. Client and server share the machine's
+// cores, so figures are for comparison between runs of the same machine.
+#include <atomic>
+#include <cstdio>
+#include <memory>
+#include <string>
+
+#include "absl/strings/str_format.h"
+#include "benchmark/benchmark.h"
+#include "grpcpp/grpcpp.h"
+#include "ruta/testing/node.h"
+#include "ruta/testing/pki.h"
+#include "ruta/v1/case_office.grpc.pb.h"
+
+namespace ruta {
+namespace {
+
+testing::InProcessNode& Node() {
+  static testing::InProcessNode* node = [] {
+    testing::NodeSetup setup;
+    setup.region = "madre-de-dios";
+    return testing::InProcessNode::Start(setup).release();
+  }();
+  return *node;
+}
+
+std::shared_ptr<grpc::Channel> Channel() {
+  static std::shared_ptr<grpc::Channel> channel = testing::MakeChannel(
+      Node().address(), testing::DevPki::Get().Office("madre-de-dios"),
+      "madre-de-dios");
+  return channel;
+}
+
+std::atomic<int64_t> next_request{1};
+
+v1::OpenCaseRequest NewOpenCase() {
+  const int64_t n = next_request.fetch_add(1);
+  v1::OpenCaseRequest request;
+  request.set_request_id(absl::StrFormat("00000000-0000-4000-8000-%012d", n));
+  request.mutable_identifiers()->set_dni(
+      absl::StrFormat("%08d", n % 100000000));
+  request.set_kind(v1::CASE_KIND_VICTIM);
+  request.set_initial_stage(v1::STAGE_IDENTIFIED);
+  auto* profile = request.mutable_profile();
+  profile->set_age_band(v1::AGE_BAND_15_17);
+  profile->set_sex(v1::SEX_FEMALE);
+  profile->set_origin_province("0812");
+  profile->add_exploitation_forms(v1::EXPLOITATION_FORM_SEXUAL);
+  profile->set_setting(v1::SETTING_BAR);
+  profile->set_recruitment_means(v1::RECRUITMENT_MEANS_FALSE_JOB_OFFER);
+  profile->mutable_identified_month()->set_year(2026);
+  profile->mutable_identified_month()->set_month(10);
+  request.set_legal_basis(v1::LEGAL_BASIS_UPE_PROTECTIVE_MEASURE);
+  return request;
+}
+
+void BM_OpenCase(benchmark::State& state) {
+  auto stub = v1::CaseOffice::NewStub(Channel());
+  for (auto _ : state) {
+    v1::OpenCaseResponse response;
+    const grpc::Status status = stub->OpenCase(
+        testing::ContextWithDeadline().get(), NewOpenCase(), &response);
+    if (!status.ok()) {
+      state.SkipWithError(status.error_message().c_str());
+      break;
+    }
+  }
+  state.SetItemsProcessed(state.iterations());
+}
+BENCHMARK(BM_OpenCase)->UseRealTime()->Threads(1)->Threads(16)->Threads(64);
+
+void BM_GetCase(benchmark::State& state) {
+  auto stub = v1::CaseOffice::NewStub(Channel());
+  v1::OpenCaseResponse opened;
+  if (!stub->OpenCase(testing::ContextWithDeadline().get(), NewOpenCase(),
+                      &opened)
+           .ok()) {
+    state.SkipWithError("could not open a case");
+    return;
+  }
+  v1::GetCaseRequest request;
+  request.set_case_id(opened.case_().case_id());
+  for (auto _ : state) {
+    v1::GetCaseResponse response;
+    const grpc::Status status =
+        stub->GetCase(testing::ContextWithDeadline().get(), request, &response);
+    if (!status.ok()) {
+      state.SkipWithError(status.error_message().c_str());
+      break;
+    }
+  }
+  state.SetItemsProcessed(state.iterations());
+}
+BENCHMARK(BM_GetCase)->UseRealTime()->Threads(1)->Threads(16)->Threads(64);
+
+}  // namespace
+}  // namespace ruta
+
+BENCHMARK_MAIN();

@@ -1,0 +1,82 @@
+// Micro-benchmarks of the core's per-request CPU work: deriving a person_ref
+// (ICU normalization + HMAC-SHA-256) and validating an intake profile.
+#include <benchmark/benchmark.h>
+
+#include <cstdio>
+#include <cstdlib>
+#include <string>
+#include <utility>
+
+#include "ruta/core/domain.h"
+#include "ruta/core/profile.h"
+#include "ruta/core/pseudonym.h"
+
+namespace ruta::core {
+namespace {
+
+const LinkageKeyring& Keyring() {
+  static const LinkageKeyring* const ring = [] {
+    auto r = LinkageKeyring::FromKeys({{1, std::string(32, 'k')}});
+    if (!r.ok()) std::abort();
+    return new LinkageKeyring(*std::move(r));
+  }();
+  return *ring;
+}
+
+void BM_DerivePersonRef_Dni(benchmark::State& state) {
+  IdentityTuple t;
+  int i = 0;
+  char dni[9];
+  for (auto _ : state) {
+    std::snprintf(dni, sizeof(dni), "%08d", (i++ * 7919) % 100000000);
+    t.dni = dni;
+    auto ref = Keyring().DerivePersonRef(t);
+    benchmark::DoNotOptimize(ref);
+  }
+}
+BENCHMARK(BM_DerivePersonRef_Dni);
+
+void BM_DerivePersonRef_NamesAndBirth(benchmark::State& state) {
+  IdentityTuple t;
+  t.given_names = "José María";
+  t.surnames = "Ñaupa-Quispe Huamán";
+  t.birth_year = 2011;
+  t.birth_month = 4;
+  t.birth_day = 23;
+  t.birth_district = "081201";
+  for (auto _ : state) {
+    auto ref = Keyring().DerivePersonRef(t);
+    benchmark::DoNotOptimize(ref);
+  }
+}
+BENCHMARK(BM_DerivePersonRef_NamesAndBirth);
+
+void BM_NormalizeName(benchmark::State& state) {
+  const std::string name = "  JOSÉ  María Ñaupa-Quispe ";
+  for (auto _ : state) {
+    auto n = NormalizeName(name);
+    benchmark::DoNotOptimize(n);
+  }
+}
+BENCHMARK(BM_NormalizeName);
+
+void BM_ValidateProfile(benchmark::State& state) {
+  Profile p;
+  p.age_band = AgeBand::k12To14;
+  p.sex = Sex::kFemale;
+  p.origin_province = "0812";
+  p.exploitation_forms = {ExploitationForm::kSexual, ExploitationForm::kLabour};
+  p.setting = Setting::kMiningCamp;
+  p.recruitment_means = RecruitmentMeans::kFalseJobOffer;
+  p.identified_month = {2026, 8};
+  for (auto _ : state) {
+    absl::Status s = ValidateProfile(p, CaseKind::kVictim);
+    benchmark::DoNotOptimize(s);
+  }
+}
+BENCHMARK(BM_ValidateProfile);
+
+}  // namespace
+}  // namespace ruta::core
+
+BENCHMARK_MAIN();

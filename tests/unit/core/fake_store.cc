@@ -1,0 +1,223 @@
+#include "fake_store.h"
+
+#include "absl/strings/str_cat.h"
+
+namespace ruta::core::testing {
+namespace {
+
+class FakeTxn final : public store::WriteTxn {
+ public:
+  // `state` is read; writes are refused when `writable` is false.
+  FakeTxn(FakeStore::State* state, bool writable)
+      : state_(state), writable_(writable) {}
+
+  absl::StatusOr<std::optional<core::Case>> FindCase(
+      const std::string& case_id) override {
+    auto it = state_->cases.find(case_id);
+    if (it == state_->cases.end()) return std::optional<core::Case>();
+    return std::optional<core::Case>(it->second.back());
+  }
+  absl::StatusOr<std::optional<core::Case>> FindCaseVersion(
+      const std::string& case_id, int64_t version) override {
+    auto it = state_->cases.find(case_id);
+    if (it == state_->cases.end() || version < 1 ||
+        version > static_cast<int64_t>(it->second.size())) {
+      return std::optional<core::Case>();
+    }
+    return std::optional<core::Case>(it->second[version - 1]);
+  }
+  absl::StatusOr<store::CasePage> ListCases(const store::CaseFilter& filter,
+                                            const std::string& after,
+                                            int limit) override {
+    if (limit <= 0) return absl::InvalidArgumentError("limit must be > 0");
+    store::CasePage page;
+    for (auto it = state_->cases.upper_bound(after); it != state_->cases.end();
+         ++it) {
+      const core::Case& c = it->second.back();
+      if (!filter.owner_region.empty() &&
+          c.owner_region != filter.owner_region) {
+        continue;
+      }
+      if (filter.stage != core::Stage::kUnspecified &&
+          c.stage != filter.stage) {
+        continue;
+      }
+      if (filter.kind != core::CaseKind::kUnspecified &&
+          c.kind != filter.kind) {
+        continue;
+      }
+      if (!filter.person_ref.empty() && c.person_ref != filter.person_ref) {
+        continue;
+      }
+      if (!filter.include_closed && c.stage == core::Stage::kClosed) continue;
+      if (static_cast<int>(page.cases.size()) == limit) {
+        page.next_after = page.cases.back().case_id;
+        break;
+      }
+      page.cases.push_back(c);
+    }
+    return page;
+  }
+  absl::StatusOr<std::optional<store::RequestRecord>> FindRequest(
+      const std::string& principal, const std::string& request_id) override {
+    auto it = state_->requests.find({principal, request_id});
+    if (it == state_->requests.end()) {
+      return std::optional<store::RequestRecord>();
+    }
+    return std::optional<store::RequestRecord>(it->second);
+  }
+  absl::StatusOr<int64_t> GetAggregate(const std::string& table,
+                                       const std::string& key) override {
+    auto it = state_->aggregates.find({table, key});
+    return it == state_->aggregates.end() ? 0 : it->second;
+  }
+
+  absl::Status PutCase(const core::Case& c) override {
+    if (!writable_) return absl::InternalError("write in a read transaction");
+    auto& history = state_->cases[c.case_id];
+    if (c.version != static_cast<int64_t>(history.size()) + 1) {
+      if (history.empty()) state_->cases.erase(c.case_id);
+      return absl::FailedPreconditionError(
+          absl::StrCat("case ", c.case_id, " version ", c.version,
+                       " does not follow the stored version"));
+    }
+    history.push_back(c);
+    auto& w = state_->written;
+    w.insert(w.end(), {c.case_id, c.person_ref, c.owner_region,
+                       c.profile.origin_province, c.opened_by});
+    w.insert(w.end(), c.referrals.begin(), c.referrals.end());
+    return absl::OkStatus();
+  }
+  absl::Status PutRequest(const store::RequestRecord& r) override {
+    if (!writable_) return absl::InternalError("write in a read transaction");
+    if (!state_->requests.emplace(std::make_pair(r.principal, r.request_id), r)
+             .second) {
+      return absl::AlreadyExistsError("request already recorded");
+    }
+    state_->written.insert(
+        state_->written.end(),
+        {r.request_id, r.principal, r.method, r.fingerprint, r.case_id});
+    return absl::OkStatus();
+  }
+  absl::Status AddToAggregate(const std::string& table, const std::string& key,
+                              int64_t delta) override {
+    if (!writable_) return absl::InternalError("write in a read transaction");
+    state_->aggregates[{table, key}] += delta;
+    state_->written.insert(state_->written.end(), {table, key});
+    return absl::OkStatus();
+  }
+
+ private:
+  FakeStore::State* state_;
+  bool writable_;
+};
+
+}  // namespace
+
+FakeStore::FakeStore()
+    : committed_(std::make_shared<const State>()),
+      writer_([this] { WriterLoop(); }),
+      reader_([this] { ReaderLoop(); }) {}
+
+FakeStore::~FakeStore() {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    stopping_ = true;
+  }
+  cv_.notify_all();
+  writer_.join();
+  reader_.join();
+}
+
+void FakeStore::Read(std::function<absl::Status(store::ReadTxn&)> fn,
+                     std::function<void(absl::Status)> done) {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    reads_.push_back(Job{nullptr, std::move(fn), std::move(done)});
+  }
+  cv_.notify_all();
+}
+
+void FakeStore::Write(std::function<absl::Status(store::WriteTxn&)> fn,
+                      std::function<void(absl::Status)> done) {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    writes_.push_back(Job{std::move(fn), nullptr, std::move(done)});
+  }
+  cv_.notify_all();
+}
+
+void FakeStore::ReaderLoop() {
+  for (;;) {
+    Job job;
+    std::shared_ptr<const State> snapshot;
+    {
+      std::unique_lock<std::mutex> lock(mu_);
+      cv_.wait(lock, [&] { return stopping_ || !reads_.empty(); });
+      if (reads_.empty()) return;  // stopping and drained
+      job = std::move(reads_.front());
+      reads_.pop_front();
+      snapshot = committed_;
+    }
+    // Reads never write: the const_cast only serves the shared txn type.
+    FakeTxn txn(const_cast<State*>(snapshot.get()), /*writable=*/false);
+    job.done(job.read(txn));
+  }
+}
+
+void FakeStore::WriterLoop() {
+  for (;;) {
+    std::deque<Job> group;
+    std::shared_ptr<const State> base;
+    bool fail = false;
+    {
+      std::unique_lock<std::mutex> lock(mu_);
+      cv_.wait(lock, [&] { return stopping_ || !writes_.empty(); });
+      if (writes_.empty()) return;
+      group.swap(writes_);
+      base = committed_;
+      if (fail_commits_ > 0) {
+        --fail_commits_;
+        fail = true;
+      }
+    }
+    auto working = std::make_shared<State>(*base);
+    std::vector<absl::Status> results;
+    for (Job& job : group) {
+      State savepoint = *working;
+      FakeTxn txn(working.get(), /*writable=*/true);
+      absl::Status s = job.write(txn);
+      if (!s.ok()) *working = std::move(savepoint);
+      results.push_back(std::move(s));
+    }
+    if (fail) {
+      for (Job& job : group) {
+        job.done(absl::UnavailableError("injected commit failure"));
+      }
+      continue;
+    }
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      committed_ = std::move(working);
+      ++groups_committed_;
+    }
+    for (size_t i = 0; i < group.size(); ++i) group[i].done(results[i]);
+  }
+}
+
+std::vector<std::string> FakeStore::WrittenStrings() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return committed_->written;
+}
+
+int FakeStore::groups_committed() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return groups_committed_;
+}
+
+void FakeStore::FailNextCommits(int n) {
+  std::lock_guard<std::mutex> lock(mu_);
+  fail_commits_ = n;
+}
+
+}  // namespace ruta::core::testing
