@@ -1,0 +1,64 @@
+// A connection to a node's CaseOffice service over mutual TLS, and calls with
+// deadline, retries and error reporting.
+#ifndef RUTA_CLI_CONNECTION_H_
+#define RUTA_CLI_CONNECTION_H_
+
+#include <iosfwd>
+#include <memory>
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "grpcpp/channel.h"
+#include "grpcpp/security/credentials.h"
+#include "ruta/cli/config.h"
+#include "ruta/cli/errors.h"
+#include "ruta/cli/retry.h"
+#include "ruta/v1/case_office.grpc.pb.h"
+
+namespace ruta::cli {
+
+class Connection {
+ public:
+  using Stub = ruta::v1::CaseOffice::StubInterface;
+
+  // Loads the TLS credentials (FAILED_PRECONDITION naming a missing or
+  // unreadable file) and prepares a channel to settings.node.
+  static absl::StatusOr<std::unique_ptr<Connection>> Open(
+      const ConnectionSettings& settings, int max_retries, std::ostream& err);
+
+  // Runs one call with the deadline and retries (RetryPolicy). On failure,
+  // prints the error and hint (naming `request_id` for a mutating call) and
+  // returns the exit code; returns 0 on success. `call` must send the same
+  // request on every attempt.
+  template <typename Call>
+  int Run(absl::string_view what, const std::string& request_id, Call call) {
+    return RunAttempts(what, request_id,
+                       [this, &call](grpc::ClientContext& context) {
+                         return call(*stub_, context);
+                       });
+  }
+
+  const ConnectionSettings& settings() const { return settings_; }
+
+ private:
+  Connection(ConnectionSettings settings, int max_retries,
+             std::shared_ptr<grpc::ChannelCredentials> credentials,
+             std::ostream& err);
+  // A fresh channel (own subchannel pool, so no reconnect backoff is shared
+  // with an earlier failed attempt).
+  void Reconnect();
+  int RunAttempts(absl::string_view what, const std::string& request_id,
+                  const Attempt& attempt);
+
+  ConnectionSettings settings_;
+  RetryPolicy policy_;
+  std::shared_ptr<grpc::ChannelCredentials> credentials_;
+  std::ostream& err_;
+  std::shared_ptr<grpc::Channel> channel_;
+  std::unique_ptr<Stub> stub_;
+};
+
+}  // namespace ruta::cli
+
+#endif  // RUTA_CLI_CONNECTION_H_

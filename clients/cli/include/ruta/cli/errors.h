@@ -1,0 +1,47 @@
+// Error reporting: `ruta: <what failed>: <message>` on stderr, then a hint
+// line saying what to check.
+#ifndef RUTA_CLI_ERRORS_H_
+#define RUTA_CLI_ERRORS_H_
+
+#include <iosfwd>
+#include <string>
+
+#include "absl/status/status.h"
+#include "absl/strings/string_view.h"
+#include "absl/time/time.h"
+#include "grpcpp/support/status.h"
+
+namespace ruta::cli {
+
+// "UNAVAILABLE", "NOT_FOUND", ...
+std::string StatusCodeName(grpc::StatusCode code);
+
+// True when an UNAVAILABLE message is what gRPC reports for a refused or
+// failed TLS handshake ("Socket closed", "failed to connect", "handshake",
+// SSL errors, connection reset).
+bool LooksLikeTlsFailure(absl::string_view message);
+
+// What the hint of a failed call may refer to.
+struct CallContext {
+  std::string node;
+  absl::Duration timeout = absl::ZeroDuration();
+  int attempts = 1;
+  // Non-empty for a mutating call.
+  std::string request_id;
+};
+
+// The hint for a failed call (one or more lines, each starting "hint: ").
+std::string RpcErrorHint(const grpc::Status& status,
+                         const CallContext& context);
+
+// Prints the error of a failed call and its hint; returns the exit code.
+int ReportRpcError(std::ostream& err, absl::string_view what,
+                   const grpc::Status& status, const CallContext& context);
+
+// Prints a local error (and `hint` when non-empty); returns the exit code.
+int ReportLocalError(std::ostream& err, absl::string_view what,
+                     const absl::Status& status, absl::string_view hint = "");
+
+}  // namespace ruta::cli
+
+#endif  // RUTA_CLI_ERRORS_H_

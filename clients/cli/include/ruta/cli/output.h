@@ -1,0 +1,68 @@
+// Output of `ruta`: `--output table` (aligned columns for lists, a key/value
+// block for one record, enums in their command-line spelling, dates as
+// YYYY-MM) or `--output json` (the protobuf JSON of the response, with the
+// proto field names and every field, one document; JSON lines, one response
+// per line, for --all).
+#ifndef RUTA_CLI_OUTPUT_H_
+#define RUTA_CLI_OUTPUT_H_
+
+#include <iosfwd>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "google/protobuf/message.h"
+#include "google/protobuf/timestamp.pb.h"
+#include "ruta/v1/case_office.pb.h"
+#include "ruta/v1/common.pb.h"
+#include "ruta/v1/records.pb.h"
+
+namespace ruta::cli {
+
+enum class OutputFormat { kTable, kJson };
+
+// "table" or "json"; INVALID_ARGUMENT otherwise.
+absl::StatusOr<OutputFormat> ParseOutputFormat(absl::string_view text);
+
+// Protobuf JSON of `message`: proto field names, every field printed, enums
+// by name; pretty-printed, or on one line when `one_line`.
+std::string ToJson(const google::protobuf::Message& message, bool one_line);
+
+// "2026-10", or "-" when unset.
+std::string FormatYearMonth(const ruta::v1::YearMonth& month);
+// The month of a timestamp in UTC, "2026-10", or "-" when unset.
+std::string FormatTimestampMonth(const google::protobuf::Timestamp& time);
+
+// Rows of aligned columns (two spaces apart); the last column is not padded.
+class Table {
+ public:
+  explicit Table(std::vector<std::string> header);
+  void AddRow(std::vector<std::string> row);
+  size_t rows() const { return rows_.size() - 1; }
+  void Write(std::ostream& out) const;
+
+ private:
+  std::vector<std::vector<std::string>> rows_;
+};
+
+// "key  value" lines with the values aligned.
+void WriteKeyValues(
+    std::ostream& out,
+    const std::vector<std::pair<std::string, std::string>>& entries);
+
+// One case as a key/value block.
+void WriteCaseRecord(std::ostream& out, const ruta::v1::Case& record);
+
+// Header of the case list table, and a row of it.
+std::vector<std::string> CaseTableHeader();
+std::vector<std::string> CaseTableRow(const ruta::v1::Case& record);
+
+// The answer of FindPerson: person_ref, linked, then its cases as a table.
+void WriteFindPerson(std::ostream& out,
+                     const ruta::v1::FindPersonResponse& response);
+
+}  // namespace ruta::cli
+
+#endif  // RUTA_CLI_OUTPUT_H_
