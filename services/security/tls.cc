@@ -1,9 +1,6 @@
 // The one file of ruta that uses grpc::experimental (see tls.h).
 #include "ruta/security/tls.h"
 
-#include <fstream>
-#include <sstream>
-
 #include "absl/algorithm/container.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
@@ -13,6 +10,7 @@
 #include "grpcpp/security/tls_certificate_verifier.h"
 #include "grpcpp/security/tls_credentials_options.h"
 #include "ruta/common/status_macros.h"
+#include "ruta/security/pem.h"
 #include "spdlog/spdlog.h"
 
 namespace ruta::security {
@@ -26,28 +24,6 @@ using grpc::experimental::StaticDataCertificateProvider;
 using grpc::experimental::TlsChannelCredentialsOptions;
 using grpc::experimental::TlsCustomVerificationCheckRequest;
 using grpc::experimental::TlsServerCredentialsOptions;
-
-// Reads a PEM file, failing clearly where gRPC would only log later.
-absl::StatusOr<std::string> ReadPemFile(const std::string& path,
-                                        absl::string_view what) {
-  if (path.empty()) {
-    return absl::FailedPreconditionError(
-        absl::StrCat("no ", what, " file configured"));
-  }
-  std::ifstream in(path, std::ios::binary);
-  if (!in) {
-    return absl::FailedPreconditionError(
-        absl::StrCat(what, " file ", path, " is missing or unreadable"));
-  }
-  std::stringstream buffer;
-  buffer << in.rdbuf();
-  std::string content = buffer.str();
-  if (content.find("-----BEGIN ") == std::string::npos) {
-    return absl::FailedPreconditionError(
-        absl::StrCat(what, " file ", path, " holds no PEM data"));
-  }
-  return content;
-}
 
 std::vector<std::string> UriSans(const TlsCustomVerificationCheckRequest& r) {
   std::vector<std::string> uris;
@@ -133,8 +109,12 @@ class ServerIdentityVerifier final : public ExternalCertificateVerifier {
 
 absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> MakeServerCredentials(
     const ServerTlsOptions& options) {
-  RUTA_RETURN_IF_ERROR(ReadPemFile(options.cert_file, "certificate").status());
-  RUTA_RETURN_IF_ERROR(ReadPemFile(options.key_file, "private key").status());
+  RUTA_ASSIGN_OR_RETURN(std::string cert,
+                        ReadPemFile(options.cert_file, "certificate"));
+  RUTA_ASSIGN_OR_RETURN(std::string key,
+                        ReadPemFile(options.key_file, "private key"));
+  RUTA_RETURN_IF_ERROR(
+      CheckKeyPair(cert, key, options.cert_file, options.key_file));
   RUTA_RETURN_IF_ERROR(
       ReadPemFile(options.trust_bundle_file, "CA bundle").status());
   if (options.accepted_regions.empty()) {
@@ -163,6 +143,8 @@ MakeChannelCredentials(const ClientTlsOptions& options) {
   RUTA_ASSIGN_OR_RETURN(std::string key,
                         ReadPemFile(options.key_file, "private key"));
   RUTA_ASSIGN_OR_RETURN(std::string ca, ReadPemFile(options.ca_file, "CA"));
+  RUTA_RETURN_IF_ERROR(
+      CheckKeyPair(cert, key, options.cert_file, options.key_file));
   std::vector<IdentityKeyCertPair> pairs = {{key, cert}};
   auto provider = std::make_shared<StaticDataCertificateProvider>(ca, pairs);
   TlsChannelCredentialsOptions tls_options;

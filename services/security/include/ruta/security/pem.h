@@ -1,0 +1,30 @@
+// Reading and checking PEM credential files before they are handed to gRPC,
+// which would otherwise accept them and only log (or fail every handshake).
+#ifndef RUTA_SECURITY_PEM_H_
+#define RUTA_SECURITY_PEM_H_
+
+#include <string>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+
+namespace ruta::security {
+
+// Reads `path` (`what` names it in errors, e.g. "certificate").
+// FAILED_PRECONDITION naming the file when it is missing, unreadable, or holds
+// no PEM block.
+absl::StatusOr<std::string> ReadPemFile(const std::string& path,
+                                        absl::string_view what);
+
+// OK when the first certificate of `cert_pem` and the private key `key_pem`
+// are a pair. FAILED_PRECONDITION otherwise, or when either does not parse;
+// the message names the two files given for context (never key material).
+absl::Status CheckKeyPair(const std::string& cert_pem,
+                          const std::string& key_pem,
+                          absl::string_view cert_file,
+                          absl::string_view key_file);
+
+}  // namespace ruta::security
+
+#endif  // RUTA_SECURITY_PEM_H_
