@@ -175,19 +175,25 @@ TEST_F(CaseOfficeTest, RetryWithSameRequestIdReturnsFirstResult) {
 TEST_F(CaseOfficeTest, ConcurrentRetriesCreateOneCase) {
   const v1::OpenCaseRequest request =
       VictimRequest(NewRequestId(20), "55667788");
-  std::vector<std::string> case_ids(16);
+  constexpr int kCalls = 16;
+  std::vector<std::string> case_ids(kCalls);
+  std::vector<grpc::Status> statuses(kCalls);
   std::vector<std::thread> threads;
-  for (int i = 0; i < 16; ++i) {
+  for (int i = 0; i < kCalls; ++i) {
     threads.emplace_back([&, i] {
       auto office = Office();
       v1::OpenCaseResponse response;
-      grpc::Status status =
+      statuses[i] =
           office->OpenCase(ContextWithDeadline().get(), request, &response);
-      if (status.ok()) case_ids[i] = response.case_().case_id();
+      case_ids[i] = response.case_().case_id();
     });
   }
   for (auto& t : threads) t.join();
-  for (const std::string& id : case_ids) EXPECT_EQ(id, case_ids[0]);
+  for (int i = 0; i < kCalls; ++i) {
+    EXPECT_TRUE(statuses[i].ok()) << i << ": " << statuses[i].error_code()
+                                  << " " << statuses[i].error_message();
+    EXPECT_EQ(case_ids[i], case_ids[0]);
+  }
   EXPECT_FALSE(case_ids[0].empty());
 }
 
