@@ -729,15 +729,44 @@ make_negative_fixtures() {
   san[server-only]="URI:$(spiffe_id cusco office main-office)"
   eku[server-only]="serverAuth"
   san[expired]="URI:$(spiffe_id cusco office main-office)"
+  san[not-yet-valid]="URI:$(spiffe_id cusco office main-office)"
+  san[no-uri-san]="DNS:main-office.cusco.ruta.pe"
   san[revoked]="URI:$(spiffe_id cusco office revoked)"
+  # Valid from 30 to 60 days from now (within the intermediate's lifetime).
+  local future_start future_end
+  future_start=$(date -u -d '+30 days' +%Y%m%d%H%M%SZ)
+  future_end=$(date -u -d '+60 days' +%Y%m%d%H%M%SZ)
   for d in "${!san[@]}"; do
     mkdir_private "$n/$d"
     local extra=()
-    [[ $d != expired ]] || extra=(-startdate 20200101000000Z -enddate 20200201000000Z)
+    case $d in
+      expired) extra=(-startdate 20200101000000Z -enddate 20200201000000Z) ;;
+      not-yet-valid) extra=(-startdate "$future_start" -enddate "$future_end") ;;
+    esac
     make_leaf "$c" cusco "negative/$d" "${san[$d]}" "${eku[$d]:-clientAuth}" "$n/$d" "$LEAF_DAYS" \
       "${bc[$d]:-}" "${ku[$d]:-}" "${extra[@]}"
   done
   revoke_cert "$c/intermediate" "$n/revoked/leaf.pem" keyCompromise
+
+  # A leaf that signs itself (a valid cusco identity and profile otherwise).
+  mkdir_private "$n/self-signed"
+  new_ec_key "$n/self-signed/key.pem"
+  write_leaf_ext "$TMPD/self.ext" "URI:$(spiffe_id cusco office self-signed)" clientAuth
+  sed -i '/^authorityKeyIdentifier/d' "$TMPD/self.ext"
+  run openssl req -new -x509 -key "$n/self-signed/key.pem" -sha256 -days "$LEAF_DAYS" \
+    -subj "/O=ruta/OU=cusco/CN=office\/self-signed" \
+    -config "$TMPD/self.ext" -extensions ruta_leaf -out "$n/self-signed/leaf.pem"
+  cp -- "$n/self-signed/leaf.pem" "$n/self-signed/cert.pem"
+  chmod 0644 "$n/self-signed/leaf.pem" "$n/self-signed/cert.pem"
+
+  # An expired CRL of the cusco intermediate (otherwise like the real one), to
+  # configure in place of cusco/crl/intermediate.crl.pem: the verifier must
+  # fail closed.
+  mkdir_public "$n/crl-expired"
+  run env -C "$c/intermediate" openssl ca -batch -config openssl.cnf -gencrl \
+    -crl_lastupdate 20200101000000Z -crl_nextupdate 20200201000000Z \
+    -out "$n/crl-expired/intermediate.crl.pem"
+  chmod 0644 "$n/crl-expired/intermediate.crl.pem"
 }
 
 cmd_dev() {
@@ -789,7 +818,8 @@ EOF
   done
   cat <<EOF
   rogue CA (trusted by nobody)         rogue/ca/root.pem, leaf rogue/office/rogue/ ($(spiffe_id cusco office rogue))
-  negative fixtures (cusco CA)         negative/{cross-domain,two-uri-sans,ca-true,server-only,expired,revoked}/
+  negative fixtures (cusco CA)         negative/{cross-domain,two-uri-sans,ca-true,server-only,expired,not-yet-valid,no-uri-san,revoked}/
+                                       negative/self-signed/, negative/crl-expired/intermediate.crl.pem
 EOF
 }
 

@@ -112,6 +112,21 @@ expect_reject "unable to get local issuer" "rogue leaf with cusco's intermediate
 ok "trust/roots.pem holds exactly the 2 region roots"
 expect_reject "certificate revoked" "negative/revoked is rejected with CRLs" verify "$O/negative/revoked/leaf.pem" cusco crl
 expect_reject "certificate has expired" "negative/expired is rejected" verify "$O/negative/expired/leaf.pem" cusco
+expect_reject "certificate is not yet valid" "negative/not-yet-valid is rejected" verify "$O/negative/not-yet-valid/leaf.pem" cusco
+expect_reject "self-signed certificate" "negative/self-signed is rejected" verify "$O/negative/self-signed/leaf.pem" cusco
+[[ $(openssl x509 -in "$O/negative/self-signed/leaf.pem" -noout -ext subjectAltName | tail -n +2 | sed 's/^ *//') == "URI:spiffe://cusco.ruta.pe/office/self-signed" ]] ||
+  fail "negative/self-signed SAN"
+ok "negative/self-signed carries one cusco URI SAN"
+verify "$O/negative/no-uri-san/leaf.pem" cusco crl >/dev/null || fail "negative/no-uri-san should chain"
+[[ $(openssl x509 -in "$O/negative/no-uri-san/leaf.pem" -noout -ext subjectAltName | tail -n +2 | sed 's/^ *//') == "DNS:main-office.cusco.ruta.pe" ]] ||
+  fail "negative/no-uri-san SAN"
+ok "negative/no-uri-san chains and has a DNS SAN only"
+expect_reject "CRL has expired" "negative/crl-expired/intermediate.crl.pem is an expired CRL of the cusco intermediate" \
+  openssl verify -CAfile "$O/trust/roots.pem" -untrusted "$O/cusco/ca/intermediate.pem" -crl_check_all \
+  -CRLfile "$O/cusco/crl/root.crl.pem" -CRLfile "$O/negative/crl-expired/intermediate.crl.pem" "$O/cusco/office/main-office/leaf.pem"
+expect_reject "unable to get certificate CRL" "without the intermediate CRL a leaf fails -crl_check_all" \
+  openssl verify -CAfile "$O/trust/roots.pem" -untrusted "$O/cusco/ca/intermediate.pem" -crl_check_all \
+  -CRLfile "$O/cusco/crl/root.crl.pem" "$O/cusco/office/main-office/leaf.pem"
 expect_status 0 "CRLs via the hashed dir trust/crl/hashed (-CApath)" \
   openssl verify -CAfile "$O/trust/roots.pem" -CApath "$O/trust/crl/hashed" -crl_check_all \
   -untrusted "$O/madre-de-dios/ca/intermediate.pem" "$O/madre-de-dios/node/node/leaf.pem"

@@ -1,4 +1,6 @@
-// CaseOffice: the adapter of the case office's domain operations.
+// CaseOffice: the adapter of the case office's domain operations. Every call
+// is audited (AuditedCall): successful mutations by core, in their own
+// transaction; everything else here.
 #include "grpcpp/grpcpp.h"
 #include "reactors.h"
 #include "ruta/api/conversions.h"
@@ -8,93 +10,97 @@
 namespace ruta::api {
 namespace {
 
-using internal::FinishUnary;
+using internal::AuditedCall;
+using internal::FinishAudited;
 
 class CaseOfficeService final : public v1::CaseOffice::CallbackService {
  public:
-  CaseOfficeService(const Authorizer* authorizer, core::CaseService* cases)
-      : authorizer_(authorizer), cases_(cases) {}
+  CaseOfficeService(const Authorizer* authorizer, core::CaseService* cases,
+                    core::AuditLog* audit)
+      : authorizer_(authorizer), cases_(cases), audit_(audit) {}
 
   grpc::ServerUnaryReactor* OpenCase(grpc::CallbackServerContext* ctx,
                                      const v1::OpenCaseRequest* request,
                                      v1::OpenCaseResponse* response) override {
-    absl::StatusOr<core::Actor> actor =
-        authorizer_->Authorize(*ctx, "CaseOffice.OpenCase");
-    if (!actor.ok()) return FinishUnary(ctx, ToGrpcStatus(actor.status()));
+    // The request's identifiers are never part of the record.
+    AuditedCall call(audit_, "CaseOffice.OpenCase");
+    call.set_success_recorded_by_core();
+    absl::StatusOr<core::Actor> actor = call.Authorize(*authorizer_, *ctx);
+    if (!actor.ok()) return FinishAudited(ctx, call, actor.status());
     absl::StatusOr<core::OpenCaseCommand> command = FromProto(*request);
-    if (!command.ok()) return FinishUnary(ctx, ToGrpcStatus(command.status()));
+    if (!command.ok()) return FinishAudited(ctx, call, command.status());
     grpc::ServerUnaryReactor* reactor = ctx->DefaultReactor();
-    cases_->OpenCase(*actor, *std::move(command),
-                     [reactor, response](absl::StatusOr<core::Case> result) {
-                       if (result.ok())
-                         ToProto(*result, response->mutable_case_());
-                       reactor->Finish(ToGrpcStatus(result.status()));
-                     });
+    cases_->OpenCase(
+        *actor, *std::move(command),
+        [reactor, response, call](absl::StatusOr<core::Case> result) {
+          if (result.ok()) ToProto(*result, response->mutable_case_());
+          reactor->Finish(call.Finish(result.status()));
+        });
     return reactor;
   }
 
   grpc::ServerUnaryReactor* FindPerson(
       grpc::CallbackServerContext* ctx, const v1::FindPersonRequest* request,
       v1::FindPersonResponse* response) override {
-    absl::StatusOr<core::Actor> actor =
-        authorizer_->Authorize(*ctx, "CaseOffice.FindPerson");
-    if (!actor.ok()) return FinishUnary(ctx, ToGrpcStatus(actor.status()));
+    // A read: no subject, and never the identifiers.
+    AuditedCall call(audit_, "CaseOffice.FindPerson");
+    absl::StatusOr<core::Actor> actor = call.Authorize(*authorizer_, *ctx);
+    if (!actor.ok()) return FinishAudited(ctx, call, actor.status());
     absl::StatusOr<core::IdentityTuple> identity =
         FromProto(request->identifiers());
-    if (!identity.ok()) {
-      return FinishUnary(ctx, ToGrpcStatus(identity.status()));
-    }
+    if (!identity.ok()) return FinishAudited(ctx, call, identity.status());
     grpc::ServerUnaryReactor* reactor = ctx->DefaultReactor();
-    cases_->FindPerson(
-        *actor, *std::move(identity),
-        [reactor, response](absl::StatusOr<core::FindPersonResult> result) {
-          if (result.ok()) {
-            response->set_person_ref(result->person_ref);
-            response->set_linked(result->linked);
-            for (const core::Case& c : result->cases) {
-              ToProto(c, response->add_cases());
-            }
-          }
-          reactor->Finish(ToGrpcStatus(result.status()));
-        });
+    cases_->FindPerson(*actor, *std::move(identity),
+                       [reactor, response,
+                        call](absl::StatusOr<core::FindPersonResult> result) {
+                         if (result.ok()) {
+                           response->set_person_ref(result->person_ref);
+                           response->set_linked(result->linked);
+                           for (const core::Case& c : result->cases) {
+                             ToProto(c, response->add_cases());
+                           }
+                         }
+                         reactor->Finish(call.Finish(result.status()));
+                       });
     return reactor;
   }
 
   grpc::ServerUnaryReactor* GetCase(grpc::CallbackServerContext* ctx,
                                     const v1::GetCaseRequest* request,
                                     v1::GetCaseResponse* response) override {
-    absl::StatusOr<core::Actor> actor =
-        authorizer_->Authorize(*ctx, "CaseOffice.GetCase");
-    if (!actor.ok()) return FinishUnary(ctx, ToGrpcStatus(actor.status()));
+    AuditedCall call(audit_, "CaseOffice.GetCase");
+    call.SetSubjectFrom(*request);
+    absl::StatusOr<core::Actor> actor = call.Authorize(*authorizer_, *ctx);
+    if (!actor.ok()) return FinishAudited(ctx, call, actor.status());
     grpc::ServerUnaryReactor* reactor = ctx->DefaultReactor();
-    cases_->GetCase(*actor, request->case_id(),
-                    [reactor, response](absl::StatusOr<core::Case> result) {
-                      if (result.ok())
-                        ToProto(*result, response->mutable_case_());
-                      reactor->Finish(ToGrpcStatus(result.status()));
-                    });
+    cases_->GetCase(
+        *actor, request->case_id(),
+        [reactor, response, call](absl::StatusOr<core::Case> result) {
+          if (result.ok()) ToProto(*result, response->mutable_case_());
+          reactor->Finish(call.Finish(result.status()));
+        });
     return reactor;
   }
 
   grpc::ServerUnaryReactor* ListCases(
       grpc::CallbackServerContext* ctx, const v1::ListCasesRequest* request,
       v1::ListCasesResponse* response) override {
-    absl::StatusOr<core::Actor> actor =
-        authorizer_->Authorize(*ctx, "CaseOffice.ListCases");
-    if (!actor.ok()) return FinishUnary(ctx, ToGrpcStatus(actor.status()));
+    AuditedCall call(audit_, "CaseOffice.ListCases");
+    absl::StatusOr<core::Actor> actor = call.Authorize(*authorizer_, *ctx);
+    if (!actor.ok()) return FinishAudited(ctx, call, actor.status());
     absl::StatusOr<core::ListCasesQuery> query = FromProto(*request);
-    if (!query.ok()) return FinishUnary(ctx, ToGrpcStatus(query.status()));
+    if (!query.ok()) return FinishAudited(ctx, call, query.status());
     grpc::ServerUnaryReactor* reactor = ctx->DefaultReactor();
     cases_->ListCases(
         *actor, *std::move(query),
-        [reactor, response](absl::StatusOr<core::CaseList> result) {
+        [reactor, response, call](absl::StatusOr<core::CaseList> result) {
           if (result.ok()) {
             for (const core::Case& c : result->cases) {
               ToProto(c, response->add_cases());
             }
             response->set_next_page_token(result->next_page_token);
           }
-          reactor->Finish(ToGrpcStatus(result.status()));
+          reactor->Finish(call.Finish(result.status()));
         });
     return reactor;
   }
@@ -102,38 +108,40 @@ class CaseOfficeService final : public v1::CaseOffice::CallbackService {
   grpc::ServerUnaryReactor* UpdateStage(
       grpc::CallbackServerContext* ctx, const v1::UpdateStageRequest* request,
       v1::UpdateStageResponse* response) override {
-    absl::StatusOr<core::Actor> actor =
-        authorizer_->Authorize(*ctx, "CaseOffice.UpdateStage");
-    if (!actor.ok()) return FinishUnary(ctx, ToGrpcStatus(actor.status()));
+    AuditedCall call(audit_, "CaseOffice.UpdateStage");
+    call.SetSubjectFrom(*request);
+    call.set_success_recorded_by_core();
+    absl::StatusOr<core::Actor> actor = call.Authorize(*authorizer_, *ctx);
+    if (!actor.ok()) return FinishAudited(ctx, call, actor.status());
     absl::StatusOr<core::UpdateStageCommand> command = FromProto(*request);
-    if (!command.ok()) return FinishUnary(ctx, ToGrpcStatus(command.status()));
+    if (!command.ok()) return FinishAudited(ctx, call, command.status());
     grpc::ServerUnaryReactor* reactor = ctx->DefaultReactor();
-    cases_->UpdateStage(*actor, *std::move(command),
-                        [reactor, response](absl::StatusOr<core::Case> result) {
-                          if (result.ok()) {
-                            ToProto(*result, response->mutable_case_());
-                          }
-                          reactor->Finish(ToGrpcStatus(result.status()));
-                        });
+    cases_->UpdateStage(
+        *actor, *std::move(command),
+        [reactor, response, call](absl::StatusOr<core::Case> result) {
+          if (result.ok()) ToProto(*result, response->mutable_case_());
+          reactor->Finish(call.Finish(result.status()));
+        });
     return reactor;
   }
 
   grpc::ServerUnaryReactor* CloseCase(
       grpc::CallbackServerContext* ctx, const v1::CloseCaseRequest* request,
       v1::CloseCaseResponse* response) override {
-    absl::StatusOr<core::Actor> actor =
-        authorizer_->Authorize(*ctx, "CaseOffice.CloseCase");
-    if (!actor.ok()) return FinishUnary(ctx, ToGrpcStatus(actor.status()));
+    AuditedCall call(audit_, "CaseOffice.CloseCase");
+    call.SetSubjectFrom(*request);
+    call.set_success_recorded_by_core();
+    absl::StatusOr<core::Actor> actor = call.Authorize(*authorizer_, *ctx);
+    if (!actor.ok()) return FinishAudited(ctx, call, actor.status());
     absl::StatusOr<core::CloseCaseCommand> command = FromProto(*request);
-    if (!command.ok()) return FinishUnary(ctx, ToGrpcStatus(command.status()));
+    if (!command.ok()) return FinishAudited(ctx, call, command.status());
     grpc::ServerUnaryReactor* reactor = ctx->DefaultReactor();
-    cases_->CloseCase(*actor, *std::move(command),
-                      [reactor, response](absl::StatusOr<core::Case> result) {
-                        if (result.ok()) {
-                          ToProto(*result, response->mutable_case_());
-                        }
-                        reactor->Finish(ToGrpcStatus(result.status()));
-                      });
+    cases_->CloseCase(
+        *actor, *std::move(command),
+        [reactor, response, call](absl::StatusOr<core::Case> result) {
+          if (result.ok()) ToProto(*result, response->mutable_case_());
+          reactor->Finish(call.Finish(result.status()));
+        });
     return reactor;
   }
 
@@ -157,13 +165,15 @@ class CaseOfficeService final : public v1::CaseOffice::CallbackService {
  private:
   const Authorizer* const authorizer_;
   core::CaseService* const cases_;
+  core::AuditLog* const audit_;
 };
 
 }  // namespace
 
 std::unique_ptr<grpc::Service> NewCaseOfficeService(
-    const Authorizer* authorizer, core::CaseService* cases) {
-  return std::make_unique<CaseOfficeService>(authorizer, cases);
+    const Authorizer* authorizer, core::CaseService* cases,
+    const AuditServices& audit) {
+  return std::make_unique<CaseOfficeService>(authorizer, cases, audit.log);
 }
 
 }  // namespace ruta::api

@@ -8,8 +8,8 @@ namespace {
 
 class PartnerStatusService final : public v1::PartnerStatus::CallbackService {
  public:
-  explicit PartnerStatusService(const Authorizer* authorizer)
-      : authorizer_(authorizer) {}
+  PartnerStatusService(const Authorizer* authorizer, core::AuditLog* audit)
+      : authorizer_(authorizer), audit_(audit) {}
 
   RUTA_UNARY_NOT_YET(PartnerStatus, ListReferredCases)
   RUTA_UNARY_NOT_YET(PartnerStatus, GetCaseStatus)
@@ -18,13 +18,14 @@ class PartnerStatusService final : public v1::PartnerStatus::CallbackService {
 
  private:
   const Authorizer* const authorizer_;
+  core::AuditLog* const audit_;  // every call is recorded (reactors.h)
 };
 
 }  // namespace
 
 std::unique_ptr<grpc::Service> NewPartnerStatusService(
-    const Authorizer* authorizer) {
-  return std::make_unique<PartnerStatusService>(authorizer);
+    const Authorizer* authorizer, const AuditServices& audit) {
+  return std::make_unique<PartnerStatusService>(authorizer, audit.log);
 }
 
 }  // namespace ruta::api

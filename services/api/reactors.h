@@ -1,4 +1,5 @@
-// Small reactor helpers shared by the service adapters (private to api).
+// Small reactor helpers shared by the service adapters (private to api):
+// finishing reactors, and the audit of every call (AuditedCall).
 #ifndef RUTA_API_REACTORS_H_
 #define RUTA_API_REACTORS_H_
 
@@ -6,11 +7,73 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/string_view.h"
+#include "google/protobuf/message.h"
 #include "grpcpp/grpcpp.h"
 #include "ruta/api/authorization.h"
 #include "ruta/api/conversions.h"
+#include "ruta/api/services.h"
+#include "ruta/core/audit.h"
 
 namespace ruta::api::internal {
+
+// The caller of a call as far as its connection tells, without authorizing:
+// the principal of the audit record of a refused call ("unauthenticated" when
+// the identity cannot be read), and the clerk header when it is well formed.
+core::Actor CallerForAudit(const grpc::ServerContextBase& context);
+
+// The case or transfer id a request names (its top-level `transfer_id`, else
+// `case_id` field) when it has the id format; "" otherwise. Any other field
+// (identifiers above all) is never looked at.
+std::string AuditSubjectOf(const google::protobuf::Message& request);
+
+// The audit of one call. Create it first thing in a handler, let it
+// authorize, and pass every outcome through Finish, which records exactly one
+// audit record (time, caller, clerk, method, case/transfer id, status code)
+// and converts the status for gRPC. Copyable: capture it by value in the
+// completion callback. Never blocks.
+class AuditedCall final {
+ public:
+  // `method` is "<Service>.<Method>"; `log` must outlive the call.
+  AuditedCall(core::AuditLog* log, absl::string_view method)
+      : log_(log), method_(method) {}
+
+  // Authorizer::Authorize, remembering who called for the record (the actor
+  // when allowed; what the connection tells when refused). The refusal is
+  // recorded when it is passed to Finish.
+  absl::StatusOr<core::Actor> Authorize(const Authorizer& authorizer,
+                                        const grpc::ServerContextBase& context);
+
+  // The case or transfer id the call concerns (kept only in that format).
+  void set_subject(absl::string_view id);
+  void SetSubjectFrom(const google::protobuf::Message& request) {
+    set_subject(AuditSubjectOf(request));
+  }
+
+  // For a mutation: core records its success in the change's own
+  // transaction, so Finish records only failures (no double record).
+  void set_success_recorded_by_core() { success_recorded_by_core_ = true; }
+
+  // Records the outcome (unless core did) and returns it as a gRPC status.
+  grpc::Status Finish(const absl::Status& status) const;
+
+  const std::string& method() const { return method_; }
+
+ private:
+  core::AuditLog* log_;
+  std::string method_;
+  core::Actor caller_;
+  std::string subject_;
+  bool success_recorded_by_core_ = false;
+};
+
+// Finishes a default unary reactor with `status`, recorded by `call`.
+inline grpc::ServerUnaryReactor* FinishAudited(grpc::CallbackServerContext* ctx,
+                                               const AuditedCall& call,
+                                               const absl::Status& status) {
+  grpc::ServerUnaryReactor* reactor = ctx->DefaultReactor();
+  reactor->Finish(call.Finish(status));
+  return reactor;
+}
 
 inline grpc::ServerUnaryReactor* FinishUnary(grpc::CallbackServerContext* ctx,
                                              const grpc::Status& status) {
@@ -19,20 +82,23 @@ inline grpc::ServerUnaryReactor* FinishUnary(grpc::CallbackServerContext* ctx,
   return reactor;
 }
 
-inline grpc::Status NotYetAvailable(absl::string_view method) {
-  return grpc::Status(
-      grpc::StatusCode::UNIMPLEMENTED,
+inline absl::Status NotYetAvailable(absl::string_view method) {
+  return absl::UnimplementedError(
       absl::StrCat(method, " is not available on this node version yet"));
 }
 
 // Authorization first, so that an unauthorized caller gets PERMISSION_DENIED
-// whether or not the method exists yet.
+// whether or not the method exists yet. Either way the call is audited.
 inline grpc::Status NotYetStatus(const Authorizer& authorizer,
+                                 core::AuditLog* audit,
                                  grpc::CallbackServerContext* ctx,
+                                 const google::protobuf::Message* request,
                                  absl::string_view method) {
-  absl::StatusOr<core::Actor> actor = authorizer.Authorize(*ctx, method);
-  if (!actor.ok()) return ToGrpcStatus(actor.status());
-  return NotYetAvailable(method);
+  AuditedCall call(audit, method);
+  if (request != nullptr) call.SetSubjectFrom(*request);
+  absl::StatusOr<core::Actor> actor = call.Authorize(authorizer, *ctx);
+  if (!actor.ok()) return call.Finish(actor.status());
+  return call.Finish(NotYetAvailable(method));
 }
 
 // A server-streaming reactor that finishes at once with `status`.
@@ -53,24 +119,25 @@ class FinishedBidi final : public grpc::ServerBidiReactor<Request, Response> {
 
 }  // namespace ruta::api::internal
 
-// Declares a unary override that authorizes, then answers UNIMPLEMENTED.
-#define RUTA_UNARY_NOT_YET(Service, Method)                                  \
-  grpc::ServerUnaryReactor* Method(grpc::CallbackServerContext* ctx,         \
-                                   const ::ruta::v1::Method##Request*,       \
-                                   ::ruta::v1::Method##Response*) override { \
-    return ::ruta::api::internal::FinishUnary(                               \
-        ctx, ::ruta::api::internal::NotYetStatus(*authorizer_, ctx,          \
-                                                 #Service "." #Method));     \
+// Declares a unary override that authorizes, then answers UNIMPLEMENTED;
+// audited (the class has `authorizer_` and `audit_`, a core::AuditLog*).
+#define RUTA_UNARY_NOT_YET(Service, Method)                                    \
+  grpc::ServerUnaryReactor* Method(grpc::CallbackServerContext* ctx,           \
+                                   const ::ruta::v1::Method##Request* request, \
+                                   ::ruta::v1::Method##Response*) override {   \
+    return ::ruta::api::internal::FinishUnary(                                 \
+        ctx, ::ruta::api::internal::NotYetStatus(                              \
+                 *authorizer_, audit_, ctx, request, #Service "." #Method));   \
   }
 
 // The same for a server-streaming method.
-#define RUTA_STREAM_NOT_YET(Service, Method)                                \
-  grpc::ServerWriteReactor<::ruta::v1::Method##Response>* Method(           \
-      grpc::CallbackServerContext* ctx, const ::ruta::v1::Method##Request*) \
-      override {                                                            \
-    return new ::ruta::api::internal::FinishedWriter<                       \
-        ::ruta::v1::Method##Response>(::ruta::api::internal::NotYetStatus(  \
-        *authorizer_, ctx, #Service "." #Method));                          \
+#define RUTA_STREAM_NOT_YET(Service, Method)                               \
+  grpc::ServerWriteReactor<::ruta::v1::Method##Response>* Method(          \
+      grpc::CallbackServerContext* ctx,                                    \
+      const ::ruta::v1::Method##Request* request) override {               \
+    return new ::ruta::api::internal::FinishedWriter<                      \
+        ::ruta::v1::Method##Response>(::ruta::api::internal::NotYetStatus( \
+        *authorizer_, audit_, ctx, request, #Service "." #Method));        \
   }
 
 #endif  // RUTA_API_REACTORS_H_

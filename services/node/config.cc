@@ -13,6 +13,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "google/protobuf/util/json_util.h"
+#include "ruta/api/authorization.h"
 #include "ruta/common/status_macros.h"
 
 namespace ruta::node {
@@ -118,6 +119,28 @@ absl::Status Validate(NodeConfig& config, const std::string& base_dir) {
     Resolve(base_dir, region->mutable_ca_file());
     RUTA_RETURN_IF_ERROR(
         CheckReadableFile(absl::StrCat(at, ".ca_file"), region->ca_file()));
+    // Revocation fails closed: without CRLs no client of the region could
+    // ever connect, so say it now rather than at the first handshake.
+    if (region->crl_files().empty()) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          at,
+          ".crl_files: at least one CRL file is required (certs/pki.sh "
+          "writes <slug>/crl/root.crl.pem and intermediate.crl.pem)"));
+    }
+    for (int j = 0; j < region->crl_files_size(); ++j) {
+      Resolve(base_dir, region->mutable_crl_files(j));
+      RUTA_RETURN_IF_ERROR(CheckReadableFile(
+          absl::StrCat(at, ".crl_files[", j, "]"), region->crl_files(j)));
+    }
+  }
+  for (int i = 0; i < config.regions_size(); ++i) {
+    auto* region = config.mutable_regions(i);
+    // Optional: without it, the region's audit checkpoints are refused.
+    if (region->signing_public_key_file().empty()) continue;
+    Resolve(base_dir, region->mutable_signing_public_key_file());
+    RUTA_RETURN_IF_ERROR(CheckReadableFile(
+        absl::StrCat("regions[", i, "].signing_public_key_file"),
+        region->signing_public_key_file()));
   }
   if (slugs.count(config.region()) == 0) {
     return absl::InvalidArgumentError(
@@ -196,6 +219,35 @@ absl::Status Validate(NodeConfig& config, const std::string& base_dir) {
     limits->set_shutdown_grace_seconds(kDefaultShutdownGraceSeconds);
   }
   Resolve(base_dir, config.mutable_port_file());
+
+  // Audit: the signing key is optional (without it no checkpoint is sent),
+  // but when given it must be private.
+  if (!config.signing_key_file().empty()) {
+    Resolve(base_dir, config.mutable_signing_key_file());
+    RUTA_RETURN_IF_ERROR(
+        CheckSecretFile("signing_key_file", config.signing_key_file()));
+  }
+  auto* audit = config.mutable_audit();
+  if (audit->checkpoint_interval_seconds() == 0) {
+    audit->set_checkpoint_interval_seconds(kDefaultCheckpointIntervalSeconds);
+  }
+  if (audit->flush_interval_ms() == 0) {
+    audit->set_flush_interval_ms(kDefaultAuditFlushIntervalMs);
+  }
+  if (audit->flush_interval_ms() > 1000) {
+    return absl::InvalidArgumentError(
+        "audit.flush_interval_ms: at most 1000 (read audits are committed "
+        "within one second)");
+  }
+  if (audit->peer_timeout_seconds() == 0) {
+    audit->set_peer_timeout_seconds(kDefaultAuditPeerTimeoutSeconds);
+  }
+
+  // Left out: the built-in default policy, which needs no validation.
+  if (config.has_authorization()) {
+    RUTA_RETURN_IF_ERROR(
+        api::AuthorizationPolicy::FromConfig(config.authorization()).status());
+  }
   return absl::OkStatus();
 }
 

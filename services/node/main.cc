@@ -1,5 +1,6 @@
 // ruta-node: one regional node. Thin: parse flags, load the configuration,
-// start the Node, wait for SIGTERM/SIGINT, shut down gracefully.
+// start the Node, wait for SIGTERM/SIGINT, shut down gracefully. SIGHUP
+// re-reads the configuration file and applies its authorization section.
 #include <signal.h>
 
 #include <cstdio>
@@ -46,11 +47,13 @@ int main(int argc, char** argv) {
     return 0;
   }
 
-  // Block the shutdown signals in every thread; main waits for them below.
+  // Block the shutdown and reload signals in every thread; main waits for
+  // them below.
   sigset_t signals;
   sigemptyset(&signals);
   sigaddset(&signals, SIGTERM);
   sigaddset(&signals, SIGINT);
+  sigaddset(&signals, SIGHUP);
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
 
   absl::StatusOr<std::unique_ptr<ruta::node::Node>> node =
@@ -69,7 +72,31 @@ int main(int argc, char** argv) {
   }
 
   int signal_number = 0;
-  sigwait(&signals, &signal_number);
+  for (;;) {
+    sigwait(&signals, &signal_number);
+    if (signal_number != SIGHUP) break;
+    // Reload: the whole file is parsed and validated again, but only its
+    // authorization section is applied; an invalid file changes nothing.
+    absl::StatusOr<ruta::node::v1::NodeConfig> reloaded =
+        ruta::node::LoadConfig(config_path);
+    absl::Status applied = reloaded.ok()
+                               ? (*node)->ReloadAuthorization(*reloaded)
+                               : reloaded.status();
+    if (applied.ok()) {
+      spdlog::info(
+          "ruta-node SIGHUP: authorization policy reloaded from {} ({})",
+          config_path,
+          reloaded->has_authorization()
+              ? absl::StrCat(reloaded->authorization().rules_size(),
+                             " configured rules")
+              : std::string("built-in default policy"));
+    } else {
+      spdlog::error(
+          "ruta-node SIGHUP: configuration not reloaded, the previous "
+          "authorization policy stays: {}",
+          std::string(applied.message()));
+    }
+  }
   spdlog::info("ruta-node received signal {}, draining", signal_number);
   (*node)->Shutdown(absl::Seconds(config->limits().shutdown_grace_seconds()));
   spdlog::info("ruta-node stopped");

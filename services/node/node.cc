@@ -8,13 +8,17 @@
 #include "grpcpp/grpcpp.h"
 #include "grpcpp/health_check_service_interface.h"
 #include "ruta/api/authorization.h"
+#include "ruta/api/checkpoints.h"
 #include "ruta/api/services.h"
 #include "ruta/common/status_macros.h"
+#include "ruta/core/audit.h"
 #include "ruta/core/case_service.h"
 #include "ruta/core/pseudonym.h"
 #include "ruta/node/config.h"
+#include "ruta/security/signing.h"
 #include "ruta/security/tls.h"
 #include "ruta/store/store.h"
+#include "spdlog/spdlog.h"
 
 namespace ruta::node {
 
@@ -23,15 +27,80 @@ namespace ruta::node {
 struct Node::State {
   ruta::node::v1::NodeConfig config;
   std::unique_ptr<store::Store> store;
+  // Flushed (on destruction) before the store closes.
+  std::unique_ptr<core::AuditLog> audit;
+  std::unique_ptr<api::CheckpointExchange> checkpoints;
   std::unique_ptr<core::LinkageKeyring> keyring;
   std::unique_ptr<core::CaseService> cases;
   std::unique_ptr<api::Authorizer> authorizer;
   api::NodeServices services;
+  std::unique_ptr<security::ServerTls> tls;
   std::unique_ptr<grpc::Server> server;
   int port = 0;
   absl::Mutex mu;
   bool shut_down ABSL_GUARDED_BY(mu) = false;
 };
+
+namespace {
+
+// Creates the audit log (into `log`), loads the region signing keys and
+// creates the checkpoint exchange with the peers (into `exchange`; started
+// once serving), DESIGN.md §5. Returns what the services need of them.
+absl::StatusOr<api::AuditServices> StartAudit(
+    const ruta::node::v1::NodeConfig& config, store::Store* store,
+    std::unique_ptr<core::AuditLog>* log,
+    std::unique_ptr<api::CheckpointExchange>* exchange_out) {
+  core::AuditLogOptions log_options;
+  log_options.flush_interval =
+      absl::Milliseconds(config.audit().flush_interval_ms());
+  *log = std::make_unique<core::AuditLog>(store, log_options);
+
+  api::AuditServices audit;
+  audit.log = log->get();
+  audit.store = store;
+  audit.region = config.region();
+  for (const auto& region : config.regions()) {
+    if (region.signing_public_key_file().empty()) continue;
+    RUTA_ASSIGN_OR_RETURN(std::unique_ptr<security::SignatureVerifier> key,
+                          security::SignatureVerifier::LoadFromFile(
+                              region.signing_public_key_file()));
+    audit.signing_keys[region.slug()] = std::move(key);
+  }
+
+  api::CheckpointExchangeOptions exchange;
+  exchange.region = config.region();
+  exchange.tls.cert_file = config.tls().cert_file();
+  exchange.tls.key_file = config.tls().key_file();
+  exchange.tls.ca_file = config.tls().trust_bundle_file();
+  for (const auto& peer : config.peers()) {
+    api::CheckpointPeer endpoint{peer.region(), peer.address(), ""};
+    // A peer's node must chain to that peer region's own CA.
+    for (const auto& region : config.regions()) {
+      if (region.slug() == peer.region()) endpoint.ca_file = region.ca_file();
+    }
+    exchange.peers.push_back(std::move(endpoint));
+  }
+  if (!config.signing_key_file().empty()) {
+    RUTA_ASSIGN_OR_RETURN(
+        std::unique_ptr<security::Signer> signer,
+        security::Signer::LoadFromFile(config.signing_key_file()));
+    exchange.signer = std::move(signer);
+  } else if (!config.peers().empty()) {
+    spdlog::warn(
+        "audit: no signing_key_file is configured: no checkpoint of the audit "
+        "chain is sent to the peers, so removal of the log's tail would go "
+        "undetected");
+  }
+  exchange.interval =
+      absl::Seconds(config.audit().checkpoint_interval_seconds());
+  exchange.rpc_timeout = absl::Seconds(config.audit().peer_timeout_seconds());
+  RUTA_ASSIGN_OR_RETURN(*exchange_out, api::CheckpointExchange::Create(
+                                           std::move(exchange), store));
+  audit.exchange = exchange_out->get();
+  return audit;
+}
+
+}  // namespace
 
 absl::StatusOr<std::unique_ptr<Node>> Node::Start(
     const ruta::node::v1::NodeConfig& config) {
@@ -43,6 +112,9 @@ absl::StatusOr<std::unique_ptr<Node>> Node::Start(
   store::SqliteOptions store_options;
   store_options.path = db_path;
   RUTA_ASSIGN_OR_RETURN(state->store, store::OpenSqliteStore(store_options));
+  RUTA_ASSIGN_OR_RETURN(api::AuditServices audit_services,
+                        StartAudit(config, state->store.get(), &state->audit,
+                                   &state->checkpoints));
 
   RUTA_ASSIGN_OR_RETURN(
       core::LinkageKeyring keyring,
@@ -62,21 +134,29 @@ absl::StatusOr<std::unique_ptr<Node>> Node::Start(
   for (const auto& peer : config.peers()) {
     authorizer_options.peer_regions.push_back(peer.region());
   }
+  RUTA_ASSIGN_OR_RETURN(authorizer_options.policy,
+                        api::AuthorizationPolicy::ForNodeConfig(config));
   state->authorizer =
       std::make_unique<api::Authorizer>(std::move(authorizer_options));
-  state->services =
-      api::MakeNodeServices(state->authorizer.get(), state->cases.get());
+  state->services = api::MakeNodeServices(state->authorizer.get(),
+                                          state->cases.get(), audit_services);
 
   security::ServerTlsOptions tls;
   tls.cert_file = config.tls().cert_file();
   tls.key_file = config.tls().key_file();
-  tls.trust_bundle_file = config.tls().trust_bundle_file();
+  // Checked pairs of the node's key and certificate are installed here, next
+  // to the database (see ruta/security/identity_installer.h).
+  tls.active_dir = absl::StrCat(db_path, ".tls");
   for (const auto& region : config.regions()) {
-    tls.accepted_regions.push_back(region.slug());
+    tls.regions.push_back(
+        {region.slug(),
+         region.ca_file(),
+         {region.crl_files().begin(), region.crl_files().end()}});
   }
   tls.refresh_interval = absl::Seconds(config.tls().refresh_interval_seconds());
-  RUTA_ASSIGN_OR_RETURN(std::shared_ptr<grpc::ServerCredentials> credentials,
-                        security::MakeServerCredentials(tls));
+  RUTA_ASSIGN_OR_RETURN(state->tls, security::ServerTls::Start(tls));
+  std::shared_ptr<grpc::ServerCredentials> credentials =
+      state->tls->credentials();
 
   grpc::EnableDefaultHealthCheckService(true);
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
@@ -98,6 +178,7 @@ absl::StatusOr<std::unique_ptr<Node>> Node::Start(
                      " (address in use or not local?)"));
   }
   state->server->GetHealthCheckService()->SetServingStatus(true);
+  state->checkpoints->Start();
   return std::unique_ptr<Node>(new Node(std::move(state)));
 }
 
@@ -111,6 +192,22 @@ int Node::port() const { return state_->port; }
 
 const std::string& Node::region() const { return state_->config.region(); }
 
+const api::Authorizer& Node::authorizer() const { return *state_->authorizer; }
+
+absl::Status Node::ReloadAuthorization(
+    const ruta::node::v1::NodeConfig& config) {
+  if (config.region() != state_->config.region()) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("the configuration is for region ", config.region(),
+                     " but this node serves ", state_->config.region(),
+                     " (restart the node to change its region)"));
+  }
+  RUTA_ASSIGN_OR_RETURN(api::AuthorizationPolicy policy,
+                        api::AuthorizationPolicy::ForNodeConfig(config));
+  state_->authorizer->SetPolicy(std::move(policy));
+  return absl::OkStatus();
+}
+
 void Node::Shutdown(absl::Duration grace) {
   {
     absl::MutexLock lock(&state_->mu);
@@ -120,6 +217,11 @@ void Node::Shutdown(absl::Duration grace) {
   state_->server->GetHealthCheckService()->SetServingStatus(false);
   state_->server->Shutdown(absl::ToChronoTime(absl::Now() + grace));
   state_->server->Wait();
+  state_->tls->Stop();
+  // No call is left: stop publishing checkpoints, commit the queued audit
+  // records, then close the store.
+  state_->checkpoints.reset();
+  state_->audit.reset();
   // Destroying the store completes queued writes before returning.
   state_->store.reset();
 }

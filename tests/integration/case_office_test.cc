@@ -243,7 +243,9 @@ TEST_F(CaseOfficeTest, OfficeOfOtherRegionIsDenied) {
   grpc::Status status = office->ListCases(ContextWithDeadline().get(),
                                           v1::ListCasesRequest(), &response);
   EXPECT_EQ(status.error_code(), grpc::StatusCode::PERMISSION_DENIED);
-  EXPECT_THAT(status.error_message(), HasSubstr("office certificate"));
+  EXPECT_THAT(status.error_message(),
+              HasSubstr("needs role office of this node's region "
+                        "(madre-de-dios)"));
 }
 
 TEST_F(CaseOfficeTest, PartnerMayNotCallCaseOffice) {

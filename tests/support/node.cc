@@ -1,5 +1,10 @@
 #include "ruta/testing/node.h"
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
 #include <fstream>
 
 #include "absl/strings/str_cat.h"
@@ -22,12 +27,29 @@ std::string WriteNodeConfig(const DevPki& pki, const NodeSetup& setup) {
     region->set_ubigeo_department(info->ubigeo_department);
     region->set_display_name(info->display_name);
     region->set_ca_file(pki.RootCa(info->slug));
+    auto crls = setup.crl_files.find(info->slug);
+    for (const std::string& crl :
+         crls != setup.crl_files.end() ? crls->second : pki.Crls(info->slug)) {
+      region->add_crl_files(crl);
+    }
   }
-  config.set_listen_address("127.0.0.1:0");
+  config.set_listen_address(
+      setup.listen_address.empty() ? "127.0.0.1:0" : setup.listen_address);
+  // Audit checkpoints: certs/pki.sh writes each region's signing key pair.
+  config.set_signing_key_file(
+      absl::StrCat(pki.dir(), "/", setup.region, "/signing/signing.key"));
+  for (auto& region : *config.mutable_regions()) {
+    region.set_signing_public_key_file(
+        absl::StrCat(pki.dir(), "/trust/signing/", region.slug(), ".pub"));
+  }
+  config.mutable_audit()->set_checkpoint_interval_seconds(
+      setup.checkpoint_interval_seconds);
   const KeyPair node = pki.Node(setup.region);
   config.mutable_tls()->set_cert_file(node.cert_file);
   config.mutable_tls()->set_key_file(node.key_file);
   config.mutable_tls()->set_trust_bundle_file(pki.TrustBundle());
+  config.mutable_tls()->set_refresh_interval_seconds(
+      setup.refresh_interval_seconds);
   config.mutable_storage()->set_database(
       absl::StrCat("sqlite:", dir, "/", setup.region, ".db"));
   config.set_linkage_key_file(pki.LinkageKey());
@@ -38,6 +60,13 @@ std::string WriteNodeConfig(const DevPki& pki, const NodeSetup& setup) {
   }
   config.mutable_limits()->set_shutdown_grace_seconds(2);
   config.set_port_file(dir + "/port");
+  if (!setup.authorization_json.empty()) {
+    const auto parsed = google::protobuf::util::JsonStringToMessage(
+        setup.authorization_json, config.mutable_authorization());
+    if (!parsed.ok()) {
+      ADD_FAILURE() << "NodeSetup.authorization_json: " << parsed.ToString();
+    }
+  }
 
   std::string json;
   google::protobuf::util::JsonPrintOptions options;
@@ -49,8 +78,25 @@ std::string WriteNodeConfig(const DevPki& pki, const NodeSetup& setup) {
   return path;
 }
 
+int PickFreePort() {
+  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  if (fd < 0) return 0;
+  sockaddr_in address{};
+  address.sin_family = AF_INET;
+  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  address.sin_port = 0;
+  socklen_t size = sizeof(address);
+  int port = 0;
+  if (::bind(fd, reinterpret_cast<sockaddr*>(&address), sizeof(address)) == 0 &&
+      ::getsockname(fd, reinterpret_cast<sockaddr*>(&address), &size) == 0) {
+    port = ntohs(address.sin_port);
+  }
+  ::close(fd);
+  return port;
+}
+
 std::unique_ptr<InProcessNode> InProcessNode::Start(const NodeSetup& setup) {
-  const DevPki& pki = DevPki::Get();
+  const DevPki& pki = setup.pki != nullptr ? *setup.pki : DevPki::Get();
   NodeSetup with_dir = setup;
   if (with_dir.data_dir.empty()) with_dir.data_dir = MakeTempDir(setup.region);
   const std::string path = WriteNodeConfig(pki, with_dir);

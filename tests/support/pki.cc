@@ -8,6 +8,8 @@
 #include <mutex>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "gtest/gtest.h"
 #include "ruta/testing/subprocess.h"
 
 namespace ruta::testing {
@@ -49,6 +51,40 @@ KeyPair DevPki::Rogue() const {
 
 std::string DevPki::RootCa(const std::string& region) const {
   return absl::StrCat(dir_, "/", region, "/ca/root.pem");
+}
+
+std::vector<std::string> DevPki::Crls(const std::string& region) const {
+  const std::string base = absl::StrCat(dir_, "/", region, "/crl/");
+  return {base + "root.crl.pem", base + "intermediate.crl.pem"};
+}
+
+KeyPair DevPki::Negative(const std::string& name) const {
+  const std::string base = absl::StrCat(dir_, "/negative/", name);
+  return KeyPair{base + "/cert.pem", base + "/key.pem"};
+}
+
+std::unique_ptr<DevPki> DevPki::Copy() const {
+  const std::string dir = MakeTempDir("pki-copy");
+  const ProcessResult result =
+      RunProcess({"/bin/cp", "-a", "-T", dir_, dir}, absl::Seconds(60));
+  if (result.exit_code != 0) {
+    std::fprintf(stderr, "cp -a %s %s failed (%d):\n%s\n", dir_.c_str(),
+                 dir.c_str(), result.exit_code, result.err.c_str());
+    std::abort();
+  }
+  return std::unique_ptr<DevPki>(new DevPki(dir));
+}
+
+int DevPki::RunPkiScript(const std::vector<std::string>& args) const {
+  std::vector<std::string> argv = {"/bin/bash", SourceDir() + "/certs/pki.sh"};
+  argv.insert(argv.end(), args.begin(), args.end());
+  argv.push_back("--out");
+  argv.push_back(dir_);
+  const ProcessResult result = RunProcess(argv, absl::Seconds(60));
+  EXPECT_EQ(result.exit_code, 0)
+      << "certs/pki.sh " << absl::StrJoin(args, " ") << ":\n"
+      << result.out << result.err;
+  return result.exit_code;
 }
 
 std::string DevPki::TrustBundle() const { return dir_ + "/trust/roots.pem"; }

@@ -130,6 +130,7 @@ int Run(int argc, const char* const* argv, Io& io) {
   Action action;
   AddCaseCommands(app, context, &action);
   AddPersonCommands(app, context, &action);
+  AddAdminCommands(app, context, &action);
 
   try {
     app.parse(argc, argv);

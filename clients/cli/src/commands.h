@@ -31,6 +31,8 @@ using Action = std::function<int()>;
 // when it is selected.
 void AddCaseCommands(CLI::App& app, Context& context, Action* action);
 void AddPersonCommands(CLI::App& app, Context& context, Action* action);
+// `ruta admin audit verify`.
+void AddAdminCommands(CLI::App& app, Context& context, Action* action);
 
 // Resolves the connection settings and loads the credentials; on error prints
 // it and returns nullptr with `*exit_code` set.

@@ -45,6 +45,7 @@ void Connection::Reconnect() {
   args.SetString(GRPC_ARG_PRIMARY_USER_AGENT_STRING, "ruta-cli");
   channel_ = grpc::CreateCustomChannel(settings_.node, credentials_, args);
   stub_ = ruta::v1::CaseOffice::NewStub(channel_);
+  admin_stub_ = ruta::v1::Admin::NewStub(channel_);
 }
 
 int Connection::RunAttempts(absl::string_view what,

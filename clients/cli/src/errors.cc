@@ -21,7 +21,9 @@ std::string TlsHint(const CallContext& context) {
       "(openssl x509 -noout -dates -in CERT);\n"
       "hint:   --ca holds the root CA of the node's region;\n"
       "hint:   --node is the right address and --server-region the node's "
-      "region.");
+      "region.\n"
+      "hint: the node logs the exact reason (\"refused TLS client: "
+      "reason=...\"): ask its operator if the above looks right.");
 }
 
 std::string SecondsText(absl::Duration duration) {

@@ -11,6 +11,7 @@
 #include "crypto_util.h"
 #include "ruta/common/status_macros.h"
 #include "ruta/core/aggregates.h"
+#include "ruta/core/audit.h"
 #include "ruta/core/ids.h"
 #include "ruta/core/profile.h"
 #include "ruta/core/stage_machine.h"
@@ -133,6 +134,23 @@ absl::StatusOr<bool> Replay(store::ReadTxn& txn, const std::string& principal,
   return true;
 }
 
+// Appends the audit record of a mutation that succeeded (or was replayed: a
+// retry is a call too) inside its own write function. If the record cannot
+// be written, the function fails and the change is rolled back with it: the
+// caller gets UNAVAILABLE and nothing is applied unaudited.
+absl::Status AuditMutation(store::WriteTxn& txn, const Actor& actor,
+                           const char* method, const std::string& case_id) {
+  absl::StatusOr<store::AuditRecord> record = AppendAuditEntry(
+      txn, MakeAuditEntry(actor, method, case_id, absl::StatusCode::kOk));
+  if (!record.ok()) {
+    return absl::UnavailableError(absl::StrCat(
+        "the audit record of this change could not be written, so the change "
+        "was not applied; retry later (",
+        record.status().message(), ")"));
+  }
+  return absl::OkStatus();
+}
+
 store::RequestRecord MakeRecord(const Actor& actor, const std::string& id,
                                 const char* method, const std::string& fp,
                                 const Case& c) {
@@ -252,7 +270,9 @@ void CaseService::OpenCase(const Actor& actor, OpenCaseCommand command,
         RUTA_ASSIGN_OR_RETURN(
             bool replayed, Replay(txn, actor.principal, request_id, fingerprint,
                                   result.get()));
-        if (replayed) return absl::OkStatus();
+        if (replayed) {
+          return AuditMutation(txn, actor, kOpenCaseMethod, result->case_id);
+        }
         Case c = draft;
         for (int attempt = 0;; ++attempt) {
           if (attempt == kCaseIdAttempts) {
@@ -268,6 +288,8 @@ void CaseService::OpenCase(const Actor& actor, OpenCaseCommand command,
         RUTA_RETURN_IF_ERROR(txn.PutRequest(
             MakeRecord(actor, request_id, kOpenCaseMethod, fingerprint, c)));
         RUTA_RETURN_IF_ERROR(CountCase(txn, c, +1));
+        RUTA_RETURN_IF_ERROR(
+            AuditMutation(txn, actor, kOpenCaseMethod, c.case_id));
         *result = std::move(c);
         return absl::OkStatus();
       },
@@ -430,7 +452,9 @@ void CaseService::UpdateStage(const Actor& actor, UpdateStageCommand command,
         RUTA_ASSIGN_OR_RETURN(bool replayed,
                               Replay(txn, actor.principal, command.request_id,
                                      fingerprint, result.get()));
-        if (replayed) return absl::OkStatus();
+        if (replayed) {
+          return AuditMutation(txn, actor, kUpdateStageMethod, result->case_id);
+        }
         RUTA_ASSIGN_OR_RETURN(std::optional<Case> found,
                               txn.FindCase(command.case_id));
         if (!found.has_value() || found->owner_region != region) {
@@ -455,6 +479,8 @@ void CaseService::UpdateStage(const Actor& actor, UpdateStageCommand command,
         RUTA_RETURN_IF_ERROR(txn.PutRequest(MakeRecord(
             actor, command.request_id, kUpdateStageMethod, fingerprint, c)));
         RUTA_RETURN_IF_ERROR(CountStageChange(txn, c, from));
+        RUTA_RETURN_IF_ERROR(
+            AuditMutation(txn, actor, kUpdateStageMethod, c.case_id));
         *result = std::move(c);
         return absl::OkStatus();
       },
@@ -492,7 +518,9 @@ void CaseService::CloseCase(const Actor& actor, CloseCaseCommand command,
         RUTA_ASSIGN_OR_RETURN(bool replayed,
                               Replay(txn, actor.principal, command.request_id,
                                      fingerprint, result.get()));
-        if (replayed) return absl::OkStatus();
+        if (replayed) {
+          return AuditMutation(txn, actor, kCloseCaseMethod, result->case_id);
+        }
         RUTA_ASSIGN_OR_RETURN(std::optional<Case> found,
                               txn.FindCase(command.case_id));
         if (!found.has_value() || found->owner_region != region) {
@@ -518,6 +546,8 @@ void CaseService::CloseCase(const Actor& actor, CloseCaseCommand command,
         RUTA_RETURN_IF_ERROR(txn.PutRequest(MakeRecord(
             actor, command.request_id, kCloseCaseMethod, fingerprint, c)));
         RUTA_RETURN_IF_ERROR(CountStageChange(txn, c, from));
+        RUTA_RETURN_IF_ERROR(
+            AuditMutation(txn, actor, kCloseCaseMethod, c.case_id));
         *result = std::move(c);
         return absl::OkStatus();
       },

@@ -72,6 +72,18 @@ Statement& Statement::Bind(int index, absl::string_view value) {
   return *this;
 }
 
+Statement& Statement::BindBlob(int index, absl::string_view bytes) {
+  // Like Bind: an empty value is a zero-length BLOB, never NULL.
+  static const char kEmpty = 0;
+  const void* data = bytes.data() != nullptr ? bytes.data() : &kEmpty;
+  int rc =
+      sqlite3_bind_blob64(stmt_, index, data, bytes.size(), SQLITE_TRANSIENT);
+  if (rc != SQLITE_OK && bind_status_.ok()) {
+    bind_status_ = Error(rc, "bind");
+  }
+  return *this;
+}
+
 absl::StatusOr<bool> Statement::Step() {
   if (!bind_status_.ok()) return bind_status_;
   int rc = sqlite3_step(stmt_);
@@ -96,6 +108,13 @@ std::string Statement::ColumnText(int column) const {
   if (text == nullptr) return std::string();
   return std::string(reinterpret_cast<const char*>(text),
                      static_cast<size_t>(size));
+}
+
+std::string Statement::ColumnBlob(int column) const {
+  const void* data = sqlite3_column_blob(stmt_, column);
+  int size = sqlite3_column_bytes(stmt_, column);
+  if (data == nullptr || size <= 0) return std::string();
+  return std::string(static_cast<const char*>(data), static_cast<size_t>(size));
 }
 
 bool Statement::ColumnIsNull(int column) const {

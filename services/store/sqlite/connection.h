@@ -53,6 +53,8 @@ class Statement {
   Statement& Bind(int index, const char* value) {
     return Bind(index, absl::string_view(value));
   }
+  // Binds raw bytes as a BLOB (hashes, signatures).
+  Statement& BindBlob(int index, absl::string_view bytes);
 
   // true: a row is available; false: the statement is done.
   absl::StatusOr<bool> Step();
@@ -61,6 +63,8 @@ class Statement {
 
   int64_t ColumnInt64(int column) const;
   std::string ColumnText(int column) const;
+  // The column's bytes as stored (a BLOB column: raw bytes).
+  std::string ColumnBlob(int column) const;
   bool ColumnIsNull(int column) const;
 
  private:

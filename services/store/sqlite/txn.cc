@@ -28,6 +28,9 @@ constexpr char kCasePlaceholders[] =
     "?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, "
     "?17, ?18, ?19, ?20, ?21, ?22";
 
+// SHA-256: the size of every audit hash.
+constexpr size_t kAuditHashSize = 32;
+
 template <typename Enum>
 int64_t E(Enum value) {
   return static_cast<int64_t>(value);
@@ -248,6 +251,90 @@ absl::StatusOr<int64_t> SqliteReadTxn::GetAggregate(const std::string& table,
   return row ? stmt.ColumnInt64(0) : 0;
 }
 
+absl::StatusOr<AuditHead> SqliteReadTxn::GetAuditHead() {
+  RUTA_ASSIGN_OR_RETURN(
+      Statement stmt,
+      connection_.Prepare(
+          "SELECT idx, hash FROM audit_log ORDER BY idx DESC LIMIT 1"));
+  RUTA_ASSIGN_OR_RETURN(bool row, stmt.Step());
+  AuditHead head;
+  if (!row) {
+    head.hash = std::string(kAuditHashSize, '\0');
+    return head;
+  }
+  head.length = stmt.ColumnInt64(0) + 1;
+  head.hash = stmt.ColumnBlob(1);
+  return head;
+}
+
+absl::StatusOr<std::vector<AuditRecord>> SqliteReadTxn::ScanAudit(
+    int64_t from_index, int limit) {
+  if (limit <= 0) {
+    return absl::InvalidArgumentError("ScanAudit: limit must be positive");
+  }
+  RUTA_ASSIGN_OR_RETURN(
+      Statement stmt,
+      connection_.Prepare("SELECT idx, at_us, principal, clerk, method, "
+                          "subject, outcome, hash FROM audit_log "
+                          "WHERE idx >= ?1 ORDER BY idx LIMIT ?2"));
+  stmt.Bind(1, from_index).Bind(2, int64_t{limit});
+  std::vector<AuditRecord> records;
+  while (true) {
+    RUTA_ASSIGN_OR_RETURN(bool row, stmt.Step());
+    if (!row) break;
+    AuditRecord record;
+    record.index = stmt.ColumnInt64(0);
+    record.at = MicrosToTime(stmt.ColumnInt64(1));
+    record.principal = stmt.ColumnText(2);
+    record.clerk = stmt.ColumnText(3);
+    record.method = stmt.ColumnText(4);
+    record.subject = stmt.ColumnText(5);
+    record.outcome = static_cast<int32_t>(stmt.ColumnInt64(6));
+    record.hash = stmt.ColumnBlob(7);
+    records.push_back(std::move(record));
+  }
+  return records;
+}
+
+namespace {
+
+absl::StatusOr<std::optional<AuditCheckpoint>> QueryCheckpoint(
+    Statement& stmt) {
+  RUTA_ASSIGN_OR_RETURN(bool row, stmt.Step());
+  if (!row) return std::nullopt;
+  AuditCheckpoint checkpoint;
+  checkpoint.region = stmt.ColumnText(0);
+  checkpoint.length = stmt.ColumnInt64(1);
+  checkpoint.head_hash = stmt.ColumnBlob(2);
+  checkpoint.signed_at = MicrosToTime(stmt.ColumnInt64(3));
+  checkpoint.signature = stmt.ColumnBlob(4);
+  return checkpoint;
+}
+
+}  // namespace
+
+absl::StatusOr<std::optional<AuditCheckpoint>> SqliteReadTxn::GetPeerCheckpoint(
+    const std::string& region) {
+  RUTA_ASSIGN_OR_RETURN(
+      Statement stmt,
+      connection_.Prepare("SELECT region, length, head_hash, signed_at_us, "
+                          "signature FROM audit_peer_checkpoints "
+                          "WHERE region = ?1"));
+  stmt.Bind(1, region);
+  return QueryCheckpoint(stmt);
+}
+
+absl::StatusOr<std::optional<AuditCheckpoint>> SqliteReadTxn::GetSentCheckpoint(
+    const std::string& peer_region) {
+  RUTA_ASSIGN_OR_RETURN(
+      Statement stmt,
+      connection_.Prepare("SELECT region, length, head_hash, signed_at_us, "
+                          "signature FROM audit_sent_checkpoints "
+                          "WHERE peer_region = ?1"));
+  stmt.Bind(1, peer_region);
+  return QueryCheckpoint(stmt);
+}
+
 // --- Writes
 // ---------------------------------------------------------------------
 
@@ -340,6 +427,79 @@ absl::Status SqliteWriteTxn::AddToAggregate(const std::string& table,
                           "ON CONFLICT (table_name, key) "
                           "DO UPDATE SET value = value + excluded.value"));
   stmt.Bind(1, table).Bind(2, key).Bind(3, delta);
+  return stmt.Run();
+}
+
+absl::Status SqliteWriteTxn::AppendAudit(const AuditRecord& record) {
+  if (record.hash.size() != kAuditHashSize) {
+    return absl::InvalidArgumentError(
+        "AppendAudit: the record's hash must be 32 bytes");
+  }
+  RUTA_ASSIGN_OR_RETURN(AuditHead head, reads_.GetAuditHead());
+  if (record.index != head.length) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "AppendAudit: the chain has ", head.length,
+        " records; the next index is ", head.length, ", not ", record.index));
+  }
+  RUTA_ASSIGN_OR_RETURN(
+      Statement stmt,
+      connection_.Prepare("INSERT INTO audit_log (idx, at_us, principal, "
+                          "clerk, method, subject, outcome, hash) "
+                          "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)"));
+  stmt.Bind(1, record.index)
+      .Bind(2, TimeToMicros(record.at))
+      .Bind(3, record.principal)
+      .Bind(4, record.clerk)
+      .Bind(5, record.method)
+      .Bind(6, record.subject)
+      .Bind(7, int64_t{record.outcome})
+      .BindBlob(8, record.hash);
+  return stmt.Run();
+}
+
+absl::Status SqliteWriteTxn::PutPeerCheckpoint(
+    const AuditCheckpoint& checkpoint) {
+  if (checkpoint.region.empty()) {
+    return absl::InvalidArgumentError("PutPeerCheckpoint: region is empty");
+  }
+  RUTA_ASSIGN_OR_RETURN(
+      Statement stmt,
+      connection_.Prepare(
+          "INSERT INTO audit_peer_checkpoints (region, length, head_hash, "
+          "signed_at_us, signature) VALUES (?1, ?2, ?3, ?4, ?5) "
+          "ON CONFLICT (region) DO UPDATE SET length = excluded.length, "
+          "head_hash = excluded.head_hash, "
+          "signed_at_us = excluded.signed_at_us, "
+          "signature = excluded.signature"));
+  stmt.Bind(1, checkpoint.region)
+      .Bind(2, checkpoint.length)
+      .BindBlob(3, checkpoint.head_hash)
+      .Bind(4, TimeToMicros(checkpoint.signed_at))
+      .BindBlob(5, checkpoint.signature);
+  return stmt.Run();
+}
+
+absl::Status SqliteWriteTxn::PutSentCheckpoint(
+    const std::string& peer_region, const AuditCheckpoint& checkpoint) {
+  if (peer_region.empty()) {
+    return absl::InvalidArgumentError("PutSentCheckpoint: peer is empty");
+  }
+  RUTA_ASSIGN_OR_RETURN(
+      Statement stmt,
+      connection_.Prepare(
+          "INSERT INTO audit_sent_checkpoints (peer_region, region, length, "
+          "head_hash, signed_at_us, signature) "
+          "VALUES (?1, ?2, ?3, ?4, ?5, ?6) "
+          "ON CONFLICT (peer_region) DO UPDATE SET region = excluded.region, "
+          "length = excluded.length, head_hash = excluded.head_hash, "
+          "signed_at_us = excluded.signed_at_us, "
+          "signature = excluded.signature"));
+  stmt.Bind(1, peer_region)
+      .Bind(2, checkpoint.region)
+      .Bind(3, checkpoint.length)
+      .BindBlob(4, checkpoint.head_hash)
+      .Bind(5, TimeToMicros(checkpoint.signed_at))
+      .BindBlob(6, checkpoint.signature);
   return stmt.Run();
 }
 

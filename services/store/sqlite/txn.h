@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
@@ -30,6 +31,13 @@ class SqliteReadTxn : public ReadTxn {
       const std::string& principal, const std::string& request_id) override;
   absl::StatusOr<int64_t> GetAggregate(const std::string& table,
                                        const std::string& key) override;
+  absl::StatusOr<AuditHead> GetAuditHead() override;
+  absl::StatusOr<std::vector<AuditRecord>> ScanAudit(int64_t from_index,
+                                                     int limit) override;
+  absl::StatusOr<std::optional<AuditCheckpoint>> GetPeerCheckpoint(
+      const std::string& region) override;
+  absl::StatusOr<std::optional<AuditCheckpoint>> GetSentCheckpoint(
+      const std::string& peer_region) override;
 
  private:
   Connection& connection_;
@@ -61,11 +69,30 @@ class SqliteWriteTxn : public WriteTxn {
                                        const std::string& key) override {
     return reads_.GetAggregate(table, key);
   }
+  absl::StatusOr<AuditHead> GetAuditHead() override {
+    return reads_.GetAuditHead();
+  }
+  absl::StatusOr<std::vector<AuditRecord>> ScanAudit(int64_t from_index,
+                                                     int limit) override {
+    return reads_.ScanAudit(from_index, limit);
+  }
+  absl::StatusOr<std::optional<AuditCheckpoint>> GetPeerCheckpoint(
+      const std::string& region) override {
+    return reads_.GetPeerCheckpoint(region);
+  }
+  absl::StatusOr<std::optional<AuditCheckpoint>> GetSentCheckpoint(
+      const std::string& peer_region) override {
+    return reads_.GetSentCheckpoint(peer_region);
+  }
 
   absl::Status PutCase(const core::Case& c) override;
   absl::Status PutRequest(const RequestRecord& record) override;
   absl::Status AddToAggregate(const std::string& table, const std::string& key,
                               int64_t delta) override;
+  absl::Status AppendAudit(const AuditRecord& record) override;
+  absl::Status PutPeerCheckpoint(const AuditCheckpoint& checkpoint) override;
+  absl::Status PutSentCheckpoint(const std::string& peer_region,
+                                 const AuditCheckpoint& checkpoint) override;
 
  private:
   Connection& connection_;

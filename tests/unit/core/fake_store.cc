@@ -72,6 +72,72 @@ class FakeTxn final : public store::WriteTxn {
     return it == state_->aggregates.end() ? 0 : it->second;
   }
 
+  absl::StatusOr<store::AuditHead> GetAuditHead() override {
+    store::AuditHead head;
+    if (state_->audit.empty()) {
+      head.hash = std::string(32, '\0');
+    } else {
+      head.length = state_->audit.back().index + 1;
+      head.hash = state_->audit.back().hash;
+    }
+    return head;
+  }
+  absl::StatusOr<std::vector<store::AuditRecord>> ScanAudit(
+      int64_t from_index, int limit) override {
+    if (limit <= 0) return absl::InvalidArgumentError("limit must be > 0");
+    std::vector<store::AuditRecord> out;
+    for (const store::AuditRecord& r : state_->audit) {
+      if (r.index < from_index) continue;
+      if (static_cast<int>(out.size()) == limit) break;
+      out.push_back(r);
+    }
+    return out;
+  }
+  absl::StatusOr<std::optional<store::AuditCheckpoint>> GetPeerCheckpoint(
+      const std::string& region) override {
+    auto it = state_->peer_checkpoints.find(region);
+    if (it == state_->peer_checkpoints.end()) {
+      return std::optional<store::AuditCheckpoint>();
+    }
+    return std::optional<store::AuditCheckpoint>(it->second);
+  }
+  absl::StatusOr<std::optional<store::AuditCheckpoint>> GetSentCheckpoint(
+      const std::string& peer_region) override {
+    auto it = state_->sent_checkpoints.find(peer_region);
+    if (it == state_->sent_checkpoints.end()) {
+      return std::optional<store::AuditCheckpoint>();
+    }
+    return std::optional<store::AuditCheckpoint>(it->second);
+  }
+
+  absl::Status AppendAudit(const store::AuditRecord& r) override {
+    if (!writable_) return absl::InternalError("write in a read transaction");
+    if (state_->fail_audit_appends) {
+      return absl::InternalError("injected audit append failure");
+    }
+    if (r.hash.size() != 32) return absl::InvalidArgumentError("bad hash");
+    const int64_t length =
+        state_->audit.empty() ? 0 : state_->audit.back().index + 1;
+    if (r.index != length) {
+      return absl::FailedPreconditionError("audit index is not the next one");
+    }
+    state_->audit.push_back(r);
+    state_->written.insert(state_->written.end(),
+                           {r.principal, r.clerk, r.method, r.subject});
+    return absl::OkStatus();
+  }
+  absl::Status PutPeerCheckpoint(const store::AuditCheckpoint& c) override {
+    if (!writable_) return absl::InternalError("write in a read transaction");
+    state_->peer_checkpoints[c.region] = c;
+    return absl::OkStatus();
+  }
+  absl::Status PutSentCheckpoint(const std::string& peer,
+                                 const store::AuditCheckpoint& c) override {
+    if (!writable_) return absl::InternalError("write in a read transaction");
+    state_->sent_checkpoints[peer] = c;
+    return absl::OkStatus();
+  }
+
   absl::Status PutCase(const core::Case& c) override {
     if (!writable_) return absl::InternalError("write in a read transaction");
     auto& history = state_->cases[c.case_id];
@@ -182,6 +248,10 @@ void FakeStore::WriterLoop() {
       }
     }
     auto working = std::make_shared<State>(*base);
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      working->fail_audit_appends = fail_audit_appends_;
+    }
     std::vector<absl::Status> results;
     for (Job& job : group) {
       State savepoint = *working;
@@ -213,6 +283,16 @@ std::vector<std::string> FakeStore::WrittenStrings() const {
 int FakeStore::groups_committed() const {
   std::lock_guard<std::mutex> lock(mu_);
   return groups_committed_;
+}
+
+void FakeStore::FailAuditAppends(bool fail) {
+  std::lock_guard<std::mutex> lock(mu_);
+  fail_audit_appends_ = fail;
+}
+
+std::vector<store::AuditRecord> FakeStore::AuditRecords() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return committed_->audit;
 }
 
 void FakeStore::FailNextCommits(int n) {

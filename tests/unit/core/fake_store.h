@@ -40,6 +40,10 @@ class FakeStore final : public store::Store {
   int groups_committed() const;
   // Makes the next `n` group commits fail with UNAVAILABLE.
   void FailNextCommits(int n);
+  // While set, AppendAudit fails with INTERNAL (a broken audit table).
+  void FailAuditAppends(bool fail);
+  // The committed audit chain.
+  std::vector<store::AuditRecord> AuditRecords() const;
 
   struct State {
     std::map<std::string, std::vector<core::Case>> cases;  // full history
@@ -47,6 +51,10 @@ class FakeStore final : public store::Store {
         requests;
     std::map<std::pair<std::string, std::string>, int64_t> aggregates;
     std::vector<std::string> written;
+    std::vector<store::AuditRecord> audit;
+    std::map<std::string, store::AuditCheckpoint> peer_checkpoints;
+    std::map<std::string, store::AuditCheckpoint> sent_checkpoints;
+    bool fail_audit_appends = false;
   };
 
  private:
@@ -66,6 +74,7 @@ class FakeStore final : public store::Store {
   std::shared_ptr<const State> committed_;
   int groups_committed_ = 0;
   int fail_commits_ = 0;
+  bool fail_audit_appends_ = false;
   std::thread writer_;
   std::thread reader_;
 };

@@ -31,11 +31,17 @@ class ConfigTest : public ::testing::Test {
   "regions": [
     {"slug": "cusco", "ubigeo_department": "08", "display_name": "Cusco",
      "ca_file": ")",
-                          pki.RootCa("cusco"), R"("},
+                          pki.RootCa("cusco"), R"(",
+     "crl_files": [")",
+                          pki.Crls("cusco")[0], R"(", ")", pki.Crls("cusco")[1],
+                          R"("]},
     {"slug": "madre-de-dios", "ubigeo_department": "17",
      "display_name": "Madre de Dios",
      "ca_file": ")",
-                          pki.RootCa("madre-de-dios"), R"("}
+                          pki.RootCa("madre-de-dios"), R"(",
+     "crl_files": [")",
+                          pki.Crls("madre-de-dios")[0], R"(", ")",
+                          pki.Crls("madre-de-dios")[1], R"("]}
   ],
   "tls": {"cert_file": ")",
                           pki.Node("cusco").cert_file, R"(",
@@ -139,6 +145,33 @@ TEST_F(ConfigTest, MissingCaFile) {
               HasSubstr("regions[1].ca_file"));
 }
 
+TEST_F(ConfigTest, CrlFilesAreRequiredAndChecked) {
+  const std::string mdd_crls =
+      absl::StrCat(R"("crl_files": [")", DevPki::Get().Crls("madre-de-dios")[0],
+                   R"(", ")", DevPki::Get().Crls("madre-de-dios")[1], R"("])");
+  absl::StatusOr<v1::NodeConfig> config =
+      Parse(With(mdd_crls, R"("crl_files": [])"));
+  ASSERT_EQ(config.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(config.status().message(),
+              HasSubstr("regions[1].crl_files: at least one CRL file"));
+  config = Parse(With(DevPki::Get().Crls("madre-de-dios")[1], "nope.crl.pem"));
+  ASSERT_EQ(config.status().code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_THAT(config.status().message(), HasSubstr("regions[1].crl_files[1]"));
+  EXPECT_THAT(config.status().message(), HasSubstr("nope.crl.pem"));
+}
+
+TEST_F(ConfigTest, CrlFilesAreResolvedAgainstTheConfigDirectory) {
+  std::filesystem::create_directories(dir_ + "/crl");
+  std::ofstream(dir_ + "/crl/extra.crl.pem")
+      << ruta::testing::ReadFile(DevPki::Get().Crls("cusco")[1]);
+  absl::StatusOr<v1::NodeConfig> config = Parse(
+      With(DevPki::Get().Crls("cusco")[1] + R"("])",
+           DevPki::Get().Crls("cusco")[1] + R"(", "crl/extra.crl.pem"])"));
+  ASSERT_TRUE(config.ok()) << config.status();
+  ASSERT_EQ(config->regions(0).crl_files_size(), 3);
+  EXPECT_EQ(config->regions(0).crl_files(2), dir_ + "/crl/extra.crl.pem");
+}
+
 TEST_F(ConfigTest, MissingTls) {
   const std::string json =
       absl::StrReplaceAll(valid_, {{R"("tls": {)", R"("unused_tls": {)"}});
@@ -186,6 +219,54 @@ TEST_F(ConfigTest, TooSmallMessageLimit) {
           .status()
           .message(),
       HasSubstr("limits.max_message_bytes"));
+}
+
+TEST_F(ConfigTest, AuditDefaultsAndSigningKeys) {
+  const std::string signing_key =
+      DevPki::Get().dir() + "/cusco/signing/signing.key";
+  const std::string public_key =
+      DevPki::Get().dir() + "/trust/signing/madre-de-dios.pub";
+  absl::StatusOr<v1::NodeConfig> config =
+      Parse(With(R"("region": "cusco",)",
+                 absl::StrCat(R"("region": "cusco", "signing_key_file": ")",
+                              signing_key, R"(",)")));
+  ASSERT_TRUE(config.ok()) << config.status();
+  EXPECT_EQ(config->signing_key_file(), signing_key);
+  EXPECT_EQ(config->audit().checkpoint_interval_seconds(), 60u);
+  EXPECT_EQ(config->audit().flush_interval_ms(), 250u);
+  EXPECT_EQ(config->audit().peer_timeout_seconds(), 10u);
+
+  // A signing key readable by others is refused, like every key.
+  const std::string open_key = dir_ + "/signing.key";
+  std::ofstream(open_key) << ruta::testing::ReadFile(signing_key);
+  chmod(open_key.c_str(), 0644);
+  config =
+      Parse(With(R"("region": "cusco",)",
+                 absl::StrCat(R"("region": "cusco", "signing_key_file": ")",
+                              open_key, R"(",)")));
+  ASSERT_EQ(config.status().code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_THAT(config.status().message(), HasSubstr("signing_key_file"));
+  EXPECT_THAT(config.status().message(), HasSubstr("chmod 600"));
+
+  // A region's signing public key must exist when named.
+  config = Parse(With(R"("display_name": "Madre de Dios",)",
+                      R"("display_name": "Madre de Dios",
+     "signing_public_key_file": "missing.pub",)"));
+  EXPECT_THAT(config.status().message(),
+              HasSubstr("regions[1].signing_public_key_file"));
+  config = Parse(With(R"("display_name": "Madre de Dios",)",
+                      absl::StrCat(R"("display_name": "Madre de Dios",
+     "signing_public_key_file": ")",
+                                   public_key, R"(",)")));
+  ASSERT_TRUE(config.ok()) << config.status();
+  EXPECT_EQ(config->regions(1).signing_public_key_file(), public_key);
+
+  // Read audits are on record within one second.
+  config = Parse(
+      With(R"("region": "cusco",)",
+           R"("region": "cusco", "audit": {"flush_interval_ms": 1500},)"));
+  EXPECT_EQ(config.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(config.status().message(), HasSubstr("audit.flush_interval_ms"));
 }
 
 TEST_F(ConfigTest, LoadConfigMissingFile) {

@@ -91,24 +91,56 @@ TEST(ReadPemFileTest, MissingAndNonPemFiles) {
               HasSubstr("holds no PEM data"));
 }
 
-TEST(ServerCredentialsTest, RefusesMismatchedPair) {
+ServerTlsOptions CuscoServerOptions() {
+  const DevPki& pki = DevPki::Get();
   ServerTlsOptions options;
-  options.cert_file = DevPki::Get().Node("cusco").cert_file;
-  options.key_file = DevPki::Get().Node("madre-de-dios").key_file;
-  options.trust_bundle_file = DevPki::Get().TrustBundle();
-  options.accepted_regions = {"cusco"};
-  EXPECT_EQ(MakeServerCredentials(options).status().code(),
-            absl::StatusCode::kFailedPrecondition);
+  options.cert_file = pki.Node("cusco").cert_file;
+  options.key_file = pki.Node("cusco").key_file;
+  options.active_dir = testing::MakeTempDir("tls") + "/active";
+  options.regions.push_back({"cusco", pki.RootCa("cusco"), pki.Crls("cusco")});
+  return options;
 }
 
-TEST(ServerCredentialsTest, RefusesMissingTrustBundle) {
-  ServerTlsOptions options;
-  options.cert_file = DevPki::Get().Node("cusco").cert_file;
-  options.key_file = DevPki::Get().Node("cusco").key_file;
-  options.trust_bundle_file = "/nonexistent/roots.pem";
-  options.accepted_regions = {"cusco"};
-  EXPECT_THAT(MakeServerCredentials(options).status().message(),
-              HasSubstr("/nonexistent/roots.pem"));
+TEST(ServerTlsTest, StartsWithGoodFiles) {
+  absl::StatusOr<std::unique_ptr<ServerTls>> tls =
+      ServerTls::Start(CuscoServerOptions());
+  ASSERT_TRUE(tls.ok()) << tls.status();
+  EXPECT_NE((*tls)->credentials(), nullptr);
+  (*tls)->Stop();
+  (*tls)->Stop();  // idempotent
+}
+
+TEST(ServerTlsTest, RefusesBadFiles) {
+  {
+    SCOPED_TRACE("key and certificate not a pair");
+    ServerTlsOptions options = CuscoServerOptions();
+    options.key_file = DevPki::Get().Node("madre-de-dios").key_file;
+    const absl::Status status = ServerTls::Start(options).status();
+    EXPECT_EQ(status.code(), absl::StatusCode::kFailedPrecondition);
+    EXPECT_THAT(status.message(), HasSubstr("does not belong to certificate"));
+  }
+  {
+    SCOPED_TRACE("missing CA file");
+    ServerTlsOptions options = CuscoServerOptions();
+    options.regions[0].ca_file = "/nonexistent/root.pem";
+    EXPECT_THAT(ServerTls::Start(options).status().message(),
+                HasSubstr("/nonexistent/root.pem"));
+  }
+  {
+    SCOPED_TRACE("missing CRL file");
+    ServerTlsOptions options = CuscoServerOptions();
+    options.regions[0].crl_files.push_back("/nonexistent/extra.crl.pem");
+    const absl::Status status = ServerTls::Start(options).status();
+    EXPECT_EQ(status.code(), absl::StatusCode::kFailedPrecondition);
+    EXPECT_THAT(status.message(), HasSubstr("/nonexistent/extra.crl.pem"));
+  }
+  {
+    SCOPED_TRACE("no CRL file");
+    ServerTlsOptions options = CuscoServerOptions();
+    options.regions[0].crl_files.clear();
+    EXPECT_THAT(ServerTls::Start(options).status().message(),
+                HasSubstr("has no CRL file"));
+  }
 }
 
 }  // namespace

@@ -1,5 +1,5 @@
-// A connection to a node's CaseOffice service over mutual TLS, and calls with
-// deadline, retries and error reporting.
+// A connection to a node's CaseOffice and Admin services over mutual TLS, and
+// calls with deadline, retries and error reporting.
 #ifndef RUTA_CLI_CONNECTION_H_
 #define RUTA_CLI_CONNECTION_H_
 
@@ -14,6 +14,7 @@
 #include "ruta/cli/config.h"
 #include "ruta/cli/errors.h"
 #include "ruta/cli/retry.h"
+#include "ruta/v1/admin.grpc.pb.h"
 #include "ruta/v1/case_office.grpc.pb.h"
 
 namespace ruta::cli {
@@ -21,6 +22,7 @@ namespace ruta::cli {
 class Connection {
  public:
   using Stub = ruta::v1::CaseOffice::StubInterface;
+  using AdminStub = ruta::v1::Admin::StubInterface;
 
   // Loads the TLS credentials (FAILED_PRECONDITION naming a missing or
   // unreadable file) and prepares a channel to settings.node.
@@ -37,6 +39,14 @@ class Connection {
                        [this, &call](grpc::ClientContext& context) {
                          return call(*stub_, context);
                        });
+  }
+
+  // Run for a call to the node's Admin service (admin certificate).
+  template <typename Call>
+  int RunAdmin(absl::string_view what, Call call) {
+    return RunAttempts(what, "", [this, &call](grpc::ClientContext& context) {
+      return call(*admin_stub_, context);
+    });
   }
 
   const ConnectionSettings& settings() const { return settings_; }
@@ -57,6 +67,7 @@ class Connection {
   std::ostream& err_;
   std::shared_ptr<grpc::Channel> channel_;
   std::unique_ptr<Stub> stub_;
+  std::unique_ptr<AdminStub> admin_stub_;
 };
 
 }  // namespace ruta::cli

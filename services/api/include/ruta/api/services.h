@@ -13,12 +13,14 @@
 
 #include "grpcpp/impl/codegen/service_type.h"
 #include "ruta/api/authorization.h"
+#include "ruta/api/checkpoints.h"
+#include "ruta/core/audit.h"
 #include "ruta/core/case_service.h"
+#include "ruta/store/store.h"
 
 namespace ruta::api {
 
-// All services of a node, ready to register on a ServerBuilder. `authorizer`
-// and `cases` must outlive the returned services and the server.
+// All services of a node, ready to register on a ServerBuilder.
 struct NodeServices {
   std::unique_ptr<grpc::Service> case_office;
   std::unique_ptr<grpc::Service> partner_status;
@@ -27,8 +29,27 @@ struct NodeServices {
   std::unique_ptr<grpc::Service> admin;
 };
 
+// What the services need for the audit (core/audit.h, checkpoints.h). Every
+// call of every service, allowed or denied, is recorded: a mutation that
+// succeeds by core in its own transaction, everything else (denials, invalid
+// requests, reads, failed calls) through `log`.
+struct AuditServices {
+  core::AuditLog* log = nullptr;  // required
+  store::Store* store = nullptr;  // required: the chain and checkpoints
+  std::string region;             // this node's region slug; required
+  // Signing public keys of the configured regions (PutCheckpoint from a
+  // peer, and this node's own key for what the peers hold of its chain).
+  SigningKeys signing_keys;
+  // Asks the peers what they hold of this node's chain (Admin.VerifyAudit);
+  // null: no peers are asked.
+  const CheckpointExchange* exchange = nullptr;
+};
+
+// `authorizer`, `cases` and the pointers in `audit` must outlive the
+// returned services and the server.
 NodeServices MakeNodeServices(const Authorizer* authorizer,
-                              core::CaseService* cases);
+                              core::CaseService* cases,
+                              const AuditServices& audit);
 
 }  // namespace ruta::api
 

@@ -29,6 +29,12 @@
 //
 // Mutations are idempotent per (actor.principal, request_id): a retry returns
 // the case as the first execution produced it and changes nothing.
+//
+// Audit (audit.h): a mutation that succeeds (a replay included) appends its
+// audit record (actor, clerk, method, case id, OK) in the transaction of the
+// change; when that record cannot be written the change is not applied and
+// `done` gets UNAVAILABLE. Every other outcome (reads, failed or refused
+// calls) is not recorded here: the caller records it through an AuditLog.
 #ifndef RUTA_CORE_CASE_SERVICE_H_
 #define RUTA_CORE_CASE_SERVICE_H_
 

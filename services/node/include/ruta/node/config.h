@@ -14,6 +14,9 @@ inline constexpr char kDefaultListenAddress[] = "127.0.0.1:7443";
 inline constexpr uint32_t kDefaultRefreshIntervalSeconds = 60;
 inline constexpr uint32_t kDefaultMaxMessageBytes = 4 * 1024 * 1024;
 inline constexpr uint32_t kDefaultShutdownGraceSeconds = 10;
+inline constexpr uint32_t kDefaultCheckpointIntervalSeconds = 60;
+inline constexpr uint32_t kDefaultAuditFlushIntervalMs = 250;
+inline constexpr uint32_t kDefaultAuditPeerTimeoutSeconds = 10;
 
 // Parses `json` (proto3 JSON of ruta.node.v1.NodeConfig; unknown keys are an
 // error), applies defaults, resolves relative paths against `base_dir`, and

@@ -11,6 +11,10 @@
 #include "absl/time/time.h"
 #include "ruta/node/v1/config.pb.h"
 
+namespace ruta::api {
+class Authorizer;
+}  // namespace ruta::api
+
 namespace ruta::node {
 
 class Node final {
@@ -30,6 +34,18 @@ class Node final {
   // The port actually bound.
   int port() const;
   const std::string& region() const;
+
+  // The node's authorizer: its effective policy (Authorizer::IsAllowed), for
+  // tests and diagnostics. Lives as long as the Node.
+  const api::Authorizer& authorizer() const;
+
+  // Applies the `authorization` section of `config` (a configuration of this
+  // node freshly loaded with LoadConfig; the built-in default policy when it
+  // has none): validates it and swaps the policy atomically, so that calls
+  // authorized afterwards use it. Other settings are ignored (they take effect
+  // on restart). On error the current policy stays: INVALID_ARGUMENT naming
+  // the bad rule; FAILED_PRECONDITION when `config` is for another region.
+  absl::Status ReloadAuthorization(const ruta::node::v1::NodeConfig& config);
 
   // Marks health NOT_SERVING, stops accepting calls, lets in-flight calls
   // finish for up to `grace`, cancels the rest, then drains the store.

@@ -15,6 +15,7 @@
 #include "grpcpp/security/credentials.h"
 #include "grpcpp/security/server_credentials.h"
 #include "ruta/security/identity.h"
+#include "ruta/security/trust_store.h"
 
 namespace grpc {
 class AuthContext;
@@ -23,26 +24,68 @@ class AuthContext;
 namespace ruta::security {
 
 struct ServerTlsOptions {
-  // PEM chain of the server (leaf, then intermediate). Required.
+  // The operator's PEM chain of the server (leaf, then intermediate) and its
+  // private key. Required. They are never handed to gRPC directly: an
+  // IdentityInstaller checks that they are a pair and installs them into
+  // `active_dir`, which gRPC watches.
   std::string cert_file;
-  // PEM private key of the server. Required.
   std::string key_file;
-  // PEM file with the trusted root CAs of every region the server accepts
-  // clients from (written by the node from its configured regions). Required.
-  std::string trust_bundle_file;
-  // Region slugs whose trust domains are accepted. Required (non-empty).
-  std::vector<std::string> accepted_regions;
-  // How often the files are re-read (rotation without restart). Default 60 s.
+  // Node-private directory for the installed key and certificate (see
+  // identity_installer.h); emptied at start. Required.
+  std::string active_dir;
+  // The regions whose clients are accepted, each with its root CA file and
+  // CRL files (see trust_store.h). Required (non-empty; each region at least
+  // one CRL file).
+  std::vector<RegionTrustFiles> regions;
+  // How often the operator's files, the CA files and the CRLs are re-read
+  // (rotation without restart). Default 60 s; at least 1 s.
   absl::Duration refresh_interval = absl::Seconds(60);
 };
 
-// Server credentials requiring and verifying a client certificate that chains
-// to the trust bundle and carries exactly one valid ruta SPIFFE URI SAN in an
-// accepted trust domain (checked during the handshake).
-// FAILED_PRECONDITION naming the file when a file is missing or unreadable, or
-// holds no PEM material (gRPC itself would start and only log).
-absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> MakeServerCredentials(
-    const ServerTlsOptions& options);
+// The TLS side of a node's listener: server credentials whose handshake runs
+// the ClientCertificateVerifier (verifier.h) on every client, and a
+// background thread that re-reads the node's identity and the regions' trust
+// every refresh interval.
+//
+// gRPC's own certificate check is not used on the server
+// (GRPC_SSL_REQUEST_CLIENT_CERTIFICATE_BUT_DONT_VERIFY): the verifier checks
+// the whole chain itself, against the one region the certificate claims, so
+// that every refusal -- no certificate, unknown CA, expiry included -- reaches
+// it and is logged with its reason and counted. The TLS stack still checks
+// that the client holds the certificate's private key. Handshakes that fail
+// before any certificate is seen (e.g. a plaintext client) are found in
+// gRPC's log and counted as RefusalReason::kTlsProtocol: Start installs a
+// process-wide gRPC log function for that (gpr_set_log_function), which also
+// prints the rest of gRPC's log to stderr as before.
+class ServerTls final {
+ public:
+  // FAILED_PRECONDITION naming the file when a file is missing, unreadable or
+  // holds no usable PEM data, or the key and certificate are not a pair
+  // (gRPC itself would start and only log); INTERNAL when `active_dir` cannot
+  // be written.
+  static absl::StatusOr<std::unique_ptr<ServerTls>> Start(
+      const ServerTlsOptions& options);
+
+  ~ServerTls();  // Stop()
+  ServerTls(const ServerTls&) = delete;
+  ServerTls& operator=(const ServerTls&) = delete;
+
+  // The credentials for grpc::ServerBuilder::AddListeningPort. They stay
+  // usable after Stop (with the last installed identity and trust).
+  std::shared_ptr<grpc::ServerCredentials> credentials() const;
+
+  // Re-reads the identity and trust files now (what the background thread
+  // does every refresh interval). Thread-safe.
+  void RefreshNow();
+
+  // Stops the background thread. Idempotent.
+  void Stop();
+
+ private:
+  struct State;
+  explicit ServerTls(std::unique_ptr<State> state);
+  std::unique_ptr<State> state_;
+};
 
 struct ClientTlsOptions {
   // PEM chain of the client (leaf, then intermediate). Required.

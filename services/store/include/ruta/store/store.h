@@ -9,7 +9,7 @@
 // rolled back and does not affect the others in its group.
 //
 // Everything that must change atomically with a record (idempotency record,
-// dashboard aggregates, and later outbox events and audit records) is written
+// dashboard aggregates, audit records, and later outbox events) is written
 // through the same `WriteTxn`.
 //
 // Thread-safety: all methods of `Store` may be called from any thread. A
@@ -60,6 +60,38 @@ struct RequestRecord {
   absl::Time recorded_at = absl::InfinitePast();
 };
 
+// One record of the node's audit chain (DESIGN.md section 5). The store keeps
+// records as given; computing `hash` (the chain) is the caller's job
+// (core/audit.h), so that one piece of code defines the chain.
+struct AuditRecord {
+  int64_t index = 0;  // position in the chain: 0, 1, 2, ... without gaps
+  absl::Time at = absl::InfinitePast();  // when the call was decided
+  std::string principal;  // caller's SPIFFE id, or "unauthenticated"
+  std::string clerk;      // clerk acting through the caller; empty if none
+  std::string method;     // "<Service>.<Method>", e.g. "CaseOffice.GetCase"
+  std::string subject;    // case or transfer id named by the call; or empty
+  int32_t outcome = 0;    // status code of the outcome (absl == gRPC codes)
+  std::string hash;       // h_index: 32 bytes (SHA-256), raw
+};
+
+// The end of the audit chain: `length` records, the last with `hash`
+// (32 zero bytes when the chain is empty).
+struct AuditHead {
+  int64_t length = 0;
+  std::string hash;
+};
+
+// A signed checkpoint of an audit chain: the chain of `region` had `length`
+// records and its last one the hash `head_hash` at `signed_at`; `signature`
+// is the region's signature over them (core/audit.h defines the bytes).
+struct AuditCheckpoint {
+  std::string region;
+  int64_t length = 0;
+  std::string head_hash;  // 32 bytes, raw
+  absl::Time signed_at = absl::InfinitePast();
+  std::string signature;  // raw Ed25519 signature
+};
+
 // Read-only view inside a transaction.
 class ReadTxn {
  public:
@@ -80,6 +112,26 @@ class ReadTxn {
   // Value of one aggregate counter; 0 when never touched.
   virtual absl::StatusOr<int64_t> GetAggregate(const std::string& table,
                                                const std::string& key) = 0;
+
+  // --- Audit chain
+  // The record with the highest index (length = that index + 1; a record
+  // deleted in the middle does not shorten it), or length 0 and 32 zero
+  // bytes when there is none.
+  virtual absl::StatusOr<AuditHead> GetAuditHead() = 0;
+  // Records with index >= `from_index`, in index order, at most `limit` (>0,
+  // else INVALID_ARGUMENT). Fewer than `limit` means the end was reached.
+  // Records are returned as stored (they may have been tampered with).
+  virtual absl::StatusOr<std::vector<AuditRecord>> ScanAudit(int64_t from_index,
+                                                             int limit) = 0;
+  // The checkpoint of `region`'s chain that this node holds for that peer;
+  // nullopt when none was ever stored.
+  virtual absl::StatusOr<std::optional<AuditCheckpoint>> GetPeerCheckpoint(
+      const std::string& region) = 0;
+  // The last checkpoint of this node's own chain sent to `peer_region`
+  // (a local copy, for verification when the peer cannot be asked); nullopt
+  // when none was sent.
+  virtual absl::StatusOr<std::optional<AuditCheckpoint>> GetSentCheckpoint(
+      const std::string& peer_region) = 0;
 };
 
 // Read-write view inside the single writer's transaction.
@@ -96,6 +148,22 @@ class WriteTxn : public ReadTxn {
   virtual absl::Status AddToAggregate(const std::string& table,
                                       const std::string& key,
                                       int64_t delta) = 0;
+
+  // Appends `record` to the audit chain. Its index must be the head's length
+  // (FAILED_PRECONDITION otherwise: another record took that place) and its
+  // hash 32 bytes (INVALID_ARGUMENT). Any storage error fails the caller's
+  // write function, whose changes then roll back with it: that is how a
+  // change is never committed without its audit record.
+  virtual absl::Status AppendAudit(const AuditRecord& record) = 0;
+  // Stores (replacing any) the checkpoint held for `checkpoint.region`'s
+  // chain. No checks here: the caller verifies the signature and decides
+  // whether it supersedes the stored one. INVALID_ARGUMENT for an empty
+  // region.
+  virtual absl::Status PutPeerCheckpoint(const AuditCheckpoint& checkpoint) = 0;
+  // Records `checkpoint` (of this node's chain) as the last one sent to
+  // `peer_region`, replacing the previous one.
+  virtual absl::Status PutSentCheckpoint(const std::string& peer_region,
+                                         const AuditCheckpoint& checkpoint) = 0;
 };
 
 class Store {

@@ -4,6 +4,8 @@
 #ifndef RUTA_TESTING_NODE_H_
 #define RUTA_TESTING_NODE_H_
 
+#include <cstdint>
+#include <map>
 #include <memory>
 #include <string>
 #include <vector>
@@ -29,11 +31,32 @@ struct NodeSetup {
   std::string data_dir;  // empty: a fresh temp dir
   // Peer addresses by region (the other dev region if empty and known).
   std::vector<std::pair<std::string, std::string>> peers;
+  // The PKI whose files the node uses (null: DevPki::Get()), e.g. a
+  // DevPki::Copy() that a test revokes in or rotates.
+  const DevPki* pki = nullptr;
+  // Per region slug: CRL files replacing the PKI's <slug>/crl/root.crl.pem
+  // and intermediate.crl.pem (e.g. to leave one out, or use an expired one).
+  std::map<std::string, std::vector<std::string>> crl_files;
+  // tls.refresh_interval_seconds (0: the default, 60).
+  uint32_t refresh_interval_seconds = 0;
+  // If non-empty: the configuration's "authorization" section, a JSON object
+  // such as {"rules": [...]}; empty: none (the built-in default policy).
+  std::string authorization_json;
+  // listen_address (empty: "127.0.0.1:0"), e.g. a port reserved with
+  // PickFreePort() so that two nodes can name each other as peers.
+  std::string listen_address;
+  // audit.checkpoint_interval_seconds (0: the default, 60). The node signs
+  // checkpoints with its region's dev signing key and knows every dev
+  // region's signing public key.
+  uint32_t checkpoint_interval_seconds = 0;
 };
 
 // Writes a JSON configuration for a dev-PKI node listening on 127.0.0.1:0
 // with its port written to <data_dir>/port; returns the file's path.
 std::string WriteNodeConfig(const DevPki& pki, const NodeSetup& setup);
+
+// A TCP port on 127.0.0.1 that was free a moment ago (bound, then released).
+int PickFreePort();
 
 // A node running inside the test process.
 class InProcessNode final {

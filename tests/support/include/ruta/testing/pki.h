@@ -3,7 +3,9 @@
 #ifndef RUTA_TESTING_PKI_H_
 #define RUTA_TESTING_PKI_H_
 
+#include <memory>
 #include <string>
+#include <vector>
 
 namespace ruta::testing {
 
@@ -34,6 +36,19 @@ class DevPki final {
   // A leaf from a CA that no region trusts.
   KeyPair Rogue() const;
   std::string RootCa(const std::string& region) const;
+  // DIR/<region>/crl/root.crl.pem and intermediate.crl.pem.
+  std::vector<std::string> Crls(const std::string& region) const;
+  // DIR/negative/<name>/{cert,key}.pem: the verifier's negative fixtures.
+  KeyPair Negative(const std::string& name) const;
+
+  // A private copy of this PKI (cp -a into a fresh temporary directory), for
+  // a test that revokes, rotates or publishes CRLs without disturbing the
+  // others. Same CAs, keys and certificates. Aborts the test binary if the
+  // copy fails.
+  std::unique_ptr<DevPki> Copy() const;
+  // Runs certs/pki.sh with `args` and --out DIR; returns its exit code and
+  // reports its output as a test failure when it is not 0.
+  int RunPkiScript(const std::vector<std::string>& args) const;
   std::string TrustBundle() const;  // roots of all dev regions
   std::string LinkageKey() const;
 

@@ -1,0 +1,80 @@
+// The audit of every call at the gRPC edge (reactors.h).
+#include <algorithm>
+#include <string>
+
+#include "google/protobuf/descriptor.h"
+#include "reactors.h"
+#include "ruta/security/tls.h"
+
+namespace ruta::api::internal {
+namespace {
+
+// The clerk header's format (authorization.h): 1..64 of [a-z0-9._-]. Any
+// other value is not recorded: it is caller-supplied text.
+bool IsRecordableClerk(absl::string_view clerk) {
+  if (clerk.empty() || clerk.size() > 64) return false;
+  return std::all_of(clerk.begin(), clerk.end(), [](char c) {
+    return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '.' ||
+           c == '_' || c == '-';
+  });
+}
+
+}  // namespace
+
+core::Actor CallerForAudit(const grpc::ServerContextBase& context) {
+  core::Actor caller;
+  caller.principal = core::kUnauthenticatedPrincipal;
+  const std::shared_ptr<const grpc::AuthContext> auth = context.auth_context();
+  if (auth != nullptr && auth->IsPeerAuthenticated()) {
+    absl::StatusOr<security::Identity> identity = security::PeerIdentity(*auth);
+    if (identity.ok()) {
+      caller.principal = identity->spiffe_id;
+      caller.region = identity->region;
+    }
+  }
+  const auto& metadata = context.client_metadata();
+  auto clerk = metadata.find(kClerkMetadataKey);
+  if (clerk != metadata.end()) {
+    absl::string_view value(clerk->second.data(), clerk->second.size());
+    if (IsRecordableClerk(value)) caller.clerk = std::string(value);
+  }
+  return caller;
+}
+
+std::string AuditSubjectOf(const google::protobuf::Message& request) {
+  const google::protobuf::Descriptor* descriptor = request.GetDescriptor();
+  const google::protobuf::Reflection* reflection = request.GetReflection();
+  for (const char* name : {"transfer_id", "case_id"}) {
+    const google::protobuf::FieldDescriptor* field =
+        descriptor->FindFieldByName(name);
+    if (field == nullptr || field->is_repeated() ||
+        field->cpp_type() !=
+            google::protobuf::FieldDescriptor::CPPTYPE_STRING) {
+      continue;
+    }
+    const std::string value = reflection->GetString(request, field);
+    if (core::IsAuditableSubject(value)) return value;
+  }
+  return "";
+}
+
+absl::StatusOr<core::Actor> AuditedCall::Authorize(
+    const Authorizer& authorizer, const grpc::ServerContextBase& context) {
+  absl::StatusOr<core::Actor> actor = authorizer.Authorize(context, method_);
+  caller_ = actor.ok() ? *actor : CallerForAudit(context);
+  return actor;
+}
+
+void AuditedCall::set_subject(absl::string_view id) {
+  subject_ = core::IsAuditableSubject(id) ? std::string(id) : std::string();
+}
+
+grpc::Status AuditedCall::Finish(const absl::Status& status) const {
+  if (!(status.ok() && success_recorded_by_core_) && log_ != nullptr) {
+    log_->Record(
+        core::MakeAuditEntry(caller_, method_, subject_, status.code()));
+  }
+  return ToGrpcStatus(status);
+}
+
+}  // namespace ruta::api::internal
