@@ -13,6 +13,7 @@
 #include "grpcpp/grpcpp.h"
 #include "ruta/testing/node.h"
 #include "ruta/testing/pki.h"
+#include "ruta/testing/requests.h"
 #include "ruta/v1/case_office.grpc.pb.h"
 
 namespace ruta {
@@ -38,23 +39,9 @@ std::atomic<int64_t> next_request{1};
 
 v1::OpenCaseRequest NewOpenCase() {
   const int64_t n = next_request.fetch_add(1);
-  v1::OpenCaseRequest request;
-  request.set_request_id(absl::StrFormat("00000000-0000-4000-8000-%012d", n));
-  request.mutable_identifiers()->set_dni(
+  return testing::VictimOpenCaseRequest(
+      absl::StrFormat("00000000-0000-4000-8000-%012d", n),
       absl::StrFormat("%08d", n % 100000000));
-  request.set_kind(v1::CASE_KIND_VICTIM);
-  request.set_initial_stage(v1::STAGE_IDENTIFIED);
-  auto* profile = request.mutable_profile();
-  profile->set_age_band(v1::AGE_BAND_15_17);
-  profile->set_sex(v1::SEX_FEMALE);
-  profile->set_origin_province("0812");
-  profile->add_exploitation_forms(v1::EXPLOITATION_FORM_SEXUAL);
-  profile->set_setting(v1::SETTING_BAR);
-  profile->set_recruitment_means(v1::RECRUITMENT_MEANS_FALSE_JOB_OFFER);
-  profile->mutable_identified_month()->set_year(2026);
-  profile->mutable_identified_month()->set_month(10);
-  request.set_legal_basis(v1::LEGAL_BASIS_UPE_PROTECTIVE_MEASURE);
-  return request;
 }
 
 void BM_OpenCase(benchmark::State& state) {

@@ -32,6 +32,7 @@
 #include "gtest/gtest.h"
 #include "ruta/testing/node.h"
 #include "ruta/testing/pki.h"
+#include "ruta/testing/requests.h"
 #include "ruta/testing/subprocess.h"
 #include "ruta/v1/admin.grpc.pb.h"
 #include "ruta/v1/case_office.grpc.pb.h"
@@ -51,26 +52,6 @@ constexpr int kExitAuditFailed = 4;
 
 std::string RequestId(int n) {
   return absl::StrFormat("0a0d17a0-0000-4000-8000-%012d", n);
-}
-
-v1::OpenCaseRequest VictimRequest(const std::string& request_id,
-                                  const std::string& dni) {
-  v1::OpenCaseRequest request;
-  request.set_request_id(request_id);
-  request.mutable_identifiers()->set_dni(dni);
-  request.set_kind(v1::CASE_KIND_VICTIM);
-  request.set_initial_stage(v1::STAGE_IDENTIFIED);
-  auto* profile = request.mutable_profile();
-  profile->set_age_band(v1::AGE_BAND_15_17);
-  profile->set_sex(v1::SEX_FEMALE);
-  profile->set_origin_province("0812");
-  profile->add_exploitation_forms(v1::EXPLOITATION_FORM_SEXUAL);
-  profile->set_setting(v1::SETTING_BAR);
-  profile->set_recruitment_means(v1::RECRUITMENT_MEANS_FALSE_JOB_OFFER);
-  profile->mutable_identified_month()->set_year(2026);
-  profile->mutable_identified_month()->set_month(10);
-  request.set_legal_basis(v1::LEGAL_BASIS_UPE_PROTECTIVE_MEASURE);
-  return request;
 }
 
 // A context with a deadline and, when given, the clerk header.
@@ -281,7 +262,8 @@ TEST_F(AuditTest, EveryKindOfCallLeavesExactlyOneRecord) {
 
   // A successful write: recorded by core in its transaction.
   v1::OpenCaseResponse opened;
-  const v1::OpenCaseRequest open = VictimRequest(RequestId(1), "52718394");
+  const v1::OpenCaseRequest open =
+      testing::VictimOpenCaseRequest(RequestId(1), "52718394");
   ASSERT_TRUE(mdd->OpenCase(Call("open-ok").get(), open, &opened).ok());
   const std::string case_id = opened.case_().case_id();
 
@@ -382,9 +364,11 @@ TEST_F(AuditTest, NoIdentifierOfAChildReachesAnyFile) {
   auto mdd = Office(kMdd, kMdd);
   v1::OpenCaseResponse opened;
   ASSERT_TRUE(mdd->OpenCase(Call("canary-open").get(),
-                            VictimRequest(RequestId(10), dni), &opened)
+                            testing::VictimOpenCaseRequest(RequestId(10), dni),
+                            &opened)
                   .ok());
-  v1::OpenCaseRequest by_names = VictimRequest(RequestId(11), "");
+  v1::OpenCaseRequest by_names =
+      testing::VictimOpenCaseRequest(RequestId(11), "");
   by_names.mutable_identifiers()->set_given_names(given);
   by_names.mutable_identifiers()->set_surnames(surnames);
   by_names.mutable_identifiers()->mutable_birth_date()->set_year(2010);
@@ -432,9 +416,10 @@ TEST_F(AuditTest, NoIdentifierOfAChildReachesAnyFile) {
 TEST_F(AuditTest, ChangeIsRefusedWhenItsAuditRecordCannotBeWritten) {
   auto mdd = Office(kMdd, kMdd);
   v1::OpenCaseResponse opened;
-  ASSERT_TRUE(
-      mdd->OpenCase(Call().get(), VictimRequest(RequestId(20), ""), &opened)
-          .ok());
+  ASSERT_TRUE(mdd->OpenCase(Call().get(),
+                            testing::VictimOpenCaseRequest(RequestId(20), ""),
+                            &opened)
+                  .ok());
   const std::string existing = opened.case_().case_id();
   {
     RawDb db(DbPath(kMdd));
@@ -444,7 +429,8 @@ TEST_F(AuditTest, ChangeIsRefusedWhenItsAuditRecordCannotBeWritten) {
   }
   // Opening a case and moving one both need an audit record: refused.
   grpc::Status status = mdd->OpenCase(
-      Call("refused").get(), VictimRequest(RequestId(21), "61829374"), &opened);
+      Call("refused").get(),
+      testing::VictimOpenCaseRequest(RequestId(21), "61829374"), &opened);
   EXPECT_EQ(status.error_code(), grpc::StatusCode::UNAVAILABLE)
       << status.error_message();
   EXPECT_THAT(status.error_message(), HasSubstr("audit"));

@@ -27,6 +27,7 @@
 #include "ruta/security/identity.h"
 #include "ruta/testing/node.h"
 #include "ruta/testing/pki.h"
+#include "ruta/testing/requests.h"
 #include "ruta/testing/subprocess.h"
 #include "ruta/v1/admin.grpc.pb.h"
 #include "ruta/v1/case_office.grpc.pb.h"
@@ -423,21 +424,8 @@ TEST_F(AuthorizationMatrixTest, UnknownRoleIsRefusedBeforeAuthorization) {
 // nothing.
 TEST_F(AuthorizationMatrixTest, DeniedCallNeverReachesCore) {
   InProcessNode* node = nodes_[kMadreDeDios];
-  v1::OpenCaseRequest request;
-  request.set_request_id("0b6e1f4a-3c2d-4e5f-8a9b-000000000001");
-  request.mutable_identifiers()->set_dni("45678912");
-  request.set_kind(v1::CASE_KIND_VICTIM);
-  request.set_initial_stage(v1::STAGE_IDENTIFIED);
-  auto* profile = request.mutable_profile();
-  profile->set_age_band(v1::AGE_BAND_15_17);
-  profile->set_sex(v1::SEX_FEMALE);
-  profile->set_origin_province("0812");
-  profile->add_exploitation_forms(v1::EXPLOITATION_FORM_SEXUAL);
-  profile->set_setting(v1::SETTING_BAR);
-  profile->set_recruitment_means(v1::RECRUITMENT_MEANS_FALSE_JOB_OFFER);
-  profile->mutable_identified_month()->set_year(2026);
-  profile->mutable_identified_month()->set_month(10);
-  request.set_legal_basis(v1::LEGAL_BASIS_UPE_PROTECTIVE_MEASURE);
+  const v1::OpenCaseRequest request = testing::VictimOpenCaseRequest(
+      "0b6e1f4a-3c2d-4e5f-8a9b-000000000001", "45678912");
 
   const auto list_count = [&] {
     v1::ListCasesResponse response;

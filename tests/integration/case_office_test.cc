@@ -11,6 +11,7 @@
 #include "gtest/gtest.h"
 #include "ruta/testing/node.h"
 #include "ruta/testing/pki.h"
+#include "ruta/testing/requests.h"
 #include "ruta/testing/subprocess.h"
 #include "ruta/v1/admin.grpc.pb.h"
 #include "ruta/v1/case_office.grpc.pb.h"
@@ -26,26 +27,6 @@ using testing::InProcessNode;
 using testing::MakeChannel;
 
 constexpr char kRequestId[] = "0b6e1f4a-3c2d-4e5f-8a9b-1c2d3e4f5a6b";
-
-v1::OpenCaseRequest VictimRequest(const std::string& request_id,
-                                  const std::string& dni) {
-  v1::OpenCaseRequest request;
-  request.set_request_id(request_id);
-  request.mutable_identifiers()->set_dni(dni);
-  request.set_kind(v1::CASE_KIND_VICTIM);
-  request.set_initial_stage(v1::STAGE_IDENTIFIED);
-  auto* profile = request.mutable_profile();
-  profile->set_age_band(v1::AGE_BAND_15_17);
-  profile->set_sex(v1::SEX_FEMALE);
-  profile->set_origin_province("0812");
-  profile->add_exploitation_forms(v1::EXPLOITATION_FORM_SEXUAL);
-  profile->set_setting(v1::SETTING_BAR);
-  profile->set_recruitment_means(v1::RECRUITMENT_MEANS_FALSE_JOB_OFFER);
-  profile->mutable_identified_month()->set_year(2026);
-  profile->mutable_identified_month()->set_month(10);
-  request.set_legal_basis(v1::LEGAL_BASIS_UPE_PROTECTIVE_MEASURE);
-  return request;
-}
 
 std::string NewRequestId(int i) {
   char buffer[40];
@@ -82,9 +63,9 @@ InProcessNode* CaseOfficeTest::node_ = nullptr;
 TEST_F(CaseOfficeTest, OpenGetListUpdateClose) {
   auto office = Office();
   v1::OpenCaseResponse opened;
-  grpc::Status status =
-      office->OpenCase(ContextWithDeadline().get(),
-                       VictimRequest(NewRequestId(1), "45678912"), &opened);
+  grpc::Status status = office->OpenCase(
+      ContextWithDeadline().get(),
+      testing::VictimOpenCaseRequest(NewRequestId(1), "45678912"), &opened);
   ASSERT_TRUE(status.ok()) << status.error_message();
   const v1::Case& c = opened.case_();
   EXPECT_THAT(c.case_id(), ::testing::MatchesRegex("cs_[a-z]{20}"));
@@ -137,7 +118,8 @@ TEST_F(CaseOfficeTest, IllegalTransitionNamesAllowedStages) {
   v1::OpenCaseResponse opened;
   ASSERT_TRUE(office
                   ->OpenCase(ContextWithDeadline().get(),
-                             VictimRequest(NewRequestId(10), "11223344"),
+                             testing::VictimOpenCaseRequest(NewRequestId(10),
+                                                            "11223344"),
                              &opened)
                   .ok());
   v1::UpdateStageRequest stage;
@@ -153,7 +135,8 @@ TEST_F(CaseOfficeTest, IllegalTransitionNamesAllowedStages) {
 
 TEST_F(CaseOfficeTest, RetryWithSameRequestIdReturnsFirstResult) {
   auto office = Office();
-  const v1::OpenCaseRequest request = VictimRequest(kRequestId, "87654321");
+  const v1::OpenCaseRequest request =
+      testing::VictimOpenCaseRequest(kRequestId, "87654321");
   v1::OpenCaseResponse first;
   ASSERT_TRUE(
       office->OpenCase(ContextWithDeadline().get(), request, &first).ok());
@@ -174,7 +157,7 @@ TEST_F(CaseOfficeTest, RetryWithSameRequestIdReturnsFirstResult) {
 
 TEST_F(CaseOfficeTest, ConcurrentRetriesCreateOneCase) {
   const v1::OpenCaseRequest request =
-      VictimRequest(NewRequestId(20), "55667788");
+      testing::VictimOpenCaseRequest(NewRequestId(20), "55667788");
   constexpr int kCalls = 16;
   std::vector<std::string> case_ids(kCalls);
   std::vector<grpc::Status> statuses(kCalls);
@@ -202,7 +185,8 @@ TEST_F(CaseOfficeTest, FindPersonRecognizesTheChild) {
   v1::OpenCaseResponse opened;
   ASSERT_TRUE(office
                   ->OpenCase(ContextWithDeadline().get(),
-                             VictimRequest(NewRequestId(30), "01234567"),
+                             testing::VictimOpenCaseRequest(NewRequestId(30),
+                                                            "01234567"),
                              &opened)
                   .ok());
   v1::FindPersonRequest find;
@@ -218,7 +202,8 @@ TEST_F(CaseOfficeTest, FindPersonRecognizesTheChild) {
 
 TEST_F(CaseOfficeTest, UnknownEnumValueIsRejected) {
   auto office = Office();
-  v1::OpenCaseRequest request = VictimRequest(NewRequestId(40), "99887766");
+  v1::OpenCaseRequest request =
+      testing::VictimOpenCaseRequest(NewRequestId(40), "99887766");
   request.mutable_profile()->set_sex(static_cast<v1::Sex>(42));
   v1::OpenCaseResponse response;
   grpc::Status status =
@@ -230,9 +215,9 @@ TEST_F(CaseOfficeTest, UnknownEnumValueIsRejected) {
 TEST_F(CaseOfficeTest, MalformedRequestIdIsRejected) {
   auto office = Office();
   v1::OpenCaseResponse response;
-  grpc::Status status =
-      office->OpenCase(ContextWithDeadline().get(),
-                       VictimRequest("12345678", "99887766"), &response);
+  grpc::Status status = office->OpenCase(
+      ContextWithDeadline().get(),
+      testing::VictimOpenCaseRequest("12345678", "99887766"), &response);
   EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
   EXPECT_THAT(status.error_message(), HasSubstr("request_id"));
 }

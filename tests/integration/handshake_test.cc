@@ -21,6 +21,7 @@
 #include "ruta/testing/log_capture.h"
 #include "ruta/testing/node.h"
 #include "ruta/testing/pki.h"
+#include "ruta/testing/requests.h"
 #include "ruta/testing/subprocess.h"
 #include "ruta/v1/case_office.grpc.pb.h"
 
@@ -37,25 +38,6 @@ using testing::InProcessNode;
 using testing::KeyPair;
 using testing::LogCapture;
 using testing::MakeChannel;
-
-v1::OpenCaseRequest VictimRequest() {
-  v1::OpenCaseRequest request;
-  request.set_request_id("0b6e1f4a-3c2d-4e5f-8a9b-1c2d3e4f5a6b");
-  request.mutable_identifiers()->set_dni("45678912");
-  request.set_kind(v1::CASE_KIND_VICTIM);
-  request.set_initial_stage(v1::STAGE_IDENTIFIED);
-  auto* profile = request.mutable_profile();
-  profile->set_age_band(v1::AGE_BAND_15_17);
-  profile->set_sex(v1::SEX_FEMALE);
-  profile->set_origin_province("0812");
-  profile->add_exploitation_forms(v1::EXPLOITATION_FORM_SEXUAL);
-  profile->set_setting(v1::SETTING_BAR);
-  profile->set_recruitment_means(v1::RECRUITMENT_MEANS_FALSE_JOB_OFFER);
-  profile->mutable_identified_month()->set_year(2026);
-  profile->mutable_identified_month()->set_month(10);
-  request.set_legal_basis(v1::LEGAL_BASIS_UPE_PROTECTIVE_MEASURE);
-  return request;
-}
 
 // Waits (briefly: the node counts in its handshake, before the client sees
 // the connection close) until `reason` has been counted more than `before`.
@@ -104,7 +86,9 @@ class HandshakeTest : public ::testing::Test {
     v1::OpenCaseResponse response;
     const grpc::Status status =
         stub->OpenCase(ContextWithDeadline(absl::Seconds(5)).get(),
-                       VictimRequest(), &response);
+                       testing::VictimOpenCaseRequest(
+                           "0b6e1f4a-3c2d-4e5f-8a9b-1c2d3e4f5a6b", "45678912"),
+                       &response);
     EXPECT_EQ(status.error_code(), grpc::StatusCode::UNAVAILABLE)
         << status.error_message();
     EXPECT_TRUE(WaitForRefusal(reason, before))
