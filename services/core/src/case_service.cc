@@ -421,6 +421,61 @@ void CaseService::ListCases(
       });
 }
 
+namespace {
+
+// One idempotent change of an existing case of `region`, in one write
+// transaction: a retried request replays its first result; otherwise the case
+// must exist in the region and be at `expected_version` (when given),
+// `change` edits it (or refuses with an error), and the new version, its
+// request record, the aggregate counts and the audit record are written
+// together.
+void ChangeCase(store::Store* store, std::string region, const Actor& actor,
+                const char* method, std::string request_id, std::string case_id,
+                std::optional<int64_t> expected_version,
+                std::string fingerprint,
+                std::function<absl::Status(Case&)> change,
+                std::function<void(absl::StatusOr<Case>)> done) {
+  auto result = std::make_shared<Case>();
+  store->Write(
+      [result, region = std::move(region), actor, method,
+       request_id = std::move(request_id), case_id = std::move(case_id),
+       expected_version, fingerprint = std::move(fingerprint),
+       change = std::move(change)](store::WriteTxn& txn) -> absl::Status {
+        RUTA_ASSIGN_OR_RETURN(
+            bool replayed, Replay(txn, actor.principal, request_id, fingerprint,
+                                  result.get()));
+        if (replayed) return AuditMutation(txn, actor, method, result->case_id);
+        RUTA_ASSIGN_OR_RETURN(std::optional<Case> found, txn.FindCase(case_id));
+        if (!found.has_value() || found->owner_region != region) {
+          return NoSuchCase(case_id, region);
+        }
+        Case c = *std::move(found);
+        if (expected_version.has_value() && *expected_version != c.version) {
+          return absl::AbortedError(absl::StrCat(
+              "case ", c.case_id, " is at version ", c.version, ", not ",
+              *expected_version,
+              ": it changed since it was read; read it again and retry"));
+        }
+        const Stage from = c.stage;
+        RUTA_RETURN_IF_ERROR(change(c));
+        c.version += 1;
+        c.updated_at = NowMicros();
+        RUTA_RETURN_IF_ERROR(txn.PutCase(c));
+        RUTA_RETURN_IF_ERROR(txn.PutRequest(
+            MakeRecord(actor, request_id, method, fingerprint, c)));
+        RUTA_RETURN_IF_ERROR(CountStageChange(txn, c, from));
+        RUTA_RETURN_IF_ERROR(AuditMutation(txn, actor, method, c.case_id));
+        *result = std::move(c);
+        return absl::OkStatus();
+      },
+      [result, done = std::move(done)](absl::Status status) {
+        if (!status.ok()) return done(std::move(status));
+        done(std::move(*result));
+      });
+}
+
+}  // namespace
+
 void CaseService::UpdateStage(const Actor& actor, UpdateStageCommand command,
                               std::function<void(absl::StatusOr<Case>)> done) {
   if (absl::Status s = CheckRegion(options_, actor); !s.ok()) return done(s);
@@ -444,50 +499,19 @@ void CaseService::UpdateStage(const Actor& actor, UpdateStageCommand command,
   fp.Add(command.case_id)
       .Add(StageName(command.to))
       .Add(command.expected_version.value_or(0));
-
-  auto result = std::make_shared<Case>();
-  store_->Write(
-      [result, command = std::move(command), fingerprint = fp.Finish(), actor,
-       region = options_.region](store::WriteTxn& txn) -> absl::Status {
-        RUTA_ASSIGN_OR_RETURN(bool replayed,
-                              Replay(txn, actor.principal, command.request_id,
-                                     fingerprint, result.get()));
-        if (replayed) {
-          return AuditMutation(txn, actor, kUpdateStageMethod, result->case_id);
-        }
-        RUTA_ASSIGN_OR_RETURN(std::optional<Case> found,
-                              txn.FindCase(command.case_id));
-        if (!found.has_value() || found->owner_region != region) {
-          return NoSuchCase(command.case_id, region);
-        }
-        Case c = *std::move(found);
-        if (command.expected_version.has_value() &&
-            *command.expected_version != c.version) {
-          return absl::AbortedError(absl::StrCat(
-              "case ", c.case_id, " is at version ", c.version, ", not ",
-              *command.expected_version,
-              ": it changed since it was read; read it again and retry"));
-        }
-        RUTA_RETURN_IF_ERROR(CheckTransition(c.kind, c.stage, command.to,
-                                             TransitionSource::kOffice));
-        const Stage from = c.stage;
-        c.stage = command.to;
-        c.care_stage = Stage::kUnspecified;
-        c.version += 1;
-        c.updated_at = NowMicros();
-        RUTA_RETURN_IF_ERROR(txn.PutCase(c));
-        RUTA_RETURN_IF_ERROR(txn.PutRequest(MakeRecord(
-            actor, command.request_id, kUpdateStageMethod, fingerprint, c)));
-        RUTA_RETURN_IF_ERROR(CountStageChange(txn, c, from));
+  const Stage to = command.to;
+  ChangeCase(
+      store_, options_.region, actor, kUpdateStageMethod,
+      std::move(command.request_id), std::move(command.case_id),
+      command.expected_version, fp.Finish(),
+      [to](Case& c) -> absl::Status {
         RUTA_RETURN_IF_ERROR(
-            AuditMutation(txn, actor, kUpdateStageMethod, c.case_id));
-        *result = std::move(c);
+            CheckTransition(c.kind, c.stage, to, TransitionSource::kOffice));
+        c.stage = to;
+        c.care_stage = Stage::kUnspecified;
         return absl::OkStatus();
       },
-      [result, done = std::move(done)](absl::Status status) {
-        if (!status.ok()) return done(std::move(status));
-        done(std::move(*result));
-      });
+      std::move(done));
 }
 
 void CaseService::CloseCase(const Actor& actor, CloseCaseCommand command,
@@ -510,51 +534,20 @@ void CaseService::CloseCase(const Actor& actor, CloseCaseCommand command,
   fp.Add(command.case_id)
       .Add(ClosedReasonName(command.reason))
       .Add(command.expected_version.value_or(0));
-
-  auto result = std::make_shared<Case>();
-  store_->Write(
-      [result, command = std::move(command), fingerprint = fp.Finish(), actor,
-       region = options_.region](store::WriteTxn& txn) -> absl::Status {
-        RUTA_ASSIGN_OR_RETURN(bool replayed,
-                              Replay(txn, actor.principal, command.request_id,
-                                     fingerprint, result.get()));
-        if (replayed) {
-          return AuditMutation(txn, actor, kCloseCaseMethod, result->case_id);
-        }
-        RUTA_ASSIGN_OR_RETURN(std::optional<Case> found,
-                              txn.FindCase(command.case_id));
-        if (!found.has_value() || found->owner_region != region) {
-          return NoSuchCase(command.case_id, region);
-        }
-        Case c = *std::move(found);
-        if (command.expected_version.has_value() &&
-            *command.expected_version != c.version) {
-          return absl::AbortedError(absl::StrCat(
-              "case ", c.case_id, " is at version ", c.version, ", not ",
-              *command.expected_version,
-              ": it changed since it was read; read it again and retry"));
-        }
+  const ClosedReason reason = command.reason;
+  ChangeCase(
+      store_, options_.region, actor, kCloseCaseMethod,
+      std::move(command.request_id), std::move(command.case_id),
+      command.expected_version, fp.Finish(),
+      [reason](Case& c) -> absl::Status {
         RUTA_RETURN_IF_ERROR(CheckTransition(c.kind, c.stage, Stage::kClosed,
                                              TransitionSource::kOffice));
-        const Stage from = c.stage;
-        c.care_stage = from;
+        c.care_stage = c.stage;
         c.stage = Stage::kClosed;
-        c.closed_reason = command.reason;
-        c.version += 1;
-        c.updated_at = NowMicros();
-        RUTA_RETURN_IF_ERROR(txn.PutCase(c));
-        RUTA_RETURN_IF_ERROR(txn.PutRequest(MakeRecord(
-            actor, command.request_id, kCloseCaseMethod, fingerprint, c)));
-        RUTA_RETURN_IF_ERROR(CountStageChange(txn, c, from));
-        RUTA_RETURN_IF_ERROR(
-            AuditMutation(txn, actor, kCloseCaseMethod, c.case_id));
-        *result = std::move(c);
+        c.closed_reason = reason;
         return absl::OkStatus();
       },
-      [result, done = std::move(done)](absl::Status status) {
-        if (!status.ok()) return done(std::move(status));
-        done(std::move(*result));
-      });
+      std::move(done));
 }
 
 }  // namespace ruta::core
