@@ -1,5 +1,6 @@
 // Micro-benchmarks of the core's per-request CPU work: deriving a person_ref
-// (ICU normalization + HMAC-SHA-256) and validating an intake profile.
+// (ICU normalization + HMAC-SHA-256), validating an intake profile, and
+// extending the audit chain (every call appends one record).
 #include <benchmark/benchmark.h>
 
 #include <cstdio>
@@ -7,6 +8,7 @@
 #include <string>
 #include <utility>
 
+#include "ruta/core/audit.h"
 #include "ruta/core/domain.h"
 #include "ruta/core/profile.h"
 #include "ruta/core/pseudonym.h"
@@ -75,6 +77,41 @@ void BM_ValidateProfile(benchmark::State& state) {
   }
 }
 BENCHMARK(BM_ValidateProfile);
+
+// A typical record: an office's clerk opening a case.
+store::AuditRecord TypicalAuditRecord() {
+  store::AuditRecord record;
+  record.index = 41;
+  record.at = absl::FromUnixMicros(1795000000123456);
+  record.principal = "spiffe://madre-de-dios.ruta.pe/office/puerto-maldonado";
+  record.clerk = "clerk-0042";
+  record.method = "CaseOffice.OpenCase";
+  record.subject = "cs_abcdefghijklmnopqrst";
+  record.outcome = 0;
+  return record;
+}
+
+void BM_CanonicalAuditRecord(benchmark::State& state) {
+  const store::AuditRecord record = TypicalAuditRecord();
+  for (auto _ : state) {
+    std::string bytes = CanonicalAuditRecord(record);
+    benchmark::DoNotOptimize(bytes);
+  }
+}
+BENCHMARK(BM_CanonicalAuditRecord);
+
+// One chain step h_i = SHA-256(h_{i-1} || canonical(record_i)), each step
+// fed the previous hash as the append path does.
+void BM_AuditChainStep(benchmark::State& state) {
+  store::AuditRecord record = TypicalAuditRecord();
+  std::string hash = ZeroAuditHash();
+  for (auto _ : state) {
+    ++record.index;
+    hash = ChainAuditHash(hash, record);
+    benchmark::DoNotOptimize(hash);
+  }
+}
+BENCHMARK(BM_AuditChainStep);
 
 }  // namespace
 }  // namespace ruta::core
