@@ -150,7 +150,8 @@ bad=$(find "$O" \( -name '*.key' -o -name key.pem \) ! -perm 0600)
 bad=$(find "$O" \( -name '*.key' -o -name key.pem \) -printf '%h\n' | sort -u | xargs -r stat -c '%a %n' | grep -v '^700 ' || true)
 [[ -z $bad ]] || fail "key directories not 0700: $bad"
 ok "$(find "$O" \( -name '*.key' -o -name key.pem \) | wc -l) private keys 0600 in 0700 directories"
-head -1 "$O/cusco/signing/signing.key" | grep -qx -- '-----BEGIN PRIVATE KEY-----' || fail "signing key is not PKCS#8 PEM"
+openssl pkey -in "$O/cusco/signing/signing.key" -noout -text 2>/dev/null | head -1 | grep -q 'ED25519 Private-Key' ||
+  fail "signing key is not an Ed25519 private key"
 openssl pkey -in "$O/cusco/signing/signing.key" -noout -text | grep -q ED25519 || fail "signing key is not Ed25519"
 cmp -s "$O/cusco/signing/signing.pub" <(openssl pkey -in "$O/cusco/signing/signing.key" -pubout) || fail "signing.pub mismatch"
 ok "signing key Ed25519 PKCS#8, signing.pub matches"
