@@ -32,6 +32,29 @@ void PrintCase(const Context& context,
   out << std::flush;
 }
 
+// Sends a built change of an existing case (`send` calls the stub): stamps
+// its request_id (--request-id or a new one), connects, runs it with retries
+// under that same request_id and prints the case it returns.
+template <typename Request, typename Response>
+int SendCaseChange(Context& context, Request& request,
+                   const std::string& request_id_flag, const std::string& what,
+                   grpc::Status (Stub::*send)(grpc::ClientContext*,
+                                              const Request&, Response*)) {
+  int exit_code = 0;
+  request.set_request_id(RequestIdFor(context, request_id_flag, &exit_code));
+  if (exit_code != 0) return exit_code;
+  std::unique_ptr<Connection> connection = Connect(context, &exit_code);
+  if (connection == nullptr) return exit_code;
+  Response response;
+  exit_code = connection->Run(what, request.request_id(),
+                              [&](Stub& stub, grpc::ClientContext& call) {
+                                return (stub.*send)(&call, request, &response);
+                              });
+  if (exit_code != 0) return exit_code;
+  PrintCase(context, response, response.case_());
+  return kExitOk;
+}
+
 // ---- open -----------------------------------------------------------------
 
 struct OpenOptions {
@@ -309,21 +332,9 @@ int RunStage(Context& context, const StageOptions& options) {
     return ReportLocalError(io.err, "case stage", request.status(),
                             "see `ruta case stage --help`.");
   }
-  int exit_code = 0;
-  request->set_request_id(
-      RequestIdFor(context, options.request_id, &exit_code));
-  if (exit_code != 0) return exit_code;
-  std::unique_ptr<Connection> connection = Connect(context, &exit_code);
-  if (connection == nullptr) return exit_code;
-  ruta::v1::UpdateStageResponse response;
-  exit_code = connection->Run(
-      "change the stage of case " + options.case_id, request->request_id(),
-      [&](Stub& stub, grpc::ClientContext& call) {
-        return stub.UpdateStage(&call, *request, &response);
-      });
-  if (exit_code != 0) return exit_code;
-  PrintCase(context, response, response.case_());
-  return kExitOk;
+  return SendCaseChange(context, *request, options.request_id,
+                        "change the stage of case " + options.case_id,
+                        &Stub::UpdateStage);
 }
 
 void AddStage(CLI::App& parent, Context& context, Action* action) {
@@ -370,21 +381,8 @@ int RunClose(Context& context, const CloseOptions& options) {
     return ReportLocalError(io.err, "case close", request.status(),
                             "see `ruta case close --help`.");
   }
-  int exit_code = 0;
-  request->set_request_id(
-      RequestIdFor(context, options.request_id, &exit_code));
-  if (exit_code != 0) return exit_code;
-  std::unique_ptr<Connection> connection = Connect(context, &exit_code);
-  if (connection == nullptr) return exit_code;
-  ruta::v1::CloseCaseResponse response;
-  exit_code =
-      connection->Run("close case " + options.case_id, request->request_id(),
-                      [&](Stub& stub, grpc::ClientContext& call) {
-                        return stub.CloseCase(&call, *request, &response);
-                      });
-  if (exit_code != 0) return exit_code;
-  PrintCase(context, response, response.case_());
-  return kExitOk;
+  return SendCaseChange(context, *request, options.request_id,
+                        "close case " + options.case_id, &Stub::CloseCase);
 }
 
 void AddClose(CLI::App& parent, Context& context, Action* action) {
