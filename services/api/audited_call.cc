@@ -1,5 +1,4 @@
 // The audit of every call at the gRPC edge (reactors.h).
-#include <algorithm>
 #include <string>
 
 #include "google/protobuf/descriptor.h"
@@ -7,20 +6,6 @@
 #include "ruta/security/tls.h"
 
 namespace ruta::api::internal {
-namespace {
-
-// The clerk header's format (authorization.h): 1..64 of [a-z0-9._-]. Any
-// other value is not recorded: it is caller-supplied text.
-bool IsRecordableClerk(absl::string_view clerk) {
-  if (clerk.empty() || clerk.size() > 64) return false;
-  return std::all_of(clerk.begin(), clerk.end(), [](char c) {
-    return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '.' ||
-           c == '_' || c == '-';
-  });
-}
-
-}  // namespace
-
 core::Actor CallerForAudit(const grpc::ServerContextBase& context) {
   core::Actor caller;
   caller.principal = core::kUnauthenticatedPrincipal;
@@ -36,7 +21,8 @@ core::Actor CallerForAudit(const grpc::ServerContextBase& context) {
   auto clerk = metadata.find(kClerkMetadataKey);
   if (clerk != metadata.end()) {
     absl::string_view value(clerk->second.data(), clerk->second.size());
-    if (IsRecordableClerk(value)) caller.clerk = std::string(value);
+    // Any other value is caller-supplied text: not recorded.
+    if (IsValidClerkId(value)) caller.clerk = std::string(value);
   }
   return caller;
 }

@@ -141,15 +141,15 @@ absl::Status CheckDangerous(const std::string& at, const AuthorizationRule& r) {
   return absl::OkStatus();
 }
 
-bool IsValidClerk(absl::string_view clerk) {
+}  // namespace
+
+bool IsValidClerkId(absl::string_view clerk) {
   if (clerk.empty() || clerk.size() > 64) return false;
   return absl::c_all_of(clerk, [](char c) {
     return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '.' ||
            c == '_' || c == '-';
   });
 }
-
-}  // namespace
 
 const std::vector<std::string>& AllMethods() {
   static const auto* methods = [] {
@@ -401,7 +401,7 @@ absl::StatusOr<core::Actor> Authorizer::Authorize(
   auto clerk = metadata.find(kClerkMetadataKey);
   if (clerk != metadata.end()) {
     absl::string_view value(clerk->second.data(), clerk->second.size());
-    if (!IsValidClerk(value)) {
+    if (!IsValidClerkId(value)) {
       return absl::InvalidArgumentError(absl::StrCat(
           kClerkMetadataKey, " metadata must be 1 to 64 of [a-z0-9._-]"));
     }

@@ -56,6 +56,9 @@ namespace ruta::api {
 // (set by the office console). Value: 1..64 of [a-z0-9._-].
 inline constexpr char kClerkMetadataKey[] = "x-ruta-clerk";
 
+// Whether `clerk` has the clerk id format above.
+bool IsValidClerkId(absl::string_view clerk);
+
 // Which regions a granted role's certificate may come from.
 enum class Scope {
   kNodeRegion,           // the region this node serves
