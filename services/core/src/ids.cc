@@ -32,32 +32,46 @@ absl::Status NotOurToken() {
 
 }  // namespace
 
-std::string NewCaseId() {
-  std::string id(kCasePrefix);
-  id.reserve(kCasePrefix.size() + kCaseLetters);
+static std::string NewIdWithPrefix(std::string_view prefix) {
+  std::string id(prefix);
+  id.reserve(prefix.size() + kCaseLetters);
   uint8_t buf[32];
-  while (id.size() < kCasePrefix.size() + kCaseLetters) {
+  while (id.size() < prefix.size() + kCaseLetters) {
     internal::FillRandom(buf, sizeof(buf));
     for (uint8_t b : buf) {
       // 234 = 9 * 26: reject the top 22 values so that every letter is
       // equally likely.
       if (b >= 234) continue;
       id.push_back(static_cast<char>('a' + b % 26));
-      if (id.size() == kCasePrefix.size() + kCaseLetters) break;
+      if (id.size() == prefix.size() + kCaseLetters) break;
     }
   }
   return id;
 }
 
-bool IsValidCaseId(std::string_view id) {
-  if (id.size() != kCasePrefix.size() + kCaseLetters ||
-      id.substr(0, kCasePrefix.size()) != kCasePrefix) {
+static bool IsValidIdWithPrefix(std::string_view prefix, std::string_view id) {
+  if (id.size() != prefix.size() + kCaseLetters ||
+      id.substr(0, prefix.size()) != prefix) {
     return false;
   }
-  for (char c : id.substr(kCasePrefix.size())) {
+  for (char c : id.substr(prefix.size())) {
     if (c < 'a' || c > 'z') return false;
   }
   return true;
+}
+
+std::string NewCaseId() { return NewIdWithPrefix(kCasePrefix); }
+std::string NewTransferId() { return NewIdWithPrefix("tr_"); }
+std::string NewServiceId() { return NewIdWithPrefix("sv_"); }
+std::string NewEventId() { return NewIdWithPrefix("ev_"); }
+bool IsValidCaseId(std::string_view id) {
+  return IsValidIdWithPrefix(kCasePrefix, id);
+}
+bool IsValidTransferId(std::string_view id) {
+  return IsValidIdWithPrefix("tr_", id);
+}
+bool IsValidServiceId(std::string_view id) {
+  return IsValidIdWithPrefix("sv_", id);
 }
 
 bool IsValidRequestId(std::string_view id) {

@@ -38,6 +38,35 @@ class SqliteReadTxn : public ReadTxn {
       const std::string& region) override;
   absl::StatusOr<std::optional<AuditCheckpoint>> GetSentCheckpoint(
       const std::string& peer_region) override;
+  absl::StatusOr<std::optional<core::Transfer>> FindTransfer(
+      const std::string& transfer_id) override;
+  absl::StatusOr<std::optional<core::Transfer>> FindTransferVersion(
+      const std::string& transfer_id, int64_t version) override;
+  absl::StatusOr<TransferPage> ListTransfers(const TransferFilter& filter,
+                                             const std::string& after,
+                                             int limit) override;
+  absl::StatusOr<std::vector<TransferChange>> ScanTransferChanges(
+      const std::string& region, int64_t after, int limit) override;
+  absl::StatusOr<int64_t> LastTransferChange() override;
+  absl::StatusOr<std::optional<core::ServiceRecord>> FindService(
+      const std::string& service_id) override;
+  absl::StatusOr<std::optional<core::ServiceRecord>> FindServiceVersion(
+      const std::string& service_id, int64_t version) override;
+  absl::StatusOr<ServicePage> ListServices(const std::string& case_id,
+                                           const std::string& after,
+                                           int limit) override;
+  absl::StatusOr<std::vector<std::string>> ListCaseShares(
+      const std::string& case_id) override;
+  absl::StatusOr<std::vector<OutboxEvent>> ReadOutbox(
+      const std::string& destination, int64_t from_sequence,
+      int limit) override;
+  absl::StatusOr<std::vector<OutboxEvent>> ReadUnstamped(
+      const std::string& destination, int limit) override;
+  absl::StatusOr<OutboxStats> GetOutboxStats(
+      const std::string& destination) override;
+  absl::StatusOr<int64_t> GetInboxPosition(const std::string& origin) override;
+  absl::StatusOr<std::vector<InboxBatch>> ReadInboxBatches(
+      const std::string& origin, int64_t from_sequence, int limit) override;
 
  private:
   Connection& connection_;
@@ -85,6 +114,74 @@ class SqliteWriteTxn : public WriteTxn {
     return reads_.GetSentCheckpoint(peer_region);
   }
 
+  absl::StatusOr<std::optional<core::Transfer>> FindTransfer(
+      const std::string& transfer_id) override {
+    return reads_.FindTransfer(transfer_id);
+  }
+  absl::StatusOr<std::optional<core::Transfer>> FindTransferVersion(
+      const std::string& transfer_id, int64_t version) override {
+    return reads_.FindTransferVersion(transfer_id, version);
+  }
+  absl::StatusOr<TransferPage> ListTransfers(const TransferFilter& filter,
+                                             const std::string& after,
+                                             int limit) override {
+    return reads_.ListTransfers(filter, after, limit);
+  }
+  absl::StatusOr<std::vector<TransferChange>> ScanTransferChanges(
+      const std::string& region, int64_t after, int limit) override {
+    return reads_.ScanTransferChanges(region, after, limit);
+  }
+  absl::StatusOr<int64_t> LastTransferChange() override {
+    return reads_.LastTransferChange();
+  }
+  absl::StatusOr<std::optional<core::ServiceRecord>> FindService(
+      const std::string& service_id) override {
+    return reads_.FindService(service_id);
+  }
+  absl::StatusOr<std::optional<core::ServiceRecord>> FindServiceVersion(
+      const std::string& service_id, int64_t version) override {
+    return reads_.FindServiceVersion(service_id, version);
+  }
+  absl::StatusOr<ServicePage> ListServices(const std::string& case_id,
+                                           const std::string& after,
+                                           int limit) override {
+    return reads_.ListServices(case_id, after, limit);
+  }
+  absl::StatusOr<std::vector<std::string>> ListCaseShares(
+      const std::string& case_id) override {
+    return reads_.ListCaseShares(case_id);
+  }
+  absl::StatusOr<std::vector<OutboxEvent>> ReadOutbox(
+      const std::string& destination, int64_t from_sequence,
+      int limit) override {
+    return reads_.ReadOutbox(destination, from_sequence, limit);
+  }
+  absl::StatusOr<std::vector<OutboxEvent>> ReadUnstamped(
+      const std::string& destination, int limit) override {
+    return reads_.ReadUnstamped(destination, limit);
+  }
+  absl::StatusOr<OutboxStats> GetOutboxStats(
+      const std::string& destination) override {
+    return reads_.GetOutboxStats(destination);
+  }
+  absl::StatusOr<int64_t> GetInboxPosition(const std::string& origin) override {
+    return reads_.GetInboxPosition(origin);
+  }
+  absl::StatusOr<std::vector<InboxBatch>> ReadInboxBatches(
+      const std::string& origin, int64_t from_sequence, int limit) override {
+    return reads_.ReadInboxBatches(origin, from_sequence, limit);
+  }
+
+  absl::Status PutTransfer(const core::Transfer& transfer) override;
+  absl::Status PutService(const core::ServiceRecord& service) override;
+  absl::Status AddCaseShare(const std::string& case_id,
+                            const std::string& region) override;
+  absl::StatusOr<int64_t> AppendOutbox(const OutboxEvent& event) override;
+  absl::Status StampOutbox(int64_t id, int64_t sequence,
+                           const std::string& bytes) override;
+  absl::Status PutOutboxAck(const std::string& destination,
+                            int64_t applied_through) override;
+  absl::Status PutInboxBatch(const InboxBatch& batch) override;
   absl::Status PutCase(const core::Case& c) override;
   absl::Status PutRequest(const RequestRecord& record) override;
   absl::Status AddToAggregate(const std::string& table, const std::string& key,

@@ -7,8 +7,9 @@
 // `done` on the calling thread, before the method returns.
 //
 // Scope: a node serves one region (`CaseServiceOptions::region`). Callers of
-// another region get PERMISSION_DENIED; only cases whose owner_region is the
-// node's region are visible.
+// another region get PERMISSION_DENIED. The node's offices list and change
+// the cases their region owns; GetCase also shows the copies of cases shared
+// with the region by a transfer (either way), read-only.
 //
 // Identifiers of a child (`IdentityTuple`) are used only to derive the
 // person_ref, before anything reaches the store, and are then wiped: they are
@@ -46,6 +47,7 @@
 
 #include "absl/status/statusor.h"
 #include "ruta/core/domain.h"
+#include "ruta/core/federation.h"
 #include "ruta/core/pseudonym.h"
 #include "ruta/store/store.h"
 
@@ -107,9 +109,11 @@ struct CaseList {
 
 class CaseService final {
  public:
-  // `store` and `keyring` must outlive the service.
+  // `store`, `keyring` and `outbox` must outlive the service. With an
+  // `outbox`, stage changes and closures of a case shared with other regions
+  // are sent to them (federation.h); null: nothing is sent.
   CaseService(CaseServiceOptions options, store::Store* store,
-              const LinkageKeyring* keyring);
+              const LinkageKeyring* keyring, const Outbox* outbox = nullptr);
   CaseService(const CaseService&) = delete;
   CaseService& operator=(const CaseService&) = delete;
 
@@ -130,6 +134,7 @@ class CaseService final {
   const CaseServiceOptions options_;
   store::Store* const store_;
   const LinkageKeyring* const keyring_;
+  const Outbox* const outbox_;
 };
 
 }  // namespace ruta::core

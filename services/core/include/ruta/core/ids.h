@@ -19,6 +19,13 @@ std::string NewCaseId();
 // Whether `id` has the case id format ("cs_" + 20 lowercase letters).
 bool IsValidCaseId(std::string_view id);
 
+// The same for the other record ids: "tr_", "sv_", "ev_" + 20 letters.
+std::string NewTransferId();
+std::string NewServiceId();
+std::string NewEventId();
+bool IsValidTransferId(std::string_view id);
+bool IsValidServiceId(std::string_view id);
+
 // Whether `id` is a UUID in canonical text form, 8-4-4-4-12 hex digits, all
 // lowercase or all uppercase (e.g. "123e4567-e89b-12d3-a456-426614174000").
 bool IsValidRequestId(std::string_view id);

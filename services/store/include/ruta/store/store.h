@@ -9,8 +9,8 @@
 // rolled back and does not affect the others in its group.
 //
 // Everything that must change atomically with a record (idempotency record,
-// dashboard aggregates, audit records, and later outbox events) is written
-// through the same `WriteTxn`.
+// dashboard aggregates, audit records, outbox events, the inbox position) is
+// written through the same `WriteTxn`.
 //
 // Thread-safety: all methods of `Store` may be called from any thread. A
 // `ReadTxn`/`WriteTxn` is valid only inside the function it was passed to.
@@ -29,6 +29,7 @@
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
 #include "ruta/core/domain.h"
+#include "ruta/core/transfer.h"
 
 namespace ruta::store {
 
@@ -51,12 +52,14 @@ struct CasePage {
 // What a mutating request produced, kept so that a retry with the same
 // request_id returns the first result and has no second effect.
 struct RequestRecord {
-  std::string request_id;    // client-generated (UUID)
-  std::string principal;     // who sent it; request ids are per principal
-  std::string method;        // e.g. "CaseOffice.OpenCase"
-  std::string fingerprint;   // hash of the request content
-  std::string case_id;       // the case it created or changed
-  int64_t case_version = 0;  // the case version it produced
+  std::string request_id;   // client-generated (UUID)
+  std::string principal;    // who sent it; request ids are per principal
+  std::string method;       // e.g. "CaseOffice.OpenCase"
+  std::string fingerprint;  // hash of the request content
+  // The record it created or changed: a case id, or for transfer and
+  // service methods a transfer or service id; and the version it produced.
+  std::string case_id;
+  int64_t case_version = 0;
   absl::Time recorded_at = absl::InfinitePast();
 };
 
@@ -90,6 +93,68 @@ struct AuditCheckpoint {
   std::string head_hash;  // 32 bytes, raw
   absl::Time signed_at = absl::InfinitePast();
   std::string signature;  // raw Ed25519 signature
+};
+
+// Filters of ListTransfers. Transfers involving `region` (sent or received by
+// it); empty/unspecified fields do not filter.
+struct TransferFilter {
+  std::string region;  // required
+  core::TransferState state = core::TransferState::kUnspecified;
+  // kNone: both directions; kSender: sent by `region`; kReceiver: received.
+  core::TransferRole direction = core::TransferRole::kNone;
+  std::string case_id;
+};
+
+// A page of transfers ordered by transfer_id; `next_after` as in CasePage.
+struct TransferPage {
+  std::vector<core::Transfer> transfers;
+  std::string next_after;
+};
+
+// One committed change of a transfer, in commit order (WatchTransfers).
+struct TransferChange {
+  int64_t position = 0;     // 1, 2, 3, ... in commit order
+  core::Transfer transfer;  // as it was right after the change
+};
+
+struct ServicePage {
+  std::vector<core::ServiceRecord> services;
+  std::string next_after;
+};
+
+// An outbound federation event (DESIGN.md section 7). Written by a change in
+// its own transaction (unstamped); the relay later stamps it with the next
+// sequence of its destination's stream and the exact bytes it sends.
+struct OutboxEvent {
+  int64_t id = 0;           // local position, assigned by the store on append
+  std::string destination;  // region slug
+  std::string case_id;
+  // The event as encoded by the writer, without its sequence.
+  std::string payload;
+  absl::Time committed_at = absl::InfinitePast();
+  int64_t sequence = 0;  // 0 until stamped
+  std::string bytes;     // the exact bytes sent, once stamped
+};
+
+// The relay's view of one destination stream.
+struct OutboxStats {
+  int64_t last_sequence = 0;  // highest stamped sequence
+  int64_t unstamped = 0;      // events written but not yet stamped
+  int64_t acknowledged = 0;   // highest sequence the peer acknowledged
+  // Commit time of the oldest event not acknowledged (stamped or not);
+  // InfinitePast when every event is acknowledged.
+  absl::Time oldest_unacknowledged_at = absl::InfinitePast();
+};
+
+// A batch received from a peer, kept as evidence of what it sent.
+struct InboxBatch {
+  std::string origin;
+  int64_t first_sequence = 0;
+  int64_t last_sequence = 0;
+  std::string signature;
+  std::string signing_key_id;
+  absl::Time received_at = absl::InfinitePast();
+  std::vector<std::string> events;  // exact bytes, in sequence order
 };
 
 // Read-only view inside a transaction.
@@ -132,6 +197,52 @@ class ReadTxn {
   // when none was sent.
   virtual absl::StatusOr<std::optional<AuditCheckpoint>> GetSentCheckpoint(
       const std::string& peer_region) = 0;
+
+  // --- Transfers and services (DESIGN.md section 7)
+  virtual absl::StatusOr<std::optional<core::Transfer>> FindTransfer(
+      const std::string& transfer_id) = 0;
+  // The transfer as it was at `version` (the store keeps every version).
+  virtual absl::StatusOr<std::optional<core::Transfer>> FindTransferVersion(
+      const std::string& transfer_id, int64_t version) = 0;
+  // Transfers matching `filter` with transfer_id > `after`, at most `limit`
+  // (>0, else INVALID_ARGUMENT), in transfer_id order.
+  virtual absl::StatusOr<TransferPage> ListTransfers(
+      const TransferFilter& filter, const std::string& after, int limit) = 0;
+  // Changes of transfers involving `region` with position > `after`, at most
+  // `limit` (>0), in position order.
+  virtual absl::StatusOr<std::vector<TransferChange>> ScanTransferChanges(
+      const std::string& region, int64_t after, int limit) = 0;
+  // The position of the last transfer change (0 when none).
+  virtual absl::StatusOr<int64_t> LastTransferChange() = 0;
+  virtual absl::StatusOr<std::optional<core::ServiceRecord>> FindService(
+      const std::string& service_id) = 0;
+  virtual absl::StatusOr<std::optional<core::ServiceRecord>> FindServiceVersion(
+      const std::string& service_id, int64_t version) = 0;
+  // Services of `case_id` with service_id > `after`, at most `limit` (>0).
+  virtual absl::StatusOr<ServicePage> ListServices(const std::string& case_id,
+                                                   const std::string& after,
+                                                   int limit) = 0;
+  // Regions (other than this node's) the case has been shared with, sorted.
+  virtual absl::StatusOr<std::vector<std::string>> ListCaseShares(
+      const std::string& case_id) = 0;
+
+  // --- Outbox (sender side) and inbox (receiver side)
+  // Stamped events of `destination` with sequence >= `from_sequence`, at
+  // most `limit` (>0), in sequence order.
+  virtual absl::StatusOr<std::vector<OutboxEvent>> ReadOutbox(
+      const std::string& destination, int64_t from_sequence, int limit) = 0;
+  // Unstamped events of `destination`, oldest first, at most `limit`.
+  virtual absl::StatusOr<std::vector<OutboxEvent>> ReadUnstamped(
+      const std::string& destination, int limit) = 0;
+  virtual absl::StatusOr<OutboxStats> GetOutboxStats(
+      const std::string& destination) = 0;
+  // Highest sequence of `origin`'s stream applied here (0 when none).
+  virtual absl::StatusOr<int64_t> GetInboxPosition(
+      const std::string& origin) = 0;
+  // Received batches of `origin` whose last sequence >= `from_sequence`,
+  // at most `limit` (>0), in sequence order.
+  virtual absl::StatusOr<std::vector<InboxBatch>> ReadInboxBatches(
+      const std::string& origin, int64_t from_sequence, int limit) = 0;
 };
 
 // Read-write view inside the single writer's transaction.
@@ -164,6 +275,32 @@ class WriteTxn : public ReadTxn {
   // `peer_region`, replacing the previous one.
   virtual absl::Status PutSentCheckpoint(const std::string& peer_region,
                                          const AuditCheckpoint& checkpoint) = 0;
+
+  // Inserts or replaces the current transfer and appends it to its history
+  // and to the change log. Its version (core::TransferVersionOf) must be
+  // greater than the stored one (FAILED_PRECONDITION otherwise).
+  virtual absl::Status PutTransfer(const core::Transfer& transfer) = 0;
+  // Inserts or replaces the current service record (history kept). Its
+  // version must be greater than the stored one, or equal with a different
+  // author region (FAILED_PRECONDITION otherwise).
+  virtual absl::Status PutService(const core::ServiceRecord& service) = 0;
+  // Records that `case_id` is shared with `region` (no-op when it is).
+  virtual absl::Status AddCaseShare(const std::string& case_id,
+                                    const std::string& region) = 0;
+  // Appends an unstamped event; returns its id.
+  virtual absl::StatusOr<int64_t> AppendOutbox(const OutboxEvent& event) = 0;
+  // Stamps event `id` with `sequence` and its exact `bytes`. The sequence
+  // must be the destination's last stamped sequence + 1 (FAILED_PRECONDITION
+  // otherwise).
+  virtual absl::Status StampOutbox(int64_t id, int64_t sequence,
+                                   const std::string& bytes) = 0;
+  // Records the peer's acknowledgement (kept only if higher).
+  virtual absl::Status PutOutboxAck(const std::string& destination,
+                                    int64_t applied_through) = 0;
+  // Keeps a received batch and moves `origin`'s position to its last
+  // sequence, which must be above the current position, and its first
+  // sequence at most position + 1 (FAILED_PRECONDITION otherwise).
+  virtual absl::Status PutInboxBatch(const InboxBatch& batch) = 0;
 };
 
 class Store {

@@ -1,0 +1,245 @@
+#include "ruta/core/federation.h"
+
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
+#include "ruta/common/status_macros.h"
+#include "ruta/core/aggregates.h"
+#include "ruta/core/ids.h"
+#include "ruta/core/stage_machine.h"
+
+namespace ruta::core {
+namespace {
+
+absl::Status Refused(absl::string_view what) {
+  return absl::FailedPreconditionError(absl::StrCat("event refused: ", what));
+}
+
+absl::Time NowMicros() {
+  return absl::FromUnixMicros(absl::ToUnixMicros(absl::Now()));
+}
+
+// A case shared by its owner: creates or refreshes this node's copy.
+absl::Status ApplyCaseShared(store::WriteTxn& txn, const std::string& region,
+                             const std::string& origin, const Case& shared) {
+  if (shared.owner_region != origin) {
+    return Refused(absl::StrCat("region ", origin, " shared case ",
+                                shared.case_id, " owned by ",
+                                shared.owner_region));
+  }
+  RUTA_ASSIGN_OR_RETURN(std::optional<Case> local,
+                        txn.FindCase(shared.case_id));
+  Case c = shared;
+  if (local.has_value()) {
+    if (local->owner_region == region) {
+      return Refused(absl::StrCat("region ", origin, " shared case ",
+                                  shared.case_id, ", which ", region, " owns"));
+    }
+    c.referrals = local->referrals;  // partner referrals are per region
+    c.version = local->version + 1;
+  } else {
+    c.referrals.clear();
+    c.version = 1;
+  }
+  c.updated_at = NowMicros();
+  RUTA_RETURN_IF_ERROR(txn.PutCase(c));
+  return txn.AddCaseShare(c.case_id, origin);
+}
+
+absl::Status ApplyTransfer(store::WriteTxn& txn, const std::string& region,
+                           const std::string& origin,
+                           const Transfer& incoming) {
+  const TransferRole author = RoleOf(incoming, origin);
+  if (author == TransferRole::kNone || RoleOf(incoming, region) == author ||
+      RoleOf(incoming, region) == TransferRole::kNone) {
+    return Refused(absl::StrCat(
+        "transfer ", incoming.transfer_id, " from ", incoming.from_region,
+        " to ", incoming.to_region, " sent by ", origin, " to ", region));
+  }
+  const TransferState authored = TransferStateOf(incoming);
+  if (!MayAuthor(author, authored)) {
+    return Refused(absl::StrCat(
+        "region ", origin, " may not move transfer ", incoming.transfer_id,
+        " to ", TransferStateName(authored), " (only the ",
+        author == TransferRole::kSender ? "receiving" : "sending",
+        " region may)"));
+  }
+  RUTA_ASSIGN_OR_RETURN(std::optional<Transfer> stored,
+                        txn.FindTransfer(incoming.transfer_id));
+  Transfer local;
+  if (stored.has_value()) {
+    local = *std::move(stored);
+  } else {
+    if (authored != TransferState::kRequested) {
+      return Refused(absl::StrCat("transfer ", incoming.transfer_id,
+                                  " is unknown here and the event is not "
+                                  "its request"));
+    }
+    local.transfer_id = incoming.transfer_id;
+    local.case_id = incoming.case_id;
+    local.from_region = incoming.from_region;
+    local.to_region = incoming.to_region;
+    local.destination_province = incoming.destination_province;
+    local.requested_services = incoming.requested_services;
+  }
+  const TransferState from = TransferStateOf(local);
+  bool consistent = true;
+  const bool added = MergeTransferFacts(incoming, author, &local, &consistent);
+  if (!consistent) {
+    return Refused(absl::StrCat("transfer ", incoming.transfer_id,
+                                " does not match the one held here"));
+  }
+  if (!added) return absl::OkStatus();  // nothing new: no second effect
+  local.updated_at = NowMicros();
+  RUTA_RETURN_IF_ERROR(txn.PutTransfer(local));
+  if (TransferStateOf(local) != from) {
+    RUTA_RETURN_IF_ERROR(
+        ApplyTransferToCase(txn, region, local, from).status());
+  }
+  return absl::OkStatus();
+}
+
+absl::Status ApplyStageChange(store::WriteTxn& txn, const std::string& origin,
+                              const std::string& case_id,
+                              const StageChange& change) {
+  RUTA_ASSIGN_OR_RETURN(std::optional<Case> local, txn.FindCase(case_id));
+  if (!local.has_value() || local->owner_region != origin) {
+    return Refused(absl::StrCat("stage change of case ", case_id, " by ",
+                                origin, ", which does not own it here"));
+  }
+  Case c = *std::move(local);
+  // As the owner's UpdateStage and CloseCase do.
+  c.care_stage = change.stage == Stage::kClosed ? c.stage : Stage::kUnspecified;
+  c.stage = change.stage;
+  c.closed_reason = change.closed_reason;
+  c.version += 1;
+  c.updated_at = NowMicros();
+  return txn.PutCase(c);
+}
+
+absl::Status ApplyService(store::WriteTxn& txn, const std::string& origin,
+                          const ServiceRecord& incoming) {
+  RUTA_ASSIGN_OR_RETURN(std::optional<Case> c, txn.FindCase(incoming.case_id));
+  if (!c.has_value() || c->owner_region != origin ||
+      incoming.author_region != origin) {
+    return Refused(absl::StrCat("service ", incoming.service_id, " of case ",
+                                incoming.case_id, " by ", origin,
+                                ", which does not own the case here"));
+  }
+  RUTA_ASSIGN_OR_RETURN(std::optional<ServiceRecord> local,
+                        txn.FindService(incoming.service_id));
+  if (local.has_value() && !ServiceSupersedes(incoming, *local)) {
+    return absl::OkStatus();
+  }
+  ServiceRecord s = incoming;
+  s.updated_at = NowMicros();
+  return txn.PutService(s);
+}
+
+}  // namespace
+
+Outbox::Outbox(std::string region, const EventEncoder* encoder,
+               std::function<void()> on_commit)
+    : region_(std::move(region)),
+      encoder_(encoder),
+      on_commit_(std::move(on_commit)) {}
+
+absl::Status Outbox::Append(
+    store::WriteTxn& txn, const std::string& destination,
+    const std::string& case_id,
+    std::variant<Case, Transfer, StageChange, ServiceRecord> payload) const {
+  FederationEvent event;
+  event.event_id = NewEventId();
+  event.origin_region = region_;
+  event.destination_region = destination;
+  event.case_id = case_id;
+  event.committed_at = NowMicros();
+  event.payload = std::move(payload);
+  RUTA_ASSIGN_OR_RETURN(std::string bytes, encoder_->Encode(event));
+  store::OutboxEvent row;
+  row.destination = destination;
+  row.case_id = case_id;
+  row.payload = std::move(bytes);
+  row.committed_at = event.committed_at;
+  return txn.AppendOutbox(row).status();
+}
+
+absl::Status Outbox::AppendToShares(
+    store::WriteTxn& txn, const std::string& case_id,
+    const std::variant<Case, Transfer, StageChange, ServiceRecord>& payload,
+    const std::string& except) const {
+  RUTA_ASSIGN_OR_RETURN(std::vector<std::string> shares,
+                        txn.ListCaseShares(case_id));
+  for (const std::string& destination : shares) {
+    if (destination == except || destination == region_) continue;
+    RUTA_RETURN_IF_ERROR(Append(txn, destination, case_id, payload));
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<Case> ApplyTransferToCase(store::WriteTxn& txn,
+                                         const std::string& region,
+                                         const Transfer& transfer,
+                                         TransferState from) {
+  RUTA_ASSIGN_OR_RETURN(std::optional<Case> found,
+                        txn.FindCase(transfer.case_id));
+  if (!found.has_value()) {
+    return Refused(absl::StrCat("case ", transfer.case_id, " of transfer ",
+                                transfer.transfer_id, " is unknown here"));
+  }
+  const Case before = *std::move(found);
+  const TransferState to = TransferStateOf(transfer);
+  if (to == from) return before;
+  Case c = before;
+  // The stage to return to if the transfer does not happen. A receiver's
+  // copy arrives already in TRANSFER_REQUESTED with it set.
+  if (from == TransferState::kUnspecified && IsCareStage(before.stage)) {
+    c.care_stage = before.stage;
+  }
+  const Stage care =
+      IsStageOfKind(c.kind, c.care_stage) ? c.care_stage : c.stage;
+  c.stage = CaseStageFor(to, care);
+  if (to == TransferState::kRejected || to == TransferState::kCancelled) {
+    c.care_stage = Stage::kUnspecified;
+  }
+  if (to == TransferState::kReceived) c.owner_region = transfer.to_region;
+  if (c.stage == before.stage && c.owner_region == before.owner_region &&
+      c.care_stage == before.care_stage) {
+    return before;
+  }
+  c.version += 1;
+  c.updated_at = NowMicros();
+  RUTA_RETURN_IF_ERROR(txn.PutCase(c));
+  // Dashboard counters: each region counts the cases it owns.
+  if (before.owner_region == region && c.owner_region != region) {
+    RUTA_RETURN_IF_ERROR(CountCase(txn, before, -1));
+  } else if (before.owner_region != region && c.owner_region == region) {
+    RUTA_RETURN_IF_ERROR(CountCase(txn, c, +1));
+  } else if (c.owner_region == region) {
+    RUTA_RETURN_IF_ERROR(CountStageChange(txn, c, before.stage));
+  }
+  return c;
+}
+
+absl::Status ApplyFederationEvent(store::WriteTxn& txn,
+                                  const std::string& region,
+                                  const FederationEvent& event) {
+  if (event.destination_region != region) {
+    return Refused(absl::StrCat("event for region ", event.destination_region,
+                                " sent to ", region));
+  }
+  const std::string& origin = event.origin_region;
+  if (const auto* c = std::get_if<Case>(&event.payload)) {
+    return ApplyCaseShared(txn, region, origin, *c);
+  }
+  if (const auto* t = std::get_if<Transfer>(&event.payload)) {
+    return ApplyTransfer(txn, region, origin, *t);
+  }
+  if (const auto* s = std::get_if<StageChange>(&event.payload)) {
+    return ApplyStageChange(txn, origin, event.case_id, *s);
+  }
+  return ApplyService(txn, origin, std::get<ServiceRecord>(event.payload));
+}
+
+}  // namespace ruta::core
