@@ -194,8 +194,12 @@ class ExportReactor final
 
 class AdminService final : public v1::Admin::CallbackService {
  public:
-  AdminService(const Authorizer* authorizer, const AuditServices& audit)
-      : authorizer_(authorizer), audit_(audit.log), deps_(audit) {}
+  AdminService(const Authorizer* authorizer, const TransferServices& transfers,
+               const AuditServices& audit)
+      : authorizer_(authorizer),
+        audit_(audit.log),
+        deps_(audit),
+        relay_(transfers.relay) {}
 
   // Recomputes the chain and compares it with the checkpoints the peers hold
   // (asked now) and the local copies of those sent.
@@ -281,19 +285,53 @@ class AdminService final : public v1::Admin::CallbackService {
   RUTA_UNARY_NOT_YET(Admin, MergePersons)
   RUTA_UNARY_NOT_YET(Admin, EraseCase)
   RUTA_UNARY_NOT_YET(Admin, Backup)
-  RUTA_UNARY_NOT_YET(Admin, GetRelayStatus)
+
+  // The relay's state per peer: backlog (last - acknowledged), lag (age of
+  // the oldest unacknowledged event) and whether a stream is open.
+  grpc::ServerUnaryReactor* GetRelayStatus(
+      grpc::CallbackServerContext* ctx, const v1::GetRelayStatusRequest*,
+      v1::GetRelayStatusResponse* response) override {
+    AuditedCall call(audit_, "Admin.GetRelayStatus");
+    absl::StatusOr<core::Actor> actor = call.Authorize(*authorizer_, *ctx);
+    if (!actor.ok()) return FinishAudited(ctx, call, actor.status());
+    if (relay_ == nullptr) return FinishAudited(ctx, call, absl::OkStatus());
+    grpc::ServerUnaryReactor* reactor = ctx->DefaultReactor();
+    relay_->GetStatus(
+        [reactor, response,
+         call](absl::StatusOr<std::vector<federation::RelayPeerStatus>> peers) {
+          if (peers.ok()) {
+            for (const federation::RelayPeerStatus& peer : *peers) {
+              v1::RelayStatus* out = response->add_peers();
+              out->set_peer_region(peer.peer_region);
+              // Events written but not yet stamped count as written.
+              out->set_last_sequence(peer.last_sequence + peer.unstamped);
+              out->set_acknowledged_sequence(peer.acknowledged);
+              out->set_connected(peer.connected);
+              if (peer.oldest_unacknowledged_at != absl::InfinitePast()) {
+                *out->mutable_oldest_unacknowledged_at() =
+                    google::protobuf::util::TimeUtil::MicrosecondsToTimestamp(
+                        absl::ToUnixMicros(peer.oldest_unacknowledged_at));
+              }
+            }
+          }
+          reactor->Finish(call.Finish(peers.status()));
+        });
+    return reactor;
+  }
 
  private:
   const Authorizer* const authorizer_;
   core::AuditLog* const audit_;
   const AuditServices deps_;
+  const federation::Relay* const relay_;
 };
 
 }  // namespace
 
-std::unique_ptr<grpc::Service> NewAdminService(const Authorizer* authorizer,
-                                               const AuditServices& audit) {
-  return std::make_unique<AdminService>(authorizer, audit);
+std::unique_ptr<grpc::Service> NewAdminService(
+    const Authorizer* authorizer, const TransferServices& transfers,
+    const AuditServices& audit) {
+  return std::make_unique<AdminService>(authorizer, transfers, audit);
 }
 
 }  // namespace ruta::api

@@ -1,11 +1,14 @@
 // CaseOffice: the adapter of the case office's domain operations. Every call
 // is audited (AuditedCall): successful mutations by core, in their own
 // transaction; everything else here.
+#include "absl/strings/numbers.h"
 #include "grpcpp/grpcpp.h"
 #include "reactors.h"
 #include "ruta/api/conversions.h"
 #include "ruta/api/services.h"
+#include "ruta/core/ids.h"
 #include "ruta/v1/case_office.grpc.pb.h"
+#include "transfer_watch.h"
 
 namespace ruta::api {
 namespace {
@@ -16,8 +19,12 @@ using internal::FinishAudited;
 class CaseOfficeService final : public v1::CaseOffice::CallbackService {
  public:
   CaseOfficeService(const Authorizer* authorizer, core::CaseService* cases,
-                    core::AuditLog* audit)
-      : authorizer_(authorizer), cases_(cases), audit_(audit) {}
+                    const TransferServices& transfers, core::AuditLog* audit)
+      : authorizer_(authorizer),
+        cases_(cases),
+        transfers_(transfers.transfers),
+        changes_(transfers.changes),
+        audit_(audit) {}
 
   grpc::ServerUnaryReactor* OpenCase(grpc::CallbackServerContext* ctx,
                                      const v1::OpenCaseRequest* request,
@@ -145,26 +152,205 @@ class CaseOfficeService final : public v1::CaseOffice::CallbackService {
     return reactor;
   }
 
-  // Later capabilities (referrals, transfers, services, activities).
+  // --- Transfers and services -------------------------------------------
+
+  // A mutation of TransferService: authorize, convert, call, convert back.
+  template <typename Request, typename Command, typename Result,
+            typename Response>
+  grpc::ServerUnaryReactor* Mutate(
+      grpc::CallbackServerContext* ctx, const char* method,
+      const Request& request, Response* response,
+      void (core::TransferService::*op)(
+          const core::Actor&, Command,
+          std::function<void(absl::StatusOr<Result>)>),
+      void (*to_proto)(const Result&, Response*)) {
+    AuditedCall call(audit_, method);
+    call.SetSubjectFrom(request);
+    call.set_success_recorded_by_core();
+    absl::StatusOr<core::Actor> actor = call.Authorize(*authorizer_, *ctx);
+    if (!actor.ok()) return FinishAudited(ctx, call, actor.status());
+    absl::StatusOr<Command> command = FromProto(request);
+    if (!command.ok()) return FinishAudited(ctx, call, command.status());
+    grpc::ServerUnaryReactor* reactor = ctx->DefaultReactor();
+    (transfers_->*op)(
+        *actor, *std::move(command),
+        [reactor, response, call, to_proto](absl::StatusOr<Result> result) {
+          if (result.ok()) to_proto(*result, response);
+          reactor->Finish(call.Finish(result.status()));
+        });
+    return reactor;
+  }
+
+  template <typename Response>
+  static void TransferTo(const core::Transfer& t, Response* response) {
+    ToProto(t, response->mutable_transfer());
+  }
+  template <typename Response>
+  static void ServiceTo(const core::ServiceRecord& s, Response* response) {
+    ToProto(s, response->mutable_service());
+  }
+
+  grpc::ServerUnaryReactor* RequestTransfer(
+      grpc::CallbackServerContext* ctx,
+      const v1::RequestTransferRequest* request,
+      v1::RequestTransferResponse* response) override {
+    return Mutate(ctx, "CaseOffice.RequestTransfer", *request, response,
+                  &core::TransferService::RequestTransfer,
+                  &TransferTo<v1::RequestTransferResponse>);
+  }
+  grpc::ServerUnaryReactor* AcceptTransfer(
+      grpc::CallbackServerContext* ctx,
+      const v1::AcceptTransferRequest* request,
+      v1::AcceptTransferResponse* response) override {
+    return Mutate(ctx, "CaseOffice.AcceptTransfer", *request, response,
+                  &core::TransferService::AcceptTransfer,
+                  &TransferTo<v1::AcceptTransferResponse>);
+  }
+  grpc::ServerUnaryReactor* RejectTransfer(
+      grpc::CallbackServerContext* ctx,
+      const v1::RejectTransferRequest* request,
+      v1::RejectTransferResponse* response) override {
+    return Mutate(ctx, "CaseOffice.RejectTransfer", *request, response,
+                  &core::TransferService::RejectTransfer,
+                  &TransferTo<v1::RejectTransferResponse>);
+  }
+  grpc::ServerUnaryReactor* DepartTransfer(
+      grpc::CallbackServerContext* ctx,
+      const v1::DepartTransferRequest* request,
+      v1::DepartTransferResponse* response) override {
+    return Mutate(ctx, "CaseOffice.DepartTransfer", *request, response,
+                  &core::TransferService::DepartTransfer,
+                  &TransferTo<v1::DepartTransferResponse>);
+  }
+  grpc::ServerUnaryReactor* ReceiveTransfer(
+      grpc::CallbackServerContext* ctx,
+      const v1::ReceiveTransferRequest* request,
+      v1::ReceiveTransferResponse* response) override {
+    return Mutate(ctx, "CaseOffice.ReceiveTransfer", *request, response,
+                  &core::TransferService::ReceiveTransfer,
+                  &TransferTo<v1::ReceiveTransferResponse>);
+  }
+  grpc::ServerUnaryReactor* CancelTransfer(
+      grpc::CallbackServerContext* ctx,
+      const v1::CancelTransferRequest* request,
+      v1::CancelTransferResponse* response) override {
+    return Mutate(ctx, "CaseOffice.CancelTransfer", *request, response,
+                  &core::TransferService::CancelTransfer,
+                  &TransferTo<v1::CancelTransferResponse>);
+  }
+  grpc::ServerUnaryReactor* AddService(
+      grpc::CallbackServerContext* ctx, const v1::AddServiceRequest* request,
+      v1::AddServiceResponse* response) override {
+    return Mutate(ctx, "CaseOffice.AddService", *request, response,
+                  &core::TransferService::AddService,
+                  &ServiceTo<v1::AddServiceResponse>);
+  }
+  grpc::ServerUnaryReactor* UpdateService(
+      grpc::CallbackServerContext* ctx, const v1::UpdateServiceRequest* request,
+      v1::UpdateServiceResponse* response) override {
+    return Mutate(ctx, "CaseOffice.UpdateService", *request, response,
+                  &core::TransferService::UpdateService,
+                  &ServiceTo<v1::UpdateServiceResponse>);
+  }
+
+  grpc::ServerUnaryReactor* GetTransfer(
+      grpc::CallbackServerContext* ctx, const v1::GetTransferRequest* request,
+      v1::GetTransferResponse* response) override {
+    AuditedCall call(audit_, "CaseOffice.GetTransfer");
+    call.SetSubjectFrom(*request);
+    absl::StatusOr<core::Actor> actor = call.Authorize(*authorizer_, *ctx);
+    if (!actor.ok()) return FinishAudited(ctx, call, actor.status());
+    grpc::ServerUnaryReactor* reactor = ctx->DefaultReactor();
+    transfers_->GetTransfer(
+        *actor, request->transfer_id(),
+        [reactor, response, call](absl::StatusOr<core::Transfer> result) {
+          if (result.ok()) ToProto(*result, response->mutable_transfer());
+          reactor->Finish(call.Finish(result.status()));
+        });
+    return reactor;
+  }
+
+  grpc::ServerUnaryReactor* ListTransfers(
+      grpc::CallbackServerContext* ctx, const v1::ListTransfersRequest* request,
+      v1::ListTransfersResponse* response) override {
+    AuditedCall call(audit_, "CaseOffice.ListTransfers");
+    absl::StatusOr<core::Actor> actor = call.Authorize(*authorizer_, *ctx);
+    if (!actor.ok()) return FinishAudited(ctx, call, actor.status());
+    absl::StatusOr<core::ListTransfersQuery> query = FromProto(*request);
+    if (!query.ok()) return FinishAudited(ctx, call, query.status());
+    grpc::ServerUnaryReactor* reactor = ctx->DefaultReactor();
+    transfers_->ListTransfers(
+        *actor, *std::move(query),
+        [reactor, response, call](absl::StatusOr<core::TransferList> result) {
+          if (result.ok()) {
+            for (const core::Transfer& t : result->transfers) {
+              ToProto(t, response->add_transfers());
+            }
+            response->set_next_page_token(result->next_page_token);
+          }
+          reactor->Finish(call.Finish(result.status()));
+        });
+    return reactor;
+  }
+
+  grpc::ServerUnaryReactor* ListServices(
+      grpc::CallbackServerContext* ctx, const v1::ListServicesRequest* request,
+      v1::ListServicesResponse* response) override {
+    AuditedCall call(audit_, "CaseOffice.ListServices");
+    call.SetSubjectFrom(*request);
+    absl::StatusOr<core::Actor> actor = call.Authorize(*authorizer_, *ctx);
+    if (!actor.ok()) return FinishAudited(ctx, call, actor.status());
+    grpc::ServerUnaryReactor* reactor = ctx->DefaultReactor();
+    transfers_->ListServices(
+        *actor, request->case_id(), request->page_size(), request->page_token(),
+        [reactor, response, call](absl::StatusOr<core::ServiceList> result) {
+          if (result.ok()) {
+            for (const core::ServiceRecord& s : result->services) {
+              ToProto(s, response->add_services());
+            }
+            response->set_next_page_token(result->next_page_token);
+          }
+          reactor->Finish(call.Finish(result.status()));
+        });
+    return reactor;
+  }
+
+  grpc::ServerWriteReactor<v1::WatchTransfersResponse>* WatchTransfers(
+      grpc::CallbackServerContext* ctx,
+      const v1::WatchTransfersRequest* request) override {
+    AuditedCall call(audit_, "CaseOffice.WatchTransfers");
+    absl::StatusOr<core::Actor> actor = call.Authorize(*authorizer_, *ctx);
+    if (!actor.ok()) {
+      return new internal::FinishedWriter<v1::WatchTransfersResponse>(
+          call.Finish(actor.status()));
+    }
+    int64_t after = -1;
+    if (!request->cursor().empty()) {
+      absl::StatusOr<std::string> decoded =
+          core::DecodePageToken(request->cursor());
+      if (!decoded.ok() || !absl::SimpleAtoi(*decoded, &after) || after < 0) {
+        return new internal::FinishedWriter<v1::WatchTransfersResponse>(
+            call.Finish(absl::InvalidArgumentError(
+                "cursor is not a cursor this node issued; pass the cursor of "
+                "the last update received unchanged, or none to start with "
+                "the open transfers")));
+      }
+    }
+    // The stream's opening is what is audited.
+    (void)call.Finish(absl::OkStatus());
+    return new internal::TransferWatch(transfers_, changes_, *actor, after);
+  }
+
+  // Later capabilities (referrals, activities).
   RUTA_UNARY_NOT_YET(CaseOffice, ReferCase)
-  RUTA_UNARY_NOT_YET(CaseOffice, RequestTransfer)
-  RUTA_UNARY_NOT_YET(CaseOffice, AcceptTransfer)
-  RUTA_UNARY_NOT_YET(CaseOffice, RejectTransfer)
-  RUTA_UNARY_NOT_YET(CaseOffice, DepartTransfer)
-  RUTA_UNARY_NOT_YET(CaseOffice, ReceiveTransfer)
-  RUTA_UNARY_NOT_YET(CaseOffice, CancelTransfer)
-  RUTA_UNARY_NOT_YET(CaseOffice, GetTransfer)
-  RUTA_UNARY_NOT_YET(CaseOffice, ListTransfers)
-  RUTA_STREAM_NOT_YET(CaseOffice, WatchTransfers)
-  RUTA_UNARY_NOT_YET(CaseOffice, AddService)
-  RUTA_UNARY_NOT_YET(CaseOffice, UpdateService)
-  RUTA_UNARY_NOT_YET(CaseOffice, ListServices)
   RUTA_UNARY_NOT_YET(CaseOffice, RecordActivity)
   RUTA_UNARY_NOT_YET(CaseOffice, ListActivities)
 
  private:
   const Authorizer* const authorizer_;
   core::CaseService* const cases_;
+  core::TransferService* const transfers_;
+  core::ChangeNotifier* const changes_;
   core::AuditLog* const audit_;
 };
 
@@ -172,8 +358,9 @@ class CaseOfficeService final : public v1::CaseOffice::CallbackService {
 
 std::unique_ptr<grpc::Service> NewCaseOfficeService(
     const Authorizer* authorizer, core::CaseService* cases,
-    const AuditServices& audit) {
-  return std::make_unique<CaseOfficeService>(authorizer, cases, audit.log);
+    const TransferServices& transfers, const AuditServices& audit) {
+  return std::make_unique<CaseOfficeService>(authorizer, cases, transfers,
+                                             audit.log);
 }
 
 }  // namespace ruta::api

@@ -72,6 +72,10 @@ std::optional<int64_t> ExpectedVersion(int64_t v) {
 
 }  // namespace
 
+absl::StatusOr<core::Profile> ProfileFromProtoPublic(const v1::Profile& in) {
+  return ProfileFromProto(in);
+}
+
 grpc::Status ToGrpcStatus(const absl::Status& status) {
   if (status.ok()) return grpc::Status::OK;
   return grpc::Status(static_cast<grpc::StatusCode>(status.code()),

@@ -1,5 +1,7 @@
-// Federation: audit checkpoints (PutCheckpoint, GetCheckpoint); the rest of
-// the contract is implemented by later work. Every call is audited.
+// Federation: the event exchange (Exchange), audit checkpoints
+// (PutCheckpoint, GetCheckpoint); GetAggregateCounts and PutCrl are later
+// work. Every call is audited (an Exchange stream once, when it ends; the
+// batches it carried are kept by the inbox).
 #include <memory>
 
 #include "reactors.h"
@@ -14,17 +16,114 @@ namespace {
 using internal::AuditedCall;
 using internal::FinishAudited;
 
+// One Exchange stream from a peer's relay: hello, then batches, each applied
+// (core::ApplyFederationEvent through the inbox) before it is acknowledged.
+// One operation at a time: the next batch is read only once the previous one
+// is durably applied and acknowledged, which is the flow control.
+class ExchangeReactor final
+    : public grpc::ServerBidiReactor<v1::ExchangeRequest,
+                                     v1::ExchangeResponse> {
+ public:
+  ExchangeReactor(federation::Inbox* inbox, std::string region,
+                  std::string origin, AuditedCall call)
+      : inbox_(inbox),
+        region_(std::move(region)),
+        origin_(std::move(origin)),
+        call_(std::move(call)) {
+    StartRead(&request_);
+  }
+
+  void OnReadDone(bool ok) override {
+    if (!ok) return End(absl::OkStatus());  // the sender closed its side
+    if (!said_hello_) {
+      if (!request_.has_hello()) {
+        return End(absl::InvalidArgumentError(
+            "the first message of an Exchange stream must be a hello"));
+      }
+      const v1::Hello& hello = request_.hello();
+      if (hello.origin_region() != origin_) {
+        return End(absl::PermissionDeniedError(
+            absl::StrCat("the caller is a node of region ", origin_,
+                         " but says hello as region ", hello.origin_region())));
+      }
+      if (hello.destination_region() != region_) {
+        return End(absl::FailedPreconditionError(
+            absl::StrCat("this is the node of region ", region_, ", not of ",
+                         hello.destination_region())));
+      }
+      said_hello_ = true;
+      inbox_->Position(origin_, [this](absl::StatusOr<int64_t> position) {
+        if (!position.ok()) return End(position.status());
+        response_.Clear();
+        response_.mutable_ack()->set_applied_through(*position);
+        StartWrite(&response_);
+      });
+      return;
+    }
+    if (!request_.has_batch()) {
+      return End(absl::InvalidArgumentError(
+          "after the hello, an Exchange stream carries only batches"));
+    }
+    inbox_->ApplyBatch(
+        origin_, request_.batch(), [this](absl::StatusOr<int64_t> applied) {
+          response_.Clear();
+          if (applied.ok()) {
+            response_.mutable_ack()->set_applied_through(*applied);
+            return StartWrite(&response_);
+          }
+          // Refused: say why and where to resume, then end the stream.
+          refusal_ = applied.status();
+          inbox_->Position(origin_, [this](absl::StatusOr<int64_t> position) {
+            v1::Nack* nack = response_.mutable_nack();
+            nack->set_applied_through(position.ok() ? *position : 0);
+            nack->set_reason(std::string(refusal_.message()));
+            StartWrite(&response_);
+          });
+        });
+  }
+
+  void OnWriteDone(bool ok) override {
+    if (!ok) return End(absl::CancelledError("the peer went away"));
+    if (!refusal_.ok()) return End(refusal_);
+    StartRead(&request_);
+  }
+
+  void OnDone() override { delete this; }
+
+ private:
+  void End(const absl::Status& status) { Finish(call_.Finish(status)); }
+
+  federation::Inbox* const inbox_;
+  const std::string region_;
+  const std::string origin_;
+  const AuditedCall call_;
+  bool said_hello_ = false;
+  absl::Status refusal_;
+  v1::ExchangeRequest request_;
+  v1::ExchangeResponse response_;
+};
+
 class FederationService final : public v1::Federation::CallbackService {
  public:
-  FederationService(const Authorizer* authorizer, const AuditServices& audit)
-      : authorizer_(authorizer), audit_(audit.log), deps_(audit) {}
+  FederationService(const Authorizer* authorizer,
+                    const TransferServices& transfers,
+                    const AuditServices& audit)
+      : authorizer_(authorizer),
+        audit_(audit.log),
+        deps_(audit),
+        inbox_(transfers.inbox),
+        region_(transfers.region) {}
 
   grpc::ServerBidiReactor<v1::ExchangeRequest, v1::ExchangeResponse>* Exchange(
       grpc::CallbackServerContext* ctx) override {
-    return new internal::FinishedBidi<v1::ExchangeRequest,
-                                      v1::ExchangeResponse>(
-        internal::NotYetStatus(*authorizer_, audit_, ctx, nullptr,
-                               "Federation.Exchange"));
+    AuditedCall call(audit_, "Federation.Exchange");
+    absl::StatusOr<core::Actor> actor = call.Authorize(*authorizer_, *ctx);
+    if (!actor.ok()) {
+      return new internal::FinishedBidi<v1::ExchangeRequest,
+                                        v1::ExchangeResponse>(
+          call.Finish(actor.status()));
+    }
+    return new ExchangeReactor(inbox_, region_, actor->region, call);
   }
   RUTA_UNARY_NOT_YET(Federation, GetAggregateCounts)
   RUTA_UNARY_NOT_YET(Federation, PutCrl)
@@ -137,13 +236,16 @@ class FederationService final : public v1::Federation::CallbackService {
   const Authorizer* const authorizer_;
   core::AuditLog* const audit_;
   const AuditServices deps_;
+  federation::Inbox* const inbox_;
+  const std::string region_;
 };
 
 }  // namespace
 
 std::unique_ptr<grpc::Service> NewFederationService(
-    const Authorizer* authorizer, const AuditServices& audit) {
-  return std::make_unique<FederationService>(authorizer, audit);
+    const Authorizer* authorizer, const TransferServices& transfers,
+    const AuditServices& audit) {
+  return std::make_unique<FederationService>(authorizer, transfers, audit);
 }
 
 }  // namespace ruta::api

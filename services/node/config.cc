@@ -243,6 +243,37 @@ absl::Status Validate(NodeConfig& config, const std::string& base_dir) {
     audit->set_peer_timeout_seconds(kDefaultAuditPeerTimeoutSeconds);
   }
 
+  auto* federation = config.mutable_federation();
+  if (federation->max_batch_events() == 0) {
+    federation->set_max_batch_events(256);
+  }
+  if (federation->max_batch_events() > 1000) {
+    return absl::InvalidArgumentError(
+        "federation.max_batch_events: at most 1000 (a peer refuses larger "
+        "batches)");
+  }
+  if (federation->max_events_in_flight() == 0) {
+    federation->set_max_events_in_flight(4096);
+  }
+  if (federation->initial_backoff_ms() == 0) {
+    federation->set_initial_backoff_ms(200);
+  }
+  if (federation->max_backoff_ms() == 0) {
+    federation->set_max_backoff_ms(30000);
+  }
+  if (federation->max_backoff_ms() < federation->initial_backoff_ms()) {
+    return absl::InvalidArgumentError(
+        "federation.max_backoff_ms must be at least initial_backoff_ms");
+  }
+  if (federation->ack_timeout_ms() == 0) {
+    federation->set_ack_timeout_ms(20000);
+  }
+  if (!config.peers().empty() && config.signing_key_file().empty()) {
+    return absl::InvalidArgumentError(
+        "signing_key_file is required when peers are configured: every "
+        "federation batch is signed with the region's key");
+  }
+
   // Left out: the built-in default policy, which needs no validation.
   if (config.has_authorization()) {
     RUTA_RETURN_IF_ERROR(

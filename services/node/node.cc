@@ -1,5 +1,6 @@
 #include "ruta/node/node.h"
 
+#include <atomic>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
@@ -13,7 +14,13 @@
 #include "ruta/common/status_macros.h"
 #include "ruta/core/audit.h"
 #include "ruta/core/case_service.h"
+#include "ruta/core/change_notifier.h"
+#include "ruta/core/federation.h"
 #include "ruta/core/pseudonym.h"
+#include "ruta/core/transfer_service.h"
+#include "ruta/federation/codec.h"
+#include "ruta/federation/inbox.h"
+#include "ruta/federation/relay.h"
 #include "ruta/node/config.h"
 #include "ruta/security/signing.h"
 #include "ruta/security/tls.h"
@@ -31,7 +38,16 @@ struct Node::State {
   std::unique_ptr<core::AuditLog> audit;
   std::unique_ptr<api::CheckpointExchange> checkpoints;
   std::unique_ptr<core::LinkageKeyring> keyring;
+  federation::ProtoEventEncoder encoder;
+  core::ChangeNotifier transfer_changes;
+  // Set once the relay exists; the outbox's commit hook reads it.
+  std::atomic<federation::Relay*> relay_ptr{nullptr};
+  std::unique_ptr<core::Outbox> outbox;
   std::unique_ptr<core::CaseService> cases;
+  std::unique_ptr<core::TransferService> transfers;
+  std::unique_ptr<federation::Inbox> inbox;
+  // Stopped (its streams ended, threads joined) before the store closes.
+  std::unique_ptr<federation::Relay> relay;
   std::unique_ptr<api::Authorizer> authorizer;
   api::NodeServices services;
   std::unique_ptr<security::ServerTls> tls;
@@ -100,6 +116,72 @@ absl::StatusOr<api::AuditServices> StartAudit(
   return audit;
 }
 
+// The transfer service, the inbox of peer batches and the relay to the
+// peers (DESIGN.md section 7). The relay is started once the node serves.
+absl::Status StartFederation(const ruta::node::v1::NodeConfig& config,
+                             Node::State* state) {
+  core::TransferServiceOptions transfer_options;
+  transfer_options.region = config.region();
+  for (const auto& peer : config.peers()) {
+    for (const auto& region : config.regions()) {
+      if (region.slug() == peer.region()) {
+        transfer_options.peer_departments[peer.region()] =
+            region.ubigeo_department();
+      }
+    }
+  }
+  state->transfers = std::make_unique<core::TransferService>(
+      transfer_options, state->store.get(), state->outbox.get());
+
+  federation::InboxOptions inbox_options;
+  inbox_options.region = config.region();
+  for (const auto& region : config.regions()) {
+    if (region.signing_public_key_file().empty() ||
+        region.slug() == config.region()) {
+      continue;
+    }
+    RUTA_ASSIGN_OR_RETURN(std::unique_ptr<security::SignatureVerifier> key,
+                          security::SignatureVerifier::LoadFromFile(
+                              region.signing_public_key_file()));
+    inbox_options.signing_keys[region.slug()] = std::move(key);
+  }
+  core::ChangeNotifier* changes = &state->transfer_changes;
+  inbox_options.on_applied = [changes] { changes->Notify(); };
+  state->inbox = std::make_unique<federation::Inbox>(std::move(inbox_options),
+                                                     state->store.get());
+
+  if (config.peers().empty()) return absl::OkStatus();
+  federation::RelayOptions relay;
+  relay.region = config.region();
+  relay.tls.cert_file = config.tls().cert_file();
+  relay.tls.key_file = config.tls().key_file();
+  relay.tls.ca_file = config.tls().trust_bundle_file();
+  for (const auto& peer : config.peers()) {
+    federation::RelayPeer endpoint{peer.region(), peer.address(), ""};
+    for (const auto& region : config.regions()) {
+      if (region.slug() == peer.region()) endpoint.ca_file = region.ca_file();
+    }
+    relay.peers.push_back(std::move(endpoint));
+  }
+  RUTA_ASSIGN_OR_RETURN(
+      std::unique_ptr<security::Signer> signer,
+      security::Signer::LoadFromFile(config.signing_key_file()));
+  relay.signer = std::move(signer);
+  relay.signing_key_id = absl::StrCat(config.region(), "/ed25519");
+  const auto& settings = config.federation();
+  relay.max_batch_events = static_cast<int>(settings.max_batch_events());
+  relay.max_events_in_flight =
+      static_cast<int>(settings.max_events_in_flight());
+  relay.initial_backoff = absl::Milliseconds(settings.initial_backoff_ms());
+  relay.max_backoff = absl::Milliseconds(settings.max_backoff_ms());
+  relay.ack_timeout = absl::Milliseconds(settings.ack_timeout_ms());
+  RUTA_ASSIGN_OR_RETURN(
+      state->relay,
+      federation::Relay::Create(std::move(relay), state->store.get()));
+  state->relay_ptr.store(state->relay.get());
+  return absl::OkStatus();
+}
+
 }  // namespace
 
 absl::StatusOr<std::unique_ptr<Node>> Node::Start(
@@ -121,10 +203,18 @@ absl::StatusOr<std::unique_ptr<Node>> Node::Start(
       core::LinkageKeyring::LoadFromFile(config.linkage_key_file()));
   state->keyring = std::make_unique<core::LinkageKeyring>(std::move(keyring));
 
+  State* raw = state.get();
+  state->outbox =
+      std::make_unique<core::Outbox>(config.region(), &state->encoder, [raw] {
+        if (federation::Relay* relay = raw->relay_ptr.load()) relay->Notify();
+        raw->transfer_changes.Notify();
+      });
   core::CaseServiceOptions case_options;
   case_options.region = config.region();
   state->cases = std::make_unique<core::CaseService>(
-      case_options, state->store.get(), state->keyring.get());
+      case_options, state->store.get(), state->keyring.get(),
+      state->outbox.get());
+  RUTA_RETURN_IF_ERROR(StartFederation(config, state.get()));
 
   api::AuthorizerOptions authorizer_options;
   authorizer_options.node_region = config.region();
@@ -138,8 +228,15 @@ absl::StatusOr<std::unique_ptr<Node>> Node::Start(
                         api::AuthorizationPolicy::ForNodeConfig(config));
   state->authorizer =
       std::make_unique<api::Authorizer>(std::move(authorizer_options));
-  state->services = api::MakeNodeServices(state->authorizer.get(),
-                                          state->cases.get(), audit_services);
+  api::TransferServices transfer_services;
+  transfer_services.transfers = state->transfers.get();
+  transfer_services.changes = &state->transfer_changes;
+  transfer_services.inbox = state->inbox.get();
+  transfer_services.relay = state->relay.get();
+  transfer_services.region = config.region();
+  state->services =
+      api::MakeNodeServices(state->authorizer.get(), state->cases.get(),
+                            transfer_services, audit_services);
 
   security::ServerTlsOptions tls;
   tls.cert_file = config.tls().cert_file();
@@ -166,6 +263,10 @@ absl::StatusOr<std::unique_ptr<Node>> Node::Start(
       static_cast<int>(config.limits().max_message_bytes()));
   builder.SetMaxSendMessageSize(
       static_cast<int>(config.limits().max_message_bytes()));
+  // Peers' relays ping every 10 s under an open stream to detect a dead
+  // link; allow it.
+  builder.AddChannelArgument(
+      GRPC_ARG_HTTP2_MIN_RECV_PING_INTERVAL_WITHOUT_DATA_MS, 5000);
   builder.RegisterService(state->services.case_office.get());
   builder.RegisterService(state->services.partner_status.get());
   builder.RegisterService(state->services.dashboard.get());
@@ -179,6 +280,7 @@ absl::StatusOr<std::unique_ptr<Node>> Node::Start(
   }
   state->server->GetHealthCheckService()->SetServingStatus(true);
   state->checkpoints->Start();
+  if (state->relay != nullptr) state->relay->Start();
   return std::unique_ptr<Node>(new Node(std::move(state)));
 }
 
@@ -218,8 +320,11 @@ void Node::Shutdown(absl::Duration grace) {
   state_->server->Shutdown(absl::ToChronoTime(absl::Now() + grace));
   state_->server->Wait();
   state_->tls->Stop();
-  // No call is left: stop publishing checkpoints, commit the queued audit
-  // records, then close the store.
+  // No call is left: stop relaying (it writes acknowledgements to the
+  // store), stop publishing checkpoints, commit the queued audit records,
+  // then close the store.
+  state_->relay_ptr.store(nullptr);
+  state_->relay.reset();
   state_->checkpoints.reset();
   state_->audit.reset();
   // Destroying the store completes queued writes before returning.

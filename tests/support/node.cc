@@ -59,6 +59,11 @@ std::string WriteNodeConfig(const DevPki& pki, const NodeSetup& setup) {
     peer->set_address(address);
   }
   config.mutable_limits()->set_shutdown_grace_seconds(2);
+  auto* federation = config.mutable_federation();
+  federation->set_initial_backoff_ms(setup.relay_initial_backoff_ms);
+  federation->set_max_backoff_ms(setup.relay_max_backoff_ms);
+  federation->set_ack_timeout_ms(setup.relay_ack_timeout_ms);
+  federation->set_max_batch_events(setup.relay_max_batch_events);
   config.set_port_file(dir + "/port");
   if (!setup.authorization_json.empty()) {
     const auto parsed = google::protobuf::util::JsonStringToMessage(

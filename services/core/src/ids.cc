@@ -109,7 +109,12 @@ absl::StatusOr<std::string> DecodePageToken(std::string_view token) {
     return NotOurToken();
   }
   std::string after = record.substr(kTokenHeader.size());
-  if (!IsValidCaseId(after)) return NotOurToken();
+  bool position = !after.empty() && after.size() <= 18;
+  for (char c : after) position = position && c >= '0' && c <= '9';
+  if (!position && !IsValidCaseId(after) && !IsValidTransferId(after) &&
+      !IsValidServiceId(after)) {
+    return NotOurToken();
+  }
   return after;
 }
 

@@ -268,14 +268,17 @@ void TransferService::RequestTransfer(
         t.requested_on = Today();
         t.updated_at = NowMicros();
         RUTA_RETURN_IF_ERROR(txn.PutTransfer(t));
+        const Case shared = *c;
         RUTA_ASSIGN_OR_RETURN(
             Case changed,
             ApplyTransferToCase(txn, region, t, TransferState::kUnspecified));
         RUTA_RETURN_IF_ERROR(txn.AddCaseShare(changed.case_id, t.to_region));
-        // The receiving region gets the case first, then the request; the
-        // other regions the case was shared with, the new stage.
+        // The receiving region gets the case as it was before the request,
+        // then the request, from which it derives the case's transfer stage
+        // exactly as this node did; the other regions the case was shared
+        // with get the new stage.
         RUTA_RETURN_IF_ERROR(
-            outbox->Append(txn, t.to_region, changed.case_id, changed));
+            outbox->Append(txn, t.to_region, shared.case_id, shared));
         RUTA_RETURN_IF_ERROR(outbox->Append(txn, t.to_region, t.case_id, t));
         RUTA_RETURN_IF_ERROR(outbox->AppendToShares(
             txn, changed.case_id,
@@ -591,6 +594,9 @@ void TransferService::ReadTransferChanges(
           }
           page_after = std::move(page.next_after);
         } while (!page_after.empty());
+        store::TransferChange marker;
+        marker.position = last;
+        result->push_back(std::move(marker));
         return absl::OkStatus();
       },
       [result, done = std::move(done)](absl::Status status) {

@@ -611,12 +611,21 @@ absl::Status SqliteWriteTxn::StampOutbox(int64_t id, int64_t sequence,
     }
     destination = stmt.ColumnText(0);
   }
-  RUTA_ASSIGN_OR_RETURN(OutboxStats stats, reads_.GetOutboxStats(destination));
-  if (sequence != stats.last_sequence + 1) {
-    return absl::FailedPreconditionError(
-        absl::StrCat("StampOutbox: the stream to ", destination,
-                     " is at sequence ", stats.last_sequence, "; the next is ",
-                     stats.last_sequence + 1, ", not ", sequence));
+  int64_t last = 0;
+  {
+    RUTA_ASSIGN_OR_RETURN(
+        Statement stmt,
+        connection_.Prepare("SELECT coalesce(max(sequence), 0) FROM outbox "
+                            "WHERE destination = ?1 AND sequence IS NOT "
+                            "NULL"));
+    stmt.Bind(1, destination);
+    RUTA_ASSIGN_OR_RETURN(bool row, stmt.Step());
+    if (row) last = stmt.ColumnInt64(0);
+  }
+  if (sequence != last + 1) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "StampOutbox: the stream to ", destination, " is at sequence ", last,
+        "; the next is ", last + 1, ", not ", sequence));
   }
   RUTA_ASSIGN_OR_RETURN(
       Statement stmt,

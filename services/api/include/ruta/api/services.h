@@ -16,6 +16,10 @@
 #include "ruta/api/checkpoints.h"
 #include "ruta/core/audit.h"
 #include "ruta/core/case_service.h"
+#include "ruta/core/change_notifier.h"
+#include "ruta/core/transfer_service.h"
+#include "ruta/federation/inbox.h"
+#include "ruta/federation/relay.h"
 #include "ruta/store/store.h"
 
 namespace ruta::api {
@@ -45,10 +49,24 @@ struct AuditServices {
   const CheckpointExchange* exchange = nullptr;
 };
 
-// `authorizer`, `cases` and the pointers in `audit` must outlive the
-// returned services and the server.
+// Transfers, services and federation (DESIGN.md section 7).
+struct TransferServices {
+  core::TransferService* transfers = nullptr;  // required
+  // Notified after every commit that may have changed a transfer (local
+  // changes and applied peer batches): wakes WatchTransfers streams.
+  core::ChangeNotifier* changes = nullptr;  // required
+  // Applies the batches peers send on Federation.Exchange.
+  federation::Inbox* inbox = nullptr;  // required
+  // Admin.GetRelayStatus; null: no relay (no peers).
+  const federation::Relay* relay = nullptr;
+  std::string region;  // this node's region
+};
+
+// `authorizer`, `cases`, the pointers in `transfers` and in `audit` must
+// outlive the returned services and the server.
 NodeServices MakeNodeServices(const Authorizer* authorizer,
                               core::CaseService* cases,
+                              const TransferServices& transfers,
                               const AuditServices& audit);
 
 }  // namespace ruta::api

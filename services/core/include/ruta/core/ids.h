@@ -30,8 +30,9 @@ bool IsValidServiceId(std::string_view id);
 // lowercase or all uppercase (e.g. "123e4567-e89b-12d3-a456-426614174000").
 bool IsValidRequestId(std::string_view id);
 
-// Page tokens: opaque to clients, they carry the case_id after which the next
-// page starts (web-safe base64 of a small versioned record). They carry no
+// Page tokens: opaque to clients, they carry the record id (case, transfer
+// or service id) after which the next page starts, or a watch position (a
+// decimal number) (web-safe base64 of a small versioned record). They carry no
 // scope: the server re-applies the caller's scope and filters on every page.
 std::string EncodePageToken(std::string_view after);
 // The `after` of a token from EncodePageToken. An empty token gives "" (the

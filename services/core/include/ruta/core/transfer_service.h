@@ -137,7 +137,9 @@ class TransferService final {
                      std::function<void(absl::StatusOr<TransferList>)> done);
   // Transfer changes after position `after` (WatchTransfers), at most
   // `limit`; with `after` < 0, the current state of every transfer that is
-  // not final, each as a change at the current last position.
+  // not final, each as a change at the current last position, followed by a
+  // marker with an empty transfer_id carrying that position (so that a watch
+  // with no open transfer still learns where to resume).
   void ReadTransferChanges(
       const Actor& actor, int64_t after, int limit,
       std::function<void(absl::StatusOr<std::vector<store::TransferChange>>)>

@@ -52,8 +52,10 @@ class Node final {
   // Idempotent.
   void Shutdown(absl::Duration grace);
 
- private:
+  // The node's parts (node.cc only).
   struct State;
+
+ private:
   explicit Node(std::unique_ptr<State> state);
   std::unique_ptr<State> state_;
 };

@@ -49,6 +49,12 @@ struct NodeSetup {
   // checkpoints with its region's dev signing key and knows every dev
   // region's signing public key.
   uint32_t checkpoint_interval_seconds = 0;
+  // The "federation" section (0: the node's defaults). Tests shorten the
+  // relay's backoff and dead-link timeout.
+  uint32_t relay_initial_backoff_ms = 0;
+  uint32_t relay_max_backoff_ms = 0;
+  uint32_t relay_ack_timeout_ms = 0;
+  uint32_t relay_max_batch_events = 0;
 };
 
 // Writes a JSON configuration for a dev-PKI node listening on 127.0.0.1:0

@@ -1,0 +1,116 @@
+// The sending side of federation (DESIGN.md section 7): one relay per node,
+// one stream per peer region.
+//
+// For each peer the relay (on its own thread; it never runs in a gRPC
+// reactor) stamps the outbox's new events with the next sequences of that
+// peer's stream, opens Federation.Exchange over mutual TLS (the peer must
+// present a node identity of its region), says hello, learns from the first
+// acknowledgement the highest sequence the peer has durably applied, and
+// streams signed batches from there: at most `max_batch_events` per batch and
+// `max_events_in_flight` unacknowledged (flow control). When the stream
+// breaks, the peer refuses a batch, or acknowledgements stop for
+// `ack_timeout` (a half-open or black-holed link), it reconnects after an
+// exponential backoff with jitter and resumes from what the peer says it
+// applied: nothing is skipped and the peer's inbox ignores what it already
+// has.
+#ifndef RUTA_FEDERATION_RELAY_H_
+#define RUTA_FEDERATION_RELAY_H_
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+#include "ruta/security/signing.h"
+#include "ruta/security/tls.h"
+#include "ruta/store/store.h"
+
+namespace ruta::federation {
+
+struct RelayPeer {
+  std::string region;   // slug
+  std::string address;  // host:port of its node
+  std::string ca_file;  // root CA(s) of its region
+};
+
+struct RelayOptions {
+  // This node's region. Required.
+  std::string region;
+  // The node's own certificate and key (ca_file is taken per peer).
+  security::ClientTlsOptions tls;
+  std::vector<RelayPeer> peers;
+  // Signs every batch. Required when there are peers.
+  std::shared_ptr<const security::Signer> signer;
+  // Sent with each batch (region slug and key version), e.g. "cusco/1".
+  std::string signing_key_id;
+  // Most events in one batch. Default 256.
+  int max_batch_events = 256;
+  // Most events sent and not yet acknowledged. Default 4096.
+  int max_events_in_flight = 4096;
+  // First and largest wait before reconnecting; the wait doubles after each
+  // failed attempt and is drawn uniformly from [wait/2, wait]. Defaults
+  // 200 ms and 30 s.
+  absl::Duration initial_backoff = absl::Milliseconds(200);
+  absl::Duration max_backoff = absl::Seconds(30);
+  // Events in flight with no acknowledgement for this long: the link is
+  // considered dead and the stream is reopened. Default 20 s.
+  absl::Duration ack_timeout = absl::Seconds(20);
+  // Deadline of one Exchange stream; a new one is opened after it. Default
+  // 10 min.
+  absl::Duration stream_lifetime = absl::Minutes(10);
+  // The outbox is checked at least this often even without Notify. Default
+  // 1 s.
+  absl::Duration poll_interval = absl::Seconds(1);
+  // Deadline of connecting and of the hello's acknowledgement. Default 10 s.
+  absl::Duration connect_timeout = absl::Seconds(10);
+};
+
+// The relay's state towards one peer.
+struct RelayPeerStatus {
+  std::string peer_region;
+  int64_t last_sequence = 0;  // highest sequence stamped for the peer
+  int64_t acknowledged = 0;   // highest sequence the peer acknowledged
+  int64_t unstamped = 0;      // events written, not yet stamped
+  bool connected = false;     // a stream is open and acknowledged
+  absl::Time oldest_unacknowledged_at = absl::InfinitePast();  // or none
+  std::string last_error;  // why the last stream ended; "" if none
+};
+
+class Relay final {
+ public:
+  // Validates the options and builds a channel per peer; does not connect.
+  // INVALID_ARGUMENT / FAILED_PRECONDITION naming what is missing.
+  // `store` must outlive the relay.
+  static absl::StatusOr<std::unique_ptr<Relay>> Create(RelayOptions options,
+                                                       store::Store* store);
+  // Stops every stream and joins the threads.
+  ~Relay();
+  Relay(const Relay&) = delete;
+  Relay& operator=(const Relay&) = delete;
+
+  // Starts one thread per peer. Call once.
+  void Start();
+  // New events were committed: wakes the peers' threads. Never blocks.
+  void Notify();
+  // The state towards each peer (store counters and connection state), via
+  // `done` on a store thread. Never blocks.
+  void GetStatus(
+      std::function<void(absl::StatusOr<std::vector<RelayPeerStatus>>)> done)
+      const;
+
+ private:
+  class PeerLink;
+  Relay(RelayOptions options, store::Store* store,
+        std::vector<std::unique_ptr<PeerLink>> links);
+
+  const RelayOptions options_;
+  store::Store* const store_;
+  std::vector<std::unique_ptr<PeerLink>> links_;
+};
+
+}  // namespace ruta::federation
+
+#endif  // RUTA_FEDERATION_RELAY_H_
