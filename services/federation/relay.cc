@@ -16,6 +16,26 @@
 
 namespace ruta::federation {
 
+absl::StatusOr<int> StampOutboxEvents(store::WriteTxn& txn,
+                                      const std::string& destination, int limit,
+                                      int64_t* last) {
+  RUTA_ASSIGN_OR_RETURN(std::vector<store::OutboxEvent> events,
+                        txn.ReadUnstamped(destination, limit));
+  if (events.empty()) return 0;
+  if (*last < 0) {
+    RUTA_ASSIGN_OR_RETURN(store::OutboxStats stats,
+                          txn.GetOutboxStats(destination));
+    *last = stats.last_sequence;
+  }
+  for (const store::OutboxEvent& e : events) {
+    const int64_t sequence = *last + 1;
+    RUTA_ASSIGN_OR_RETURN(std::string bytes, StampEvent(e.payload, sequence));
+    RUTA_RETURN_IF_ERROR(txn.StampOutbox(e.id, sequence, bytes));
+    *last = sequence;
+  }
+  return static_cast<int>(events.size());
+}
+
 // The stream to one peer and its thread.
 class Relay::PeerLink final {
  public:
@@ -63,32 +83,18 @@ class Relay::PeerLink final {
   absl::Status StampPending() {
     while (true) {
       int stamped = 0;
+      int64_t last = last_stamped_;
       RUTA_RETURN_IF_ERROR(
           store_->WriteSync([&](store::WriteTxn& txn) -> absl::Status {
-            stamped = 0;
-            RUTA_ASSIGN_OR_RETURN(std::vector<store::OutboxEvent> events,
-                                  txn.ReadUnstamped(peer_.region, 1000));
-            if (events.empty()) return absl::OkStatus();
-            if (last_stamped_ < 0) {
-              RUTA_ASSIGN_OR_RETURN(store::OutboxStats stats,
-                                    txn.GetOutboxStats(peer_.region));
-              last_stamped_ = stats.last_sequence;
-            }
-            int64_t sequence = last_stamped_;
-            for (const store::OutboxEvent& e : events) {
-              ++sequence;
-              RUTA_ASSIGN_OR_RETURN(std::string bytes,
-                                    StampEvent(e.payload, sequence));
-              RUTA_RETURN_IF_ERROR(txn.StampOutbox(e.id, sequence, bytes));
-            }
-            stamped = static_cast<int>(events.size());
-            pending_last_stamped_ = sequence;
+            last = last_stamped_;
+            RUTA_ASSIGN_OR_RETURN(
+                stamped,
+                StampOutboxEvents(txn, peer_.region, kStampBatch, &last));
             return absl::OkStatus();
           }));
-      // Committed: the cached stream position moves with it (a failed
-      // transaction leaves it where it was).
-      if (stamped > 0) last_stamped_ = pending_last_stamped_;
-      if (stamped < 1000) return absl::OkStatus();
+      // Committed: the cached stream position moves with it.
+      last_stamped_ = last;
+      if (stamped < kStampBatch) return absl::OkStatus();
     }
   }
 
@@ -345,7 +351,7 @@ class Relay::PeerLink final {
   // Last sequence stamped for this peer (-1: not read yet). Only the peer's
   // thread stamps, so it is the only one to touch these.
   int64_t last_stamped_ = -1;
-  int64_t pending_last_stamped_ = 0;
+  static constexpr int kStampBatch = 1000;
 
   mutable absl::Mutex mu_;
   bool stopping_ ABSL_GUARDED_BY(mu_) = false;

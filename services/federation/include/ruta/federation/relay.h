@@ -68,6 +68,17 @@ struct RelayOptions {
   absl::Duration connect_timeout = absl::Seconds(10);
 };
 
+// Stamps up to `limit` unstamped outbox events of `destination`, in the
+// order they were written, with the next sequences of that stream and the
+// exact bytes that will be signed and sent; returns how many. `*last` is the
+// stream's last stamped sequence (-1: read it from the store) and is
+// advanced; the caller keeps it only if the transaction commits. Only one
+// stamper per destination may run (the relay's peer thread), which is what
+// keeps writers from contending on the sequence (DESIGN.md section 7).
+absl::StatusOr<int> StampOutboxEvents(store::WriteTxn& txn,
+                                      const std::string& destination, int limit,
+                                      int64_t* last);
+
 // The relay's state towards one peer.
 struct RelayPeerStatus {
   std::string peer_region;
