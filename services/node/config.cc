@@ -268,11 +268,6 @@ absl::Status Validate(NodeConfig& config, const std::string& base_dir) {
   if (federation->ack_timeout_ms() == 0) {
     federation->set_ack_timeout_ms(20000);
   }
-  if (!config.peers().empty() && config.signing_key_file().empty()) {
-    return absl::InvalidArgumentError(
-        "signing_key_file is required when peers are configured: every "
-        "federation batch is signed with the region's key");
-  }
 
   // Left out: the built-in default policy, which needs no validation.
   if (config.has_authorization()) {

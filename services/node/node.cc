@@ -163,6 +163,11 @@ absl::Status StartFederation(const ruta::node::v1::NodeConfig& config,
     }
     relay.peers.push_back(std::move(endpoint));
   }
+  if (config.signing_key_file().empty()) {
+    return absl::FailedPreconditionError(
+        "signing_key_file is required when peers are configured: every "
+        "federation batch sent to a peer is signed with the region's key");
+  }
   RUTA_ASSIGN_OR_RETURN(
       std::unique_ptr<security::Signer> signer,
       security::Signer::LoadFromFile(config.signing_key_file()));

@@ -16,6 +16,7 @@
 #include "ruta/v1/admin.grpc.pb.h"
 #include "ruta/v1/case_office.grpc.pb.h"
 #include "ruta/v1/federation.grpc.pb.h"
+#include "ruta/v1/partner_status.grpc.pb.h"
 
 namespace ruta {
 namespace {
@@ -245,17 +246,20 @@ TEST_F(CaseOfficeTest, PartnerMayNotCallCaseOffice) {
 
 TEST_F(CaseOfficeTest, LaterRpcsAreUnimplementedWithAMessage) {
   auto office = Office();
-  v1::RequestTransferRequest request;
-  v1::RequestTransferResponse response;
+  v1::ReferCaseRequest request;
+  v1::ReferCaseResponse response;
   grpc::Status status =
-      office->RequestTransfer(ContextWithDeadline().get(), request, &response);
+      office->ReferCase(ContextWithDeadline().get(), request, &response);
   EXPECT_EQ(status.error_code(), grpc::StatusCode::UNIMPLEMENTED);
-  EXPECT_THAT(status.error_message(), HasSubstr("CaseOffice.RequestTransfer"));
+  EXPECT_THAT(status.error_message(), HasSubstr("CaseOffice.ReferCase"));
 
-  // A streaming method too.
+  // A streaming method too (partner certificate: PartnerStatus).
+  auto partner = v1::PartnerStatus::NewStub(MakeChannel(
+      node_->address(), DevPki::Get().Leaf("madre-de-dios", "partner", "tdh"),
+      "madre-de-dios"));
   auto context = ContextWithDeadline();
-  auto reader = office->WatchTransfers(context.get(), {});
-  v1::WatchTransfersResponse update;
+  auto reader = partner->WatchReferredCases(context.get(), {});
+  v1::WatchReferredCasesResponse update;
   EXPECT_FALSE(reader->Read(&update));
   EXPECT_EQ(reader->Finish().error_code(), grpc::StatusCode::UNIMPLEMENTED);
 }

@@ -21,15 +21,18 @@ std::string WriteNodeConfig(const DevPki& pki, const NodeSetup& setup) {
       setup.data_dir.empty() ? MakeTempDir(setup.region) : setup.data_dir;
   ruta::node::v1::NodeConfig config;
   config.set_region(setup.region);
-  for (const RegionInfo* info : {&kCusco, &kMadreDeDios}) {
+  const std::vector<RegionInfo> regions =
+      setup.regions.empty() ? std::vector<RegionInfo>{kCusco, kMadreDeDios}
+                            : setup.regions;
+  for (const RegionInfo& info : regions) {
     auto* region = config.add_regions();
-    region->set_slug(info->slug);
-    region->set_ubigeo_department(info->ubigeo_department);
-    region->set_display_name(info->display_name);
-    region->set_ca_file(pki.RootCa(info->slug));
-    auto crls = setup.crl_files.find(info->slug);
+    region->set_slug(info.slug);
+    region->set_ubigeo_department(info.ubigeo_department);
+    region->set_display_name(info.display_name);
+    region->set_ca_file(pki.RootCa(info.slug));
+    auto crls = setup.crl_files.find(info.slug);
     for (const std::string& crl :
-         crls != setup.crl_files.end() ? crls->second : pki.Crls(info->slug)) {
+         crls != setup.crl_files.end() ? crls->second : pki.Crls(info.slug)) {
       region->add_crl_files(crl);
     }
   }
@@ -128,10 +131,18 @@ std::string InProcessNode::address() const {
 std::shared_ptr<grpc::Channel> MakeChannel(const std::string& address,
                                            const KeyPair& client,
                                            const std::string& server_region) {
+  return MakeChannel(address, client, server_region,
+                     DevPki::Get().TrustBundle());
+}
+
+std::shared_ptr<grpc::Channel> MakeChannel(const std::string& address,
+                                           const KeyPair& client,
+                                           const std::string& server_region,
+                                           const std::string& ca_file) {
   security::ClientTlsOptions options;
   options.cert_file = client.cert_file;
   options.key_file = client.key_file;
-  options.ca_file = DevPki::Get().TrustBundle();
+  options.ca_file = ca_file;
   options.expected_server_region = server_region;
   absl::StatusOr<std::shared_ptr<grpc::ChannelCredentials>> credentials =
       security::MakeChannelCredentials(options);

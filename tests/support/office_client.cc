@@ -21,8 +21,12 @@ std::string RequestIdFor(uint64_t salt, uint64_t n) {
 
 OfficeClient::OfficeClient(const std::string& address,
                            const std::string& region, const DevPki& pki)
-    : stub_(v1::CaseOffice::NewStub(
-          MakeChannel(address, pki.Office(region), region))) {}
+    : stub_(v1::CaseOffice::NewStub(MakeChannel(address, pki.Office(region),
+                                                region, pki.TrustBundle()))) {}
+
+OfficeClient::OfficeClient(const std::string& address,
+                           const std::string& region, const KeyPair& identity)
+    : stub_(v1::CaseOffice::NewStub(MakeChannel(address, identity, region))) {}
 
 absl::Status OfficeClient::Call(
     const std::function<grpc::Status(grpc::ClientContext*)>& call) {

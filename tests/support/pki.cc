@@ -41,7 +41,7 @@ KeyPair DevPki::Leaf(const std::string& region, const std::string& role,
 
 KeyPair DevPki::Office(const std::string& region) const {
   return Leaf(region, "office",
-              region == "cusco" ? "main-office" : "puerto-maldonado");
+              region == "madre-de-dios" ? "puerto-maldonado" : "main-office");
 }
 
 KeyPair DevPki::Rogue() const {

@@ -297,10 +297,15 @@ void CaseService::GetCase(const Actor& actor, std::string case_id,
   store_->Read(
       [result, case_id,
        region = options_.region](store::ReadTxn& txn) -> absl::Status {
-        // A node holds its region's cases and the copies of cases shared
-        // with it by a transfer (both readable by its offices).
+        // Readable: the region's own cases, and the cases that crossed
+        // between it and another region in a transfer (either way).
         RUTA_ASSIGN_OR_RETURN(std::optional<Case> c, txn.FindCase(case_id));
         if (!c.has_value()) return NoSuchCase(case_id, region);
+        if (c->owner_region != region) {
+          RUTA_ASSIGN_OR_RETURN(std::vector<std::string> shares,
+                                txn.ListCaseShares(case_id));
+          if (shares.empty()) return NoSuchCase(case_id, region);
+        }
         *result = *std::move(c);
         return absl::OkStatus();
       },

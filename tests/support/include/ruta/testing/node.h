@@ -28,6 +28,9 @@ inline const RegionInfo kMadreDeDios{"madre-de-dios", "17", "Madre de Dios"};
 
 struct NodeSetup {
   std::string region = "cusco";
+  // The configured regions (empty: Cusco and Madre de Dios), each with its
+  // CA, CRLs and signing public key from the PKI.
+  std::vector<RegionInfo> regions;
   std::string data_dir;  // empty: a fresh temp dir
   // Peer addresses by region (the other dev region if empty and known).
   std::vector<std::pair<std::string, std::string>> peers;
@@ -88,6 +91,12 @@ class InProcessNode final {
 std::shared_ptr<grpc::Channel> MakeChannel(const std::string& address,
                                            const KeyPair& client,
                                            const std::string& server_region);
+// The same, trusting the roots in `ca_file` (e.g. a DevPki::Copy()'s
+// TrustBundle() after a region was added to it).
+std::shared_ptr<grpc::Channel> MakeChannel(const std::string& address,
+                                           const KeyPair& client,
+                                           const std::string& server_region,
+                                           const std::string& ca_file);
 
 // A context with a deadline, as every client call must have.
 std::unique_ptr<grpc::ClientContext> ContextWithDeadline(

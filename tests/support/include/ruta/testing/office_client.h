@@ -27,6 +27,9 @@ class OfficeClient final {
   // `address`, which must present a node identity of `region`.
   OfficeClient(const std::string& address, const std::string& region,
                const DevPki& pki = DevPki::Get());
+  // The same with an explicit client identity.
+  OfficeClient(const std::string& address, const std::string& region,
+               const KeyPair& identity);
   OfficeClient(const OfficeClient&) = delete;
   OfficeClient& operator=(const OfficeClient&) = delete;
 

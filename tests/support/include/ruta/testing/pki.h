@@ -31,7 +31,8 @@ class DevPki final {
   KeyPair Node(const std::string& region) const {
     return Leaf(region, "node", "node");
   }
-  // The default office of each dev region (main-office / puerto-maldonado).
+  // The default office of each region: puerto-maldonado in Madre de Dios,
+  // main-office elsewhere.
   KeyPair Office(const std::string& region) const;
   // A leaf from a CA that no region trusts.
   KeyPair Rogue() const;
