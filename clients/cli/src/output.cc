@@ -127,9 +127,14 @@ void Table::Write(std::ostream& out) const {
   }
 }
 
-StreamTable::StreamTable(std::vector<std::string> header)
+StreamTable::StreamTable(std::vector<std::string> header,
+                         const std::vector<size_t>& min_widths)
     : header_(std::move(header)) {
-  for (const std::string& name : header_) widths_.push_back(name.size());
+  for (size_t i = 0; i < header_.size(); ++i) {
+    widths_.push_back(i < min_widths.size()
+                          ? std::max(header_[i].size(), min_widths[i])
+                          : header_[i].size());
+  }
 }
 
 void StreamTable::WriteHeader(std::ostream& out) { WriteLine(out, header_); }
@@ -278,6 +283,14 @@ std::vector<std::string> WatchTableHeader() {
   std::vector<std::string> header = TransferTableHeader();
   header.insert(header.begin(), "CURSOR");
   return header;
+}
+
+std::vector<size_t> WatchTableWidths() {
+  const size_t id = 23;      // "tr_" + 20 letters
+  const size_t region = 13;  // madre-de-dios
+  const size_t day = 10;     // YYYY-MM-DD
+  const size_t state = 10;   // in-transit
+  return {8, id, id, region, region, 8, state, day, day, day, day, 7, 0};
 }
 
 std::vector<std::string> WatchTableRow(

@@ -254,6 +254,13 @@ TEST(OutputTest, StreamTableGrowsItsColumns) {
             "x  y   z z\n"
             "xxxx  y   z\n"
             "x     y   z\n");
+
+  StreamTable wide({"A", "B"}, {3});
+  std::ostringstream wide_out;
+  wide.WriteHeader(wide_out);
+  wide.WriteRow(wide_out, {"x", "y"});
+  EXPECT_EQ(wide_out.str(), "A    B\nx    y\n");
+  EXPECT_EQ(WatchTableWidths().size(), WatchTableHeader().size());
 }
 
 TEST(OutputTest, ServiceRecordAndRow) {

@@ -50,11 +50,12 @@ class Table {
 };
 
 // Rows written as they come (a stream): each column is padded to the widest
-// value seen so far in it, the header's included; the last column is not
-// padded.
+// value seen so far in it (the header's and `min_widths` included); the last
+// column is not padded.
 class StreamTable {
  public:
-  explicit StreamTable(std::vector<std::string> header);
+  explicit StreamTable(std::vector<std::string> header,
+                       const std::vector<size_t>& min_widths = {});
   void WriteHeader(std::ostream& out);
   void WriteRow(std::ostream& out, const std::vector<std::string>& row);
 
@@ -89,8 +90,10 @@ void WriteTransferRecord(std::ostream& out, const ruta::v1::Transfer& record);
 std::vector<std::string> TransferTableHeader();
 std::vector<std::string> TransferTableRow(const ruta::v1::Transfer& record);
 
-// The rows of `ruta transfer watch`: CURSOR then the transfer's columns.
+// The rows of `ruta transfer watch`: CURSOR then the transfer's columns, and
+// the usual widths of those columns (so that the first rows align).
 std::vector<std::string> WatchTableHeader();
+std::vector<size_t> WatchTableWidths();
 std::vector<std::string> WatchTableRow(
     const ruta::v1::WatchTransfersResponse& update);
 
