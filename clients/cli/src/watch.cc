@@ -52,7 +52,11 @@ WatchOutcome WatchWithResume(const WatchPolicy& policy,
       failures = 0;
     }
     if (end.renewed) continue;
-    outcome.status = end.status;
+    // A stream the node ended counts as UNAVAILABLE if the watch gives up.
+    outcome.status = end.status.ok()
+                         ? grpc::Status(grpc::StatusCode::UNAVAILABLE,
+                                        "the node ended the stream")
+                         : end.status;
     if (!end.status.ok() && !IsRetryable(end.status.error_code())) {
       outcome.attempts = failures + 1;
       return outcome;

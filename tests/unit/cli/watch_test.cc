@@ -226,6 +226,18 @@ TEST(WatchTest, TheNodeEndingTheStreamIsReopened) {
   EXPECT_THAT(h.err.str(), HasSubstr("the node ended the stream"));
 }
 
+TEST(WatchTest, GivingUpOnStreamsTheNodeEndsIsAnError) {
+  Harness h;
+  h.node.log_size = 0;
+  h.node.open_for = absl::ZeroDuration();
+  h.node.ends = {{grpc::Status::OK}};
+  const WatchOutcome outcome = h.Run();
+  EXPECT_FALSE(outcome.stopped);
+  EXPECT_EQ(outcome.status.error_code(), grpc::StatusCode::UNAVAILABLE);
+  EXPECT_EQ(outcome.status.error_message(), "the node ended the stream");
+  EXPECT_EQ(outcome.attempts, 4);
+}
+
 TEST(WatchTest, ANonRetryableErrorEndsTheWatchAtOnce) {
   Harness h;
   h.node.ends = {
