@@ -382,6 +382,28 @@ TEST(ErrorsTest, TlsRefusalHint) {
               HasSubstr("nothing accepts connections"));
 }
 
+TEST(ErrorsTest, HintsNameTheRecordsOwnCommandAndWhoMayChangeIt) {
+  CallContext context;
+  const grpc::Status precondition(grpc::StatusCode::FAILED_PRECONDITION,
+                                  "the transfer is in-transit");
+  const grpc::Status denied(grpc::StatusCode::PERMISSION_DENIED, "denied");
+  EXPECT_THAT(RpcErrorHint(precondition, context),
+              HasSubstr("`ruta case get CASE_ID`"));
+  EXPECT_THAT(RpcErrorHint(denied, context),
+              HasSubstr("the region that owns the record"));
+  context.record = {"ruta transfer get tr_abcdefghijklmnopqrst",
+                    "an office certificate of the receiving region"};
+  EXPECT_THAT(RpcErrorHint(precondition, context),
+              HasSubstr("see it with `ruta transfer get "
+                        "tr_abcdefghijklmnopqrst`."));
+  EXPECT_THAT(
+      RpcErrorHint(grpc::Status(grpc::StatusCode::ABORTED, "version"), context),
+      HasSubstr("`ruta transfer get tr_abcdefghijklmnopqrst` and retry"));
+  EXPECT_THAT(RpcErrorHint(denied, context),
+              HasSubstr("it must be an office certificate of the receiving "
+                        "region."));
+}
+
 TEST(ErrorsTest, ReportNamesTheRequestIdWhenTheOutcomeIsUnknown) {
   CallContext context;
   context.node = "n:1";
