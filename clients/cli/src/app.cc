@@ -130,6 +130,8 @@ int Run(int argc, const char* const* argv, Io& io) {
   Action action;
   AddCaseCommands(app, context, &action);
   AddPersonCommands(app, context, &action);
+  AddTransferCommands(app, context, &action);
+  AddServiceCommands(app, context, &action);
   AddAdminCommands(app, context, &action);
 
   try {

@@ -19,42 +19,6 @@ constexpr char kUnlinkedNote[] =
     "be matched to the child's\nother cases until an office merges it, "
     "MergePersons); give --identifiers-file FILE to link it.\n";
 
-// Prints one case from a response (`record`) in the chosen format.
-void PrintCase(const Context& context,
-               const google::protobuf::Message& response,
-               const ruta::v1::Case& record) {
-  std::ostream& out = context.io->out;
-  if (context.format == OutputFormat::kJson) {
-    out << ToJson(response, /*one_line=*/false) << "\n";
-  } else {
-    WriteCaseRecord(out, record);
-  }
-  out << std::flush;
-}
-
-// Sends a built change of an existing case (`send` calls the stub): stamps
-// its request_id (--request-id or a new one), connects, runs it with retries
-// under that same request_id and prints the case it returns.
-template <typename Request, typename Response>
-int SendCaseChange(Context& context, Request& request,
-                   const std::string& request_id_flag, const std::string& what,
-                   grpc::Status (Stub::*send)(grpc::ClientContext*,
-                                              const Request&, Response*)) {
-  int exit_code = 0;
-  request.set_request_id(RequestIdFor(context, request_id_flag, &exit_code));
-  if (exit_code != 0) return exit_code;
-  std::unique_ptr<Connection> connection = Connect(context, &exit_code);
-  if (connection == nullptr) return exit_code;
-  Response response;
-  exit_code = connection->Run(what, request.request_id(),
-                              [&](Stub& stub, grpc::ClientContext& call) {
-                                return (stub.*send)(&call, request, &response);
-                              });
-  if (exit_code != 0) return exit_code;
-  PrintCase(context, response, response.case_());
-  return kExitOk;
-}
-
 // ---- open -----------------------------------------------------------------
 
 struct OpenOptions {
@@ -99,7 +63,7 @@ int RunOpen(Context& context, const OpenOptions& options) {
                       });
   WipeIdentifiers(request->mutable_identifiers());
   if (exit_code != 0) return exit_code;
-  PrintCase(context, response, response.case_());
+  PrintRecord(context, response, response.case_());
   return kExitOk;
 }
 
@@ -188,23 +152,13 @@ void AddOpen(CLI::App& parent, Context& context, Action* action) {
 // ---- get ------------------------------------------------------------------
 
 int RunGet(Context& context, const std::string& case_id) {
-  Io& io = *context.io;
   if (absl::Status valid = ValidateCaseId("CASE_ID", case_id); !valid.ok()) {
-    return ReportLocalError(io.err, "case get", valid);
+    return ReportLocalError(context.io->err, "case get", valid);
   }
-  int exit_code = 0;
-  std::unique_ptr<Connection> connection = Connect(context, &exit_code);
-  if (connection == nullptr) return exit_code;
   ruta::v1::GetCaseRequest request;
   request.set_case_id(case_id);
-  ruta::v1::GetCaseResponse response;
-  exit_code = connection->Run("get case " + case_id, "",
-                              [&](Stub& stub, grpc::ClientContext& call) {
-                                return stub.GetCase(&call, request, &response);
-                              });
-  if (exit_code != 0) return exit_code;
-  PrintCase(context, response, response.case_());
-  return kExitOk;
+  return FetchRecord(context, request, "get case " + case_id, &Stub::GetCase,
+                     &ruta::v1::GetCaseResponse::case_);
 }
 
 void AddGet(CLI::App& parent, Context& context, Action* action) {
@@ -229,54 +183,15 @@ struct ListOptions {
 };
 
 int RunList(Context& context, const ListOptions& options) {
-  Io& io = *context.io;
   absl::StatusOr<ruta::v1::ListCasesRequest> request =
       BuildListCasesRequest(options.flags);
   if (!request.ok()) {
-    return ReportLocalError(io.err, "case list", request.status(),
+    return ReportLocalError(context.io->err, "case list", request.status(),
                             "see `ruta case list --help`.");
   }
-  int exit_code = 0;
-  std::unique_ptr<Connection> connection = Connect(context, &exit_code);
-  if (connection == nullptr) return exit_code;
-
-  const bool json = context.format == OutputFormat::kJson;
-  Table table(CaseTableHeader());
-  std::string next_page_token;
-  for (int page = 1;; ++page) {
-    ruta::v1::ListCasesResponse response;
-    exit_code = connection->Run(
-        page == 1 ? std::string("list cases")
-                  : "list cases (page " + std::to_string(page) + ")",
-        "", [&](Stub& stub, grpc::ClientContext& call) {
-          return stub.ListCases(&call, *request, &response);
-        });
-    if (exit_code != 0) break;
-    if (json) {
-      io.out << ToJson(response, /*one_line=*/options.all) << "\n"
-             << std::flush;
-    } else {
-      for (const ruta::v1::Case& record : response.cases()) {
-        table.AddRow(CaseTableRow(record));
-      }
-    }
-    next_page_token = response.next_page_token();
-    if (!options.all || next_page_token.empty() ||
-        next_page_token == request->page_token()) {
-      break;
-    }
-    request->set_page_token(next_page_token);
-  }
-  if (!json && (exit_code == 0 || table.rows() > 0)) {
-    table.Write(io.out);
-    io.out << std::flush;
-    if (exit_code == 0 && table.rows() == 0) io.err << "ruta: no cases\n";
-    if (exit_code == 0 && !options.all && !next_page_token.empty()) {
-      io.err << "ruta: more cases: add --page-token " << next_page_token
-             << " (or --all)\n";
-    }
-  }
-  return exit_code;
+  return ListPages(context, *request, options.all,
+                   {"list cases", "cases", CaseTableHeader()}, &Stub::ListCases,
+                   &ruta::v1::ListCasesResponse::cases, &CaseTableRow);
 }
 
 void AddList(CLI::App& parent, Context& context, Action* action) {
@@ -332,9 +247,9 @@ int RunStage(Context& context, const StageOptions& options) {
     return ReportLocalError(io.err, "case stage", request.status(),
                             "see `ruta case stage --help`.");
   }
-  return SendCaseChange(context, *request, options.request_id,
-                        "change the stage of case " + options.case_id,
-                        &Stub::UpdateStage);
+  return SendChange(context, *request, options.request_id,
+                    "change the stage of case " + options.case_id,
+                    &Stub::UpdateStage, &ruta::v1::UpdateStageResponse::case_);
 }
 
 void AddStage(CLI::App& parent, Context& context, Action* action) {
@@ -381,8 +296,9 @@ int RunClose(Context& context, const CloseOptions& options) {
     return ReportLocalError(io.err, "case close", request.status(),
                             "see `ruta case close --help`.");
   }
-  return SendCaseChange(context, *request, options.request_id,
-                        "close case " + options.case_id, &Stub::CloseCase);
+  return SendChange(context, *request, options.request_id,
+                    "close case " + options.case_id, &Stub::CloseCase,
+                    &ruta::v1::CloseCaseResponse::case_);
 }
 
 void AddClose(CLI::App& parent, Context& context, Action* action) {

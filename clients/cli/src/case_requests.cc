@@ -5,6 +5,7 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/time/civil_time.h"
 #include "ruta/cli/enums.h"
 #include "ruta/common/status_macros.h"
 
@@ -26,22 +27,36 @@ bool AllIn(absl::string_view text, char low, char high) {
                      [=](char c) { return c >= low && c <= high; });
 }
 
-absl::Status CheckExpectedVersion(long long expected_version) {
-  if (expected_version < 0) {
+}  // namespace
+
+absl::Status ValidateRecordId(absl::string_view what, absl::string_view id,
+                              absl::string_view prefix,
+                              absl::string_view noun) {
+  if (id.size() != prefix.size() + 20 ||
+      id.substr(0, prefix.size()) != prefix ||
+      !AllIn(id.substr(prefix.size()), 'a', 'z')) {
     return absl::InvalidArgumentError(
-        "--expected-version must be a version number (1 or more)");
+        absl::StrCat(what, " \"", id, "\" is not ", noun, " (\"", prefix,
+                     "\" followed by 20 letters a-z)"));
   }
   return absl::OkStatus();
 }
 
-}  // namespace
-
 absl::Status ValidateCaseId(absl::string_view what, absl::string_view case_id) {
-  if (case_id.size() != 23 || case_id.substr(0, 3) != "cs_" ||
-      !AllIn(case_id.substr(3), 'a', 'z')) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        what, " \"", case_id,
-        "\" is not a case id (\"cs_\" followed by 20 letters a-z)"));
+  return ValidateRecordId(what, case_id, "cs_", "a case id");
+}
+
+absl::Status ValidatePageSize(int page_size) {
+  if (page_size < 0 || page_size > 100) {
+    return absl::InvalidArgumentError("--page-size must be from 1 to 100");
+  }
+  return absl::OkStatus();
+}
+
+absl::Status ValidateExpectedVersion(long long expected_version) {
+  if (expected_version < 0) {
+    return absl::InvalidArgumentError(
+        "--expected-version must be a version number (1 or more)");
   }
   return absl::OkStatus();
 }
@@ -85,6 +100,31 @@ absl::StatusOr<ruta::v1::YearMonth> ParseYearMonth(absl::string_view what,
   ruta::v1::YearMonth result;
   result.set_year(year);
   result.set_month(month);
+  return result;
+}
+
+absl::StatusOr<ruta::v1::Date> ParseDate(absl::string_view what,
+                                         absl::string_view text) {
+  int year = 0, month = 0, day = 0;
+  const bool shaped = text.size() == 10 && text[4] == '-' && text[7] == '-' &&
+                      AllIn(text.substr(0, 4), '0', '9') &&
+                      AllIn(text.substr(5, 2), '0', '9') &&
+                      AllIn(text.substr(8, 2), '0', '9') &&
+                      absl::SimpleAtoi(text.substr(0, 4), &year) &&
+                      absl::SimpleAtoi(text.substr(5, 2), &month) &&
+                      absl::SimpleAtoi(text.substr(8, 2), &day);
+  // CivilDay normalizes an impossible date (2026-02-30 is 2026-03-02).
+  const absl::CivilDay civil(year, month, day);
+  if (!shaped || year < 1900 || civil.year() != year ||
+      civil.month() != month || civil.day() != day) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(what, " \"", text,
+                     "\" is not a calendar date YYYY-MM-DD, e.g. 2026-10-31"));
+  }
+  ruta::v1::Date result;
+  result.set_year(year);
+  result.set_month(month);
+  result.set_day(day);
   return result;
 }
 
@@ -168,9 +208,7 @@ absl::StatusOr<ruta::v1::ListCasesRequest> BuildListCasesRequest(
     RUTA_RETURN_IF_ERROR(ValidatePersonRef("--person-ref", flags.person_ref));
     request.set_person_ref(flags.person_ref);
   }
-  if (flags.page_size < 0 || flags.page_size > 100) {
-    return absl::InvalidArgumentError("--page-size must be from 1 to 100");
-  }
+  RUTA_RETURN_IF_ERROR(ValidatePageSize(flags.page_size));
   request.set_page_size(flags.page_size);
   request.set_page_token(flags.page_token);
   request.set_exclude_closed(flags.open_only);
@@ -181,7 +219,7 @@ absl::StatusOr<ruta::v1::UpdateStageRequest> BuildUpdateStageRequest(
     const std::string& case_id, const std::string& stage_text,
     long long expected_version) {
   RUTA_RETURN_IF_ERROR(ValidateCaseId("CASE_ID", case_id));
-  RUTA_RETURN_IF_ERROR(CheckExpectedVersion(expected_version));
+  RUTA_RETURN_IF_ERROR(ValidateExpectedVersion(expected_version));
   RUTA_ASSIGN_OR_RETURN(Stage stage, ParseEnumFlag<Stage>("STAGE", stage_text));
   if (stage == ruta::v1::STAGE_CLOSED) {
     return absl::InvalidArgumentError(
@@ -199,7 +237,7 @@ absl::StatusOr<ruta::v1::CloseCaseRequest> BuildCloseCaseRequest(
     const std::string& case_id, const std::string& reason_text,
     long long expected_version) {
   RUTA_RETURN_IF_ERROR(ValidateCaseId("CASE_ID", case_id));
-  RUTA_RETURN_IF_ERROR(CheckExpectedVersion(expected_version));
+  RUTA_RETURN_IF_ERROR(ValidateExpectedVersion(expected_version));
   RUTA_ASSIGN_OR_RETURN(ClosedReason reason,
                         ParseEnumFlag<ClosedReason>("--reason", reason_text));
   ruta::v1::CloseCaseRequest request;

@@ -56,12 +56,19 @@ int Connection::RunAttempts(absl::string_view what,
   const CallOutcome outcome =
       CallWithRetries(policy_, attempt, what, request_id, err_, hooks);
   if (outcome.status.ok()) return 0;
+  return ReportRpcError(err_, what, outcome.status,
+                        MakeCallContext(outcome.attempts, request_id));
+}
+
+CallContext Connection::MakeCallContext(int attempts,
+                                        const std::string& request_id) const {
   CallContext context;
   context.node = settings_.node;
   context.timeout = settings_.timeout;
-  context.attempts = outcome.attempts;
+  context.attempts = attempts;
   context.request_id = request_id;
-  return ReportRpcError(err_, what, outcome.status, context);
+  context.record = record_hints_;
+  return context;
 }
 
 }  // namespace ruta::cli

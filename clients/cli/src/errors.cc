@@ -86,6 +86,9 @@ bool LooksLikeTlsFailure(absl::string_view message) {
 std::string RpcErrorHint(const grpc::Status& status,
                          const CallContext& context) {
   const std::string lower = absl::AsciiStrToLower(status.error_message());
+  const std::string show_command = context.record.show_command.empty()
+                                       ? "ruta case get CASE_ID"
+                                       : context.record.show_command;
   const std::string attempts =
       context.attempts > 1 ? absl::StrCat(" (", context.attempts, " attempts)")
                            : "";
@@ -119,19 +122,26 @@ std::string RpcErrorHint(const grpc::Status& status,
       return "hint: check the id; you only see the cases of your region and "
              "the transfers involving it.";
     case grpc::StatusCode::FAILED_PRECONDITION:
-      return "hint: the record's current state does not allow this; see it "
-             "with `ruta case get CASE_ID`.";
+      return absl::StrCat(
+          "hint: the record's current state does not allow this; see it "
+          "with `",
+          show_command, "`.");
     case grpc::StatusCode::ABORTED:
-      return "hint: the record changed since the version you gave; fetch it "
-             "again with `ruta case get CASE_ID` and retry with its "
-             "--expected-version.";
+      return absl::StrCat(
+          "hint: the record changed since the version you gave; fetch it "
+          "again with `",
+          show_command, "` and retry with its --expected-version.");
     case grpc::StatusCode::INVALID_ARGUMENT:
     case grpc::StatusCode::OUT_OF_RANGE:
       return "hint: the node rejected the field named above; see the "
              "command's --help for the accepted values.";
     case grpc::StatusCode::PERMISSION_DENIED:
-      return "hint: your certificate (--cert) does not allow this: it must "
-             "be an office certificate of the region that owns the record.";
+      return absl::StrCat(
+          "hint: your certificate (--cert) does not allow this: it must be ",
+          context.record.who_may.empty()
+              ? "an office certificate of the region that owns the record"
+              : context.record.who_may,
+          ".");
     case grpc::StatusCode::UNAUTHENTICATED:
       return absl::StrCat(TlsHint(context),
                           "\nhint: the node did not accept your "

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <ostream>
+#include <utility>
 
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
@@ -18,6 +19,36 @@ std::string YesNo(bool value) { return value ? "yes" : "no"; }
 
 std::string OrDash(const std::string& text) {
   return text.empty() ? "-" : text;
+}
+
+// Free text from a record on one line: control characters become spaces.
+std::string OneLine(const std::string& text) {
+  std::string line = text;
+  for (char& c : line) {
+    if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) c = ' ';
+  }
+  return line;
+}
+
+std::string ServiceList(const ruta::v1::Transfer& record) {
+  std::vector<std::string> names;
+  for (int service : record.requested_services()) {
+    names.push_back(EnumFlagName(static_cast<ruta::v1::ServiceType>(service)));
+  }
+  return names.empty() ? "-" : absl::StrJoin(names, ",");
+}
+
+bool IsRejected(const ruta::v1::Transfer& record) {
+  return record.state() == ruta::v1::TRANSFER_STATE_REJECTED ||
+         record.reject_reason() != ruta::v1::REJECT_REASON_UNSPECIFIED;
+}
+
+// The day it was requested; the month for a caller that does not see days.
+std::string RequestedText(const ruta::v1::Transfer& record) {
+  if (!record.has_requested_on() && record.has_requested_month()) {
+    return FormatYearMonth(record.requested_month());
+  }
+  return FormatDate(record.requested_on());
 }
 
 std::string ExploitationList(const ruta::v1::Profile& profile) {
@@ -56,6 +87,12 @@ std::string FormatYearMonth(const ruta::v1::YearMonth& month) {
   return absl::StrFormat("%04d-%02d", month.year(), month.month());
 }
 
+std::string FormatDate(const ruta::v1::Date& date) {
+  if (date.year() == 0 && date.month() == 0 && date.day() == 0) return "-";
+  return absl::StrFormat("%04d-%02d-%02d", date.year(), date.month(),
+                         date.day());
+}
+
 std::string FormatTimestampMonth(const google::protobuf::Timestamp& time) {
   if (time.seconds() == 0 && time.nanos() == 0) return "-";
   return absl::FormatTime("%Y-%m", absl::FromUnixSeconds(time.seconds()),
@@ -88,6 +125,39 @@ void Table::Write(std::ostream& out) const {
     }
     out << line << "\n";
   }
+}
+
+StreamTable::StreamTable(std::vector<std::string> header,
+                         const std::vector<size_t>& min_widths)
+    : header_(std::move(header)) {
+  for (size_t i = 0; i < header_.size(); ++i) {
+    widths_.push_back(i < min_widths.size()
+                          ? std::max(header_[i].size(), min_widths[i])
+                          : header_[i].size());
+  }
+}
+
+void StreamTable::WriteHeader(std::ostream& out) { WriteLine(out, header_); }
+
+void StreamTable::WriteRow(std::ostream& out,
+                           const std::vector<std::string>& row) {
+  if (widths_.size() < row.size()) widths_.resize(row.size(), 0);
+  for (size_t i = 0; i < row.size(); ++i) {
+    widths_[i] = std::max(widths_[i], row[i].size());
+  }
+  WriteLine(out, row);
+}
+
+void StreamTable::WriteLine(std::ostream& out,
+                            const std::vector<std::string>& row) {
+  std::string line;
+  for (size_t i = 0; i < row.size(); ++i) {
+    line += row[i];
+    if (i + 1 < row.size()) {
+      line.append(std::max(widths_[i], row[i].size()) - row[i].size() + 2, ' ');
+    }
+  }
+  out << line << "\n";
 }
 
 void WriteKeyValues(
@@ -156,6 +226,107 @@ std::vector<std::string> CaseTableRow(const ruta::v1::Case& record) {
           FormatYearMonth(record.profile().identified_month()),
           absl::StrCat(record.version()),
           OrDash(record.person_ref())};
+}
+
+void WriteTransferRecord(std::ostream& out, const ruta::v1::Transfer& record) {
+  std::vector<std::pair<std::string, std::string>> entries = {
+      {"transfer_id", record.transfer_id()},
+      {"case_id", OrDash(record.case_id())},
+      {"from_region", OrDash(record.from_region())},
+      {"to_region", OrDash(record.to_region())},
+      {"destination_province", OrDash(record.destination_province())},
+      {"requested_services", ServiceList(record)},
+      {"state", EnumFlagName(record.state())},
+  };
+  if (IsRejected(record)) {
+    entries.push_back({"reject_reason", EnumFlagName(record.reject_reason())});
+  }
+  if (!record.note().empty())
+    entries.push_back({"note", OneLine(record.note())});
+  entries.insert(entries.end(),
+                 {
+                     {"requested_on", RequestedText(record)},
+                     {"accepted_on", FormatDate(record.accepted_on())},
+                     {"departed_on", FormatDate(record.departed_on())},
+                     {"received_on", FormatDate(record.received_on())},
+                     {"version", absl::StrCat(record.version())},
+                 });
+  WriteKeyValues(out, entries);
+}
+
+std::vector<std::string> TransferTableHeader() {
+  return {"TRANSFER_ID", "CASE_ID",  "FROM",      "TO",
+          "PROVINCE",    "STATE",    "REQUESTED", "ACCEPTED",
+          "DEPARTED",    "RECEIVED", "VERSION",   "NOTE"};
+}
+
+std::vector<std::string> TransferTableRow(const ruta::v1::Transfer& record) {
+  std::string state = EnumFlagName(record.state());
+  if (IsRejected(record)) {
+    absl::StrAppend(&state, "(", EnumFlagName(record.reject_reason()), ")");
+  }
+  return {record.transfer_id(),
+          OrDash(record.case_id()),
+          OrDash(record.from_region()),
+          OrDash(record.to_region()),
+          OrDash(record.destination_province()),
+          state,
+          RequestedText(record),
+          FormatDate(record.accepted_on()),
+          FormatDate(record.departed_on()),
+          FormatDate(record.received_on()),
+          absl::StrCat(record.version()),
+          OrDash(OneLine(record.note()))};
+}
+
+std::vector<std::string> WatchTableHeader() {
+  std::vector<std::string> header = TransferTableHeader();
+  header.insert(header.begin(), "CURSOR");
+  return header;
+}
+
+std::vector<size_t> WatchTableWidths() {
+  const size_t id = 23;      // "tr_" + 20 letters
+  const size_t region = 13;  // madre-de-dios
+  const size_t day = 10;     // YYYY-MM-DD
+  const size_t state = 10;   // in-transit
+  return {8, id, id, region, region, 8, state, day, day, day, day, 7, 0};
+}
+
+std::vector<std::string> WatchTableRow(
+    const ruta::v1::WatchTransfersResponse& update) {
+  std::vector<std::string> row = TransferTableRow(update.transfer());
+  row.insert(row.begin(), OrDash(update.cursor()));
+  return row;
+}
+
+void WriteServiceRecord(std::ostream& out,
+                        const ruta::v1::ServiceRecord& record) {
+  WriteKeyValues(out, {{"service_id", record.service_id()},
+                       {"case_id", OrDash(record.case_id())},
+                       {"type", EnumFlagName(record.type())},
+                       {"provider", OrDash(record.provider())},
+                       {"status", EnumFlagName(record.status())},
+                       {"start_month", FormatYearMonth(record.start_month())},
+                       {"end_month", FormatYearMonth(record.end_month())},
+                       {"version", absl::StrCat(record.version())}});
+}
+
+std::vector<std::string> ServiceTableHeader() {
+  return {"SERVICE_ID", "CASE_ID", "TYPE", "PROVIDER",
+          "STATUS",     "START",   "END",  "VERSION"};
+}
+
+std::vector<std::string> ServiceTableRow(
+    const ruta::v1::ServiceRecord& record) {
+  return {record.service_id(),
+          OrDash(record.case_id()),
+          EnumFlagName(record.type()),
+          OrDash(record.provider()),
+          EnumFlagName(record.status()),
+          FormatYearMonth(record.start_month()),
+          FormatYearMonth(record.end_month()),
+          absl::StrCat(record.version())};
 }
 
 void WriteFindPerson(std::ostream& out,

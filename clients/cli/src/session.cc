@@ -64,6 +64,41 @@ ruta::v1::PersonIdentifiers GatherIdentifiers(Context& context,
   return *std::move(identifiers);
 }
 
+namespace {
+
+template <typename Record>
+void PrintOne(const Context& context, const google::protobuf::Message& response,
+              const Record& record,
+              void (*write)(std::ostream&, const Record&)) {
+  std::ostream& out = context.io->out;
+  if (context.format == OutputFormat::kJson) {
+    out << ToJson(response, /*one_line=*/false) << "\n";
+  } else {
+    write(out, record);
+  }
+  out << std::flush;
+}
+
+}  // namespace
+
+void PrintRecord(const Context& context,
+                 const google::protobuf::Message& response,
+                 const ruta::v1::Case& record) {
+  PrintOne(context, response, record, &WriteCaseRecord);
+}
+
+void PrintRecord(const Context& context,
+                 const google::protobuf::Message& response,
+                 const ruta::v1::Transfer& record) {
+  PrintOne(context, response, record, &WriteTransferRecord);
+}
+
+void PrintRecord(const Context& context,
+                 const google::protobuf::Message& response,
+                 const ruta::v1::ServiceRecord& record) {
+  PrintOne(context, response, record, &WriteServiceRecord);
+}
+
 std::string GlobalOptionsNote() {
   return "Global options (--node, --cert, --key, --ca, --server-region, "
          "--timeout, --retries,\n--config, --output table|json) may come "

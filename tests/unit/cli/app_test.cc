@@ -126,6 +126,187 @@ TEST(AppTest, PersonFindNeedsIdentifiers) {
   EXPECT_THAT(result.err, HasSubstr("--identifiers-file"));
 }
 
+// Refused locally (exit 2) with a message naming `flag`, before any
+// configuration is looked at.
+void ExpectRefusedNaming(std::vector<const char*> args, const char* flag) {
+  Result result = RunCli(args);
+  EXPECT_EQ(result.exit_code, 2) << args[1];
+  EXPECT_THAT(result.err, HasSubstr(flag)) << args[1];
+  EXPECT_THAT(result.err, Not(HasSubstr("configuration"))) << args[1];
+  EXPECT_EQ(result.out, "");
+}
+
+constexpr const char* kTransfer = "tr_abcdefghijklmnopqrst";
+constexpr const char* kCase = "cs_abcdefghijklmnopqrst";
+constexpr const char* kService = "sv_abcdefghijklmnopqrst";
+
+TEST(AppTest, EveryTransferAndServiceCommandHasHelpWithExamples) {
+  for (std::vector<const char*> command :
+       std::vector<std::vector<const char*>>{{"transfer", "request"},
+                                             {"transfer", "get"},
+                                             {"transfer", "list"},
+                                             {"transfer", "watch"},
+                                             {"transfer", "accept"},
+                                             {"transfer", "reject"},
+                                             {"transfer", "depart"},
+                                             {"transfer", "receive"},
+                                             {"transfer", "cancel"},
+                                             {"service", "add"},
+                                             {"service", "update"},
+                                             {"service", "list"}}) {
+    command.push_back("--help");
+    Result result = RunCli(command);
+    EXPECT_EQ(result.exit_code, 0) << command[0] << " " << command[1];
+    EXPECT_THAT(result.out, HasSubstr("Example"))
+        << command[0] << " " << command[1];
+    EXPECT_THAT(result.out, HasSubstr(std::string("ruta ") + command[0] + " " +
+                                      command[1]));
+  }
+  Result main_help = RunCli({"--help"});
+  EXPECT_THAT(main_help.out, HasSubstr("transfer"));
+  EXPECT_THAT(main_help.out, HasSubstr("service"));
+  EXPECT_THAT(RunCli({"transfer", "--help"}).out,
+              HasSubstr("requested -> accepted -> in-transit -> received"));
+}
+
+TEST(AppTest, TransferCommandsNeedASubcommandAndTheirArguments) {
+  EXPECT_EQ(RunCli({"transfer"}).exit_code, 2);
+  EXPECT_EQ(RunCli({"service"}).exit_code, 2);
+  EXPECT_EQ(RunCli({"transfer", "accept"}).exit_code, 2);
+  EXPECT_EQ(RunCli({"transfer", "request", kCase, "--to", "cusco"}).exit_code,
+            2);  // --province
+  EXPECT_EQ(RunCli({"transfer", "reject", kTransfer}).exit_code,
+            2);  // --reason
+  EXPECT_EQ(RunCli({"service", "add", kCase, "--type", "health", "--start",
+                    "2026-10"})
+                .exit_code,
+            2);  // --status
+}
+
+TEST(AppTest, TransferArgumentsAreCheckedBeforeConnecting) {
+  ExpectRefusedNaming({"transfer", "get", "tr_123"}, "TRANSFER_ID");
+  ExpectRefusedNaming({"transfer", "accept", kCase}, "TRANSFER_ID");
+  ExpectRefusedNaming(
+      {"transfer", "request", "cs_x", "--to", "cusco", "--province", "0801"},
+      "CASE_ID");
+  ExpectRefusedNaming(
+      {"transfer", "request", kCase, "--to", "Cusco 2", "--province", "0801"},
+      "--to");
+  ExpectRefusedNaming(
+      {"transfer", "request", kCase, "--to", "cusco", "--province", "801"},
+      "--province");
+  ExpectRefusedNaming({"transfer", "request", kCase, "--to", "cusco",
+                       "--province", "0801", "--service", "education"},
+                      "--service");
+  ExpectRefusedNaming({"transfer", "depart", kTransfer, "--on", "2026-02-30"},
+                      "--on");
+  ExpectRefusedNaming({"transfer", "receive", kTransfer, "--on", "02/11/2026"},
+                      "--on");
+  ExpectRefusedNaming({"transfer", "reject", kTransfer, "--reason", "full"},
+                      "--reason");
+  ExpectRefusedNaming({"transfer", "list", "--state", "pending"}, "--state");
+  ExpectRefusedNaming({"transfer", "list", "--case", kTransfer}, "--case");
+  ExpectRefusedNaming({"transfer", "list", "--page-size", "500"},
+                      "--page-size");
+  ExpectRefusedNaming({"transfer", "watch", "--cursor", "a b"}, "--cursor");
+  ExpectRefusedNaming({"transfer", "cancel", kTransfer, "--request-id", "42"},
+                      "--request-id");
+
+  Result result = RunCli({"transfer", "reject", kTransfer, "--reason", "full"});
+  EXPECT_THAT(result.err, HasSubstr("no-capacity, incomplete-request, "
+                                    "wrong-region, risk-at-destination, "
+                                    "other"));
+  EXPECT_THAT(result.err, HasSubstr("see `ruta transfer reject --help`"));
+}
+
+TEST(AppTest, ANoteOver280CharactersIsRefused) {
+  const std::string long_note(281, 'x');
+  for (const char* command : {"reject", "cancel"}) {
+    std::vector<const char*> args = {"transfer", command, kTransfer, "--note",
+                                     long_note.c_str()};
+    if (std::string(command) == "reject") {
+      args.push_back("--reason");
+      args.push_back("other");
+    }
+    ExpectRefusedNaming(args, "--note");
+    EXPECT_THAT(RunCli(args).err, HasSubstr("at most 280"));
+  }
+  const std::string note(280, 'x');
+  // Accepted locally: it fails on the missing --node instead.
+  Result result =
+      RunCli({"transfer", "cancel", kTransfer, "--note", note.c_str()});
+  EXPECT_EQ(result.exit_code, 2);
+  EXPECT_THAT(result.err, HasSubstr("ruta: configuration: missing"));
+}
+
+TEST(AppTest, IncomingAndOutgoingExcludeEachOther) {
+  Result result = RunCli({"transfer", "list", "--incoming", "--outgoing"});
+  EXPECT_EQ(result.exit_code, 2);
+  EXPECT_THAT(result.err, HasSubstr("--incoming"));
+  EXPECT_THAT(result.err, HasSubstr("--outgoing"));
+}
+
+TEST(AppTest, ServiceArgumentsAreCheckedBeforeConnecting) {
+  ExpectRefusedNaming({"service", "add", kService, "--type", "health",
+                       "--status", "planned", "--start", "2026-10"},
+                      "CASE_ID");
+  ExpectRefusedNaming({"service", "add", kCase, "--type", "school", "--status",
+                       "planned", "--start", "2026-10"},
+                      "--type");
+  ExpectRefusedNaming({"service", "add", kCase, "--type", "health", "--status",
+                       "done", "--start", "2026-10"},
+                      "--status");
+  ExpectRefusedNaming({"service", "add", kCase, "--type", "health", "--status",
+                       "planned", "--start", "10/2026"},
+                      "--start");
+  ExpectRefusedNaming({"service", "add", kCase, "--type", "health", "--status",
+                       "planned", "--start", "2026-10", "--provider", "tdh"},
+                      "--provider");
+  ExpectRefusedNaming({"service", "update", "sv_1", "--status", "ongoing"},
+                      "SERVICE_ID");
+  ExpectRefusedNaming({"service", "update", kService, "--status", "completed",
+                       "--end", "2026-13"},
+                      "--end");
+  ExpectRefusedNaming({"service", "update", kService, "--status", "ongoing",
+                       "--end", "2026-12"},
+                      "--end");
+  ExpectRefusedNaming({"service", "update", kService, "--status", "ongoing",
+                       "--expected-version", "-2"},
+                      "--expected-version");
+  ExpectRefusedNaming({"service", "list", kTransfer}, "CASE_ID");
+
+  Result result = RunCli({"service", "add", kCase, "--type", "school",
+                          "--status", "planned", "--start", "2026-10"});
+  EXPECT_THAT(result.err,
+              HasSubstr("education-support, vocational-training, "
+                        "psychosocial, family-economic-support, health, "
+                        "legal, identity-documents, residential-care"));
+}
+
+TEST(AppTest, ValidTransferCommandsGoOnToTheConfiguration) {
+  for (std::vector<const char*> args : std::vector<std::vector<const char*>>{
+           {"transfer", "request", kCase, "--to", "madre-de-dios", "--province",
+            "1701", "--service", "health,legal"},
+           {"transfer", "get", kTransfer},
+           {"transfer", "list", "--outgoing", "--state", "in-transit"},
+           {"transfer", "accept", kTransfer},
+           {"transfer", "reject", kTransfer, "--reason", "wrong-region"},
+           {"transfer", "depart", kTransfer, "--on", "2026-11-02"},
+           {"transfer", "receive", kTransfer},
+           {"transfer", "cancel", kTransfer},
+           {"transfer", "watch", "--cursor", "c42"},
+           {"service", "add", kCase, "--type", "psychosocial", "--provider",
+            "cusco/tdh", "--status", "ongoing", "--start", "2026-10"},
+           {"service", "update", kService, "--status", "dropped", "--end",
+            "2027-01", "--expected-version", "3"},
+           {"service", "list", kCase, "--all"}}) {
+    Result result = RunCli(args);
+    EXPECT_EQ(result.exit_code, 2) << args[0] << " " << args[1];
+    EXPECT_THAT(result.err, HasSubstr("ruta: configuration: missing"))
+        << args[0] << " " << args[1] << ": " << result.err;
+  }
+}
+
 TEST(CaseRequestsTest, OpenCase) {
   OpenCaseFlags flags;
   flags.kind = "victim";
@@ -199,6 +380,28 @@ TEST(ErrorsTest, TlsRefusalHint) {
                                         "last error: Connection refused"),
                            context),
               HasSubstr("nothing accepts connections"));
+}
+
+TEST(ErrorsTest, HintsNameTheRecordsOwnCommandAndWhoMayChangeIt) {
+  CallContext context;
+  const grpc::Status precondition(grpc::StatusCode::FAILED_PRECONDITION,
+                                  "the transfer is in-transit");
+  const grpc::Status denied(grpc::StatusCode::PERMISSION_DENIED, "denied");
+  EXPECT_THAT(RpcErrorHint(precondition, context),
+              HasSubstr("`ruta case get CASE_ID`"));
+  EXPECT_THAT(RpcErrorHint(denied, context),
+              HasSubstr("the region that owns the record"));
+  context.record = {"ruta transfer get tr_abcdefghijklmnopqrst",
+                    "an office certificate of the receiving region"};
+  EXPECT_THAT(RpcErrorHint(precondition, context),
+              HasSubstr("see it with `ruta transfer get "
+                        "tr_abcdefghijklmnopqrst`."));
+  EXPECT_THAT(
+      RpcErrorHint(grpc::Status(grpc::StatusCode::ABORTED, "version"), context),
+      HasSubstr("`ruta transfer get tr_abcdefghijklmnopqrst` and retry"));
+  EXPECT_THAT(RpcErrorHint(denied, context),
+              HasSubstr("it must be an office certificate of the receiving "
+                        "region."));
 }
 
 TEST(ErrorsTest, ReportNamesTheRequestIdWhenTheOutcomeIsUnknown) {

@@ -13,6 +13,10 @@
 
 namespace ruta::cli {
 
+// A record id: `prefix` ("cs_", "tr_", "sv_") + 20 letters a-z;
+// INVALID_ARGUMENT naming `what` and the kind of id (`noun`) otherwise.
+absl::Status ValidateRecordId(absl::string_view what, absl::string_view id,
+                              absl::string_view prefix, absl::string_view noun);
 // "cs_" + 20 letters a-z; INVALID_ARGUMENT naming `what` otherwise.
 absl::Status ValidateCaseId(absl::string_view what, absl::string_view case_id);
 // "pr<version>_" + 32 letters a-p.
@@ -22,6 +26,13 @@ absl::Status ValidateProvince(absl::string_view what, absl::string_view code);
 // "YYYY-MM".
 absl::StatusOr<ruta::v1::YearMonth> ParseYearMonth(absl::string_view what,
                                                    absl::string_view text);
+// "YYYY-MM-DD", a calendar date (not before 1900).
+absl::StatusOr<ruta::v1::Date> ParseDate(absl::string_view what,
+                                         absl::string_view text);
+// --page-size: 0 (the node's default) or 1 to 100.
+absl::Status ValidatePageSize(int page_size);
+// --expected-version: 0 (unconditional) or a version number.
+absl::Status ValidateExpectedVersion(long long expected_version);
 
 // Values of `ruta case open` (identifiers and request_id are added later).
 struct OpenCaseFlags {

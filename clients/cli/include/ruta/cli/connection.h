@@ -6,6 +6,7 @@
 #include <iosfwd>
 #include <memory>
 #include <string>
+#include <utility>
 
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
@@ -49,15 +50,28 @@ class Connection {
     });
   }
 
+  // What the hints of failed calls say about the record (errors.h).
+  void set_record_hints(RecordHints hints) { record_hints_ = std::move(hints); }
+
+  // For a server stream, whose deadline, retries and error report the caller
+  // manages (`ruta transfer watch`): the current channel and its stub, and
+  // Reconnect() for a fresh channel.
+  grpc::Channel& channel() { return *channel_; }
+  Stub& stub() { return *stub_; }
+  // A fresh channel (own subchannel pool, so no reconnect backoff is shared
+  // with an earlier failed attempt).
+  void Reconnect();
+  // The hints of a failed call (errors.h).
+  CallContext MakeCallContext(int attempts,
+                              const std::string& request_id) const;
+
   const ConnectionSettings& settings() const { return settings_; }
+  const RetryPolicy& policy() const { return policy_; }
 
  private:
   Connection(ConnectionSettings settings, int max_retries,
              std::shared_ptr<grpc::ChannelCredentials> credentials,
              std::ostream& err);
-  // A fresh channel (own subchannel pool, so no reconnect backoff is shared
-  // with an earlier failed attempt).
-  void Reconnect();
   int RunAttempts(absl::string_view what, const std::string& request_id,
                   const Attempt& attempt);
 
@@ -68,6 +82,7 @@ class Connection {
   std::shared_ptr<grpc::Channel> channel_;
   std::unique_ptr<Stub> stub_;
   std::unique_ptr<AdminStub> admin_stub_;
+  RecordHints record_hints_;
 };
 
 }  // namespace ruta::cli

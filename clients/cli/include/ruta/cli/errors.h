@@ -21,6 +21,17 @@ std::string StatusCodeName(grpc::StatusCode code);
 // SSL errors, connection reset).
 bool LooksLikeTlsFailure(absl::string_view message);
 
+// What a hint says about the record a call is about; empty fields fall back
+// to the case wording.
+struct RecordHints {
+  // The command that shows the record, e.g. "ruta transfer get tr_..."
+  // (FAILED_PRECONDITION, ABORTED); default "ruta case get CASE_ID".
+  std::string show_command;
+  // Who may make the change (PERMISSION_DENIED); default: an office of the
+  // region that owns the record.
+  std::string who_may;
+};
+
 // What the hint of a failed call may refer to.
 struct CallContext {
   std::string node;
@@ -28,6 +39,7 @@ struct CallContext {
   int attempts = 1;
   // Non-empty for a mutating call.
   std::string request_id;
+  RecordHints record;
 };
 
 // The hint for a failed call (one or more lines, each starting "hint: ").

@@ -32,6 +32,8 @@ std::string ToJson(const google::protobuf::Message& message, bool one_line);
 
 // "2026-10", or "-" when unset.
 std::string FormatYearMonth(const ruta::v1::YearMonth& month);
+// "2026-10-31", or "-" when unset.
+std::string FormatDate(const ruta::v1::Date& date);
 // The month of a timestamp in UTC, "2026-10", or "-" when unset.
 std::string FormatTimestampMonth(const google::protobuf::Timestamp& time);
 
@@ -47,6 +49,23 @@ class Table {
   std::vector<std::vector<std::string>> rows_;
 };
 
+// Rows written as they come (a stream): each column is padded to the widest
+// value seen so far in it (the header's and `min_widths` included); the last
+// column is not padded.
+class StreamTable {
+ public:
+  explicit StreamTable(std::vector<std::string> header,
+                       const std::vector<size_t>& min_widths = {});
+  void WriteHeader(std::ostream& out);
+  void WriteRow(std::ostream& out, const std::vector<std::string>& row);
+
+ private:
+  void WriteLine(std::ostream& out, const std::vector<std::string>& row);
+
+  std::vector<std::string> header_;
+  std::vector<size_t> widths_;
+};
+
 // "key  value" lines with the values aligned.
 void WriteKeyValues(
     std::ostream& out,
@@ -58,6 +77,34 @@ void WriteCaseRecord(std::ostream& out, const ruta::v1::Case& record);
 // Header of the case list table, and a row of it.
 std::vector<std::string> CaseTableHeader();
 std::vector<std::string> CaseTableRow(const ruta::v1::Case& record);
+
+// One transfer as a key/value block (transfer_id, case_id, from_region,
+// to_region, destination_province, requested_services, state, reject_reason
+// and note when set, requested_on, accepted_on, departed_on, received_on,
+// version).
+void WriteTransferRecord(std::ostream& out, const ruta::v1::Transfer& record);
+
+// Header of the transfer table, and a row of it: TRANSFER_ID CASE_ID FROM TO
+// PROVINCE STATE (a rejected one reads "rejected(reason)") REQUESTED ACCEPTED
+// DEPARTED RECEIVED VERSION NOTE.
+std::vector<std::string> TransferTableHeader();
+std::vector<std::string> TransferTableRow(const ruta::v1::Transfer& record);
+
+// The rows of `ruta transfer watch`: CURSOR then the transfer's columns, and
+// the usual widths of those columns (so that the first rows align).
+std::vector<std::string> WatchTableHeader();
+std::vector<size_t> WatchTableWidths();
+std::vector<std::string> WatchTableRow(
+    const ruta::v1::WatchTransfersResponse& update);
+
+// One service record as a key/value block.
+void WriteServiceRecord(std::ostream& out,
+                        const ruta::v1::ServiceRecord& record);
+
+// Header of the service table (SERVICE_ID CASE_ID TYPE PROVIDER STATUS START
+// END VERSION), and a row of it.
+std::vector<std::string> ServiceTableHeader();
+std::vector<std::string> ServiceTableRow(const ruta::v1::ServiceRecord& record);
 
 // The answer of FindPerson: person_ref, linked, then its cases as a table.
 void WriteFindPerson(std::ostream& out,
