@@ -3,6 +3,7 @@
 #include <signal.h>
 
 #include <fstream>
+#include <map>
 #include <memory>
 #include <regex>
 #include <string>
@@ -45,6 +46,10 @@ struct RunningNode {
 class TwoNodesTest : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
+    // Peers of each other, on ports fixed before either starts.
+    std::map<std::string, int> ports = {
+        {"cusco", testing::PickFreePort()},
+        {"madre-de-dios", testing::PickFreePort()}};
     for (const char* region : {"cusco", "madre-de-dios"}) {
       auto node = std::make_unique<RunningNode>();
       node->region = region;
@@ -52,6 +57,12 @@ class TwoNodesTest : public ::testing::Test {
       testing::NodeSetup setup;
       setup.region = region;
       setup.data_dir = node->data_dir;
+      setup.listen_address = absl::StrCat("127.0.0.1:", ports[region]);
+      const std::string peer =
+          std::string(region) == "cusco" ? "madre-de-dios" : "cusco";
+      setup.peers = {{peer, absl::StrCat("127.0.0.1:", ports[peer])}};
+      setup.relay_initial_backoff_ms = 50;
+      setup.relay_max_backoff_ms = 500;
       node->config = testing::WriteNodeConfig(DevPki::Get(), setup);
       Launch(*node);
       nodes_.push_back(node.release());
@@ -164,6 +175,65 @@ TEST_F(TwoNodesTest, OfficeOpensMovesAndListsACase) {
       {"--output", "json", "case", "list", "--stage", "immediate-protection"});
   EXPECT_EQ(result.exit_code, kExitOk) << result.err;
   EXPECT_THAT(result.out, HasSubstr(case_id));
+}
+
+// The CLI drives a transfer through its whole lifecycle across two real node
+// processes, and the service Cusco records shows up in Madre de Dios.
+TEST_F(TwoNodesTest, CliWalksATransferAcrossTheTwoNodes) {
+  const KeyPair mdd = DevPki::Get().Office("madre-de-dios");
+  const KeyPair cusco = DevPki::Get().Office("cusco");
+  const std::string case_id = OpenCase("{}");
+  ASSERT_FALSE(case_id.empty());
+  for (const char* stage : {"immediate-protection", "residential-care"}) {
+    ASSERT_EQ(
+        Cli("madre-de-dios", mdd, {"case", "stage", case_id, stage}).exit_code,
+        kExitOk);
+  }
+  ProcessResult result =
+      Cli("madre-de-dios", mdd,
+          {"transfer", "request", case_id, "--to", "cusco", "--province",
+           "0801", "--service", "education-support"});
+  ASSERT_EQ(result.exit_code, kExitOk) << result.err;
+  std::smatch match;
+  ASSERT_TRUE(std::regex_search(result.out, match, std::regex("tr_[a-z]{20}")))
+      << result.out;
+  const std::string id = match.str();
+
+  // Runs `args` as `region`'s office until its output contains `expected`.
+  auto eventually = [&](const std::string& region, const KeyPair& office,
+                        const std::vector<std::string>& args,
+                        const std::string& expected) {
+    const absl::Time until = absl::Now() + absl::Seconds(30);
+    ProcessResult r;
+    do {
+      r = Cli(region, office, args);
+      if (r.exit_code == kExitOk && r.out.find(expected) != std::string::npos) {
+        return true;
+      }
+      absl::SleepFor(absl::Milliseconds(200));
+    } while (absl::Now() < until);
+    ADD_FAILURE() << "never saw \"" << expected << "\" in: " << r.out << r.err;
+    return false;
+  };
+  ASSERT_TRUE(
+      eventually("cusco", cusco, {"transfer", "list", "--incoming"}, id));
+  ASSERT_EQ(Cli("cusco", cusco, {"transfer", "accept", id}).exit_code, kExitOk);
+  ASSERT_TRUE(
+      eventually("madre-de-dios", mdd, {"transfer", "get", id}, "accepted"));
+  ASSERT_EQ(Cli("madre-de-dios", mdd, {"transfer", "depart", id}).exit_code,
+            kExitOk);
+  ASSERT_TRUE(
+      eventually("cusco", cusco, {"transfer", "get", id}, "in-transit"));
+  result = Cli("cusco", cusco, {"transfer", "receive", id});
+  ASSERT_EQ(result.exit_code, kExitOk) << result.err;
+  result = Cli("cusco", cusco,
+               {"service", "add", case_id, "--type", "vocational-training",
+                "--status", "ongoing", "--start", "2026-11"});
+  ASSERT_EQ(result.exit_code, kExitOk) << result.err;
+  EXPECT_TRUE(eventually("madre-de-dios", mdd, {"service", "list", case_id},
+                         "vocational-training"));
+  EXPECT_TRUE(
+      eventually("madre-de-dios", mdd, {"transfer", "get", id}, "received"));
 }
 
 TEST_F(TwoNodesTest, IllegalTransitionExitsWithPreconditionCode) {
