@@ -8,3 +8,11 @@ target_link_libraries(netem_test PRIVATE ruta_testing ruta_proto
 add_dependencies(netem_test ruta-node)
 gtest_discover_tests(netem_test DISCOVERY_TIMEOUT 60
   PROPERTIES LABELS fault TIMEOUT 300)
+
+# The same link where the kernel has no netem: 300 ms each way through the
+# fault proxy inside each node's namespace, the same link flaps, no packet
+# loss. It runs everywhere, so the suite always exercises a slow, flapping
+# link between real processes in separate namespaces.
+add_test(NAME netem_link_via_proxy COMMAND netem_test)
+set_tests_properties(netem_link_via_proxy PROPERTIES LABELS fault TIMEOUT 300
+  ENVIRONMENT RUTA_NETEM_TEST_FALLBACK_PROXY=1)
