@@ -58,6 +58,16 @@ for region in "${regions[@]}"; do
   "server_region": "$region"
 }
 JSON
+  # And one for the region's operator (admin certificate).
+  cat >"$var/$region/admin.json" <<JSON
+{
+  "node": "127.0.0.1:$(cat "$var/$region/port")",
+  "cert": "../pki/$region/admin/operator/cert.pem",
+  "key": "../pki/$region/admin/operator/key.pem",
+  "ca": "../pki/trust/roots.pem",
+  "server_region": "$region"
+}
+JSON
 done
 
 cli=${cli_bin#"$repo_root"/}
@@ -79,6 +89,22 @@ camp bar (identifiers are read from a file or stdin, never from flags):
   $cli --config var/madre-de-dios/office.json case list
   $cli --config var/madre-de-dios/office.json case stage CASE_ID immediate-protection
   $cli --config var/cusco/office.json case list
+
+Hand the case over to Cusco (move it to residential-care first), and walk
+the transfer: each step is taken by its region's office, and each region's
+node relays it to the other (they are peers of each other):
+
+  $cli --config var/madre-de-dios/office.json case stage CASE_ID residential-care
+  $cli --config var/madre-de-dios/office.json transfer request CASE_ID \\
+      --to cusco --province 0801 --service education-support
+  $cli --config var/cusco/office.json transfer list --incoming
+  $cli --config var/cusco/office.json transfer accept TRANSFER_ID
+  $cli --config var/madre-de-dios/office.json transfer depart TRANSFER_ID
+  $cli --config var/cusco/office.json transfer receive TRANSFER_ID
+  $cli --config var/cusco/office.json service add CASE_ID \\
+      --type vocational-training --status ongoing --start 2026-11
+  $cli --config var/madre-de-dios/office.json service list CASE_ID
+  $cli --config var/madre-de-dios/admin.json admin relay status
 
   $cli --help        every command, its flags and exit codes
 

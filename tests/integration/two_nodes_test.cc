@@ -234,6 +234,17 @@ TEST_F(TwoNodesTest, CliWalksATransferAcrossTheTwoNodes) {
                          "vocational-training"));
   EXPECT_TRUE(
       eventually("madre-de-dios", mdd, {"transfer", "get", id}, "received"));
+
+  // The operator sees the relay drained: connected, backlog 0.
+  const KeyPair admin =
+      DevPki::Get().Leaf("madre-de-dios", "admin", "operator");
+  EXPECT_TRUE(eventually("madre-de-dios", admin,
+                         {"--output", "json", "admin", "relay", "status"},
+                         "\"connected\": true"));
+  result = Cli("madre-de-dios", admin, {"admin", "relay", "status"});
+  EXPECT_EQ(result.exit_code, kExitOk) << result.err;
+  EXPECT_THAT(result.out, HasSubstr("BACKLOG"));
+  EXPECT_THAT(result.out, HasSubstr("cusco"));
 }
 
 TEST_F(TwoNodesTest, IllegalTransitionExitsWithPreconditionCode) {
