@@ -1,0 +1,219 @@
+// The store's federation additions (migration 0003): transfers and their
+// history and change log, services, case shares, the outbox (append, stamp
+// in order) and the inbox (batches that continue the stream only).
+#include <stdlib.h>
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/strings/str_cat.h"
+#include "gtest/gtest.h"
+#include "ruta/store/store.h"
+
+namespace ruta::store {
+namespace {
+
+#define ASSERT_OK(expr)                                       \
+  do {                                                        \
+    const absl::Status assert_ok_status_ = (expr);            \
+    ASSERT_TRUE(assert_ok_status_.ok()) << assert_ok_status_; \
+  } while (false)
+
+class FederationStoreTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    std::string tmpl = ::testing::TempDir() + "/ruta_federation_store_XXXXXX";
+    ASSERT_NE(::mkdtemp(tmpl.data()), nullptr);
+    SqliteOptions options;
+    options.path = tmpl + "/node.db";
+    absl::StatusOr<std::unique_ptr<Store>> store = OpenSqliteStore(options);
+    ASSERT_TRUE(store.ok()) << store.status();
+    store_ = *std::move(store);
+  }
+
+  static core::Transfer Requested(const std::string& id) {
+    core::Transfer t;
+    t.transfer_id = id;
+    t.case_id = "cs_abcdefghijklmnopqrst";
+    t.from_region = "madre-de-dios";
+    t.to_region = "cusco";
+    t.destination_province = "0801";
+    t.requested_services = {core::ServiceType::kEducationSupport,
+                            core::ServiceType::kPsychosocial};
+    t.requested_on = {2026, 11, 28};
+    return t;
+  }
+
+  std::unique_ptr<Store> store_;
+};
+
+TEST_F(FederationStoreTest, TransfersKeepEveryVersionAndAChangeLog) {
+  core::Transfer t = Requested("tr_abcdefghijklmnopqrst");
+  ASSERT_OK(
+      store_->WriteSync([&](WriteTxn& txn) { return txn.PutTransfer(t); }));
+  t.accepted_on = {2026, 11, 29};
+  t.cancelled = true;
+  t.cancel_note = "sin cupo";
+  ASSERT_OK(
+      store_->WriteSync([&](WriteTxn& txn) { return txn.PutTransfer(t); }));
+  // A version that does not grow is refused.
+  EXPECT_EQ(store_->WriteSync([&](WriteTxn& txn) { return txn.PutTransfer(t); })
+                .code(),
+            absl::StatusCode::kFailedPrecondition);
+
+  ASSERT_OK(store_->ReadSync([&](ReadTxn& txn) -> absl::Status {
+    absl::StatusOr<std::optional<core::Transfer>> now =
+        txn.FindTransfer(t.transfer_id);
+    EXPECT_TRUE(now.ok() && now->has_value());
+    EXPECT_EQ(core::TransferStateOf(**now), core::TransferState::kCancelled);
+    EXPECT_EQ(core::TransferVersionOf(**now), 3);
+    EXPECT_EQ((*now)->cancel_note, "sin cupo");
+    EXPECT_EQ((*now)->requested_services.size(), 2u);
+    absl::StatusOr<std::optional<core::Transfer>> first =
+        txn.FindTransferVersion(t.transfer_id, 1);
+    EXPECT_TRUE(first.ok() && first->has_value());
+    EXPECT_EQ(core::TransferStateOf(**first), core::TransferState::kRequested);
+    absl::StatusOr<std::vector<TransferChange>> changes =
+        txn.ScanTransferChanges("cusco", 0, 10);
+    EXPECT_TRUE(changes.ok());
+    EXPECT_EQ(changes->size(), 2u);
+    EXPECT_LT((*changes)[0].position, (*changes)[1].position);
+    EXPECT_EQ(core::TransferStateOf((*changes)[1].transfer),
+              core::TransferState::kCancelled);
+    // Another region sees none of them.
+    changes = txn.ScanTransferChanges("puno", 0, 10);
+    EXPECT_TRUE(changes.ok() && changes->empty());
+    TransferFilter incoming;
+    incoming.region = "cusco";
+    incoming.direction = core::TransferRole::kReceiver;
+    absl::StatusOr<TransferPage> page = txn.ListTransfers(incoming, "", 10);
+    EXPECT_TRUE(page.ok() && page->transfers.size() == 1);
+    incoming.direction = core::TransferRole::kSender;
+    page = txn.ListTransfers(incoming, "", 10);
+    EXPECT_TRUE(page.ok() && page->transfers.empty());
+    return absl::OkStatus();
+  }));
+}
+
+TEST_F(FederationStoreTest, OutboxIsStampedInOrderWithoutGaps) {
+  ASSERT_OK(store_->WriteSync([&](WriteTxn& txn) -> absl::Status {
+    for (int i = 0; i < 3; ++i) {
+      OutboxEvent e;
+      e.destination = "cusco";
+      e.case_id = "cs_abcdefghijklmnopqrst";
+      e.payload = absl::StrCat("payload-", i);
+      e.committed_at = absl::FromUnixSeconds(1800000000 + i);
+      absl::StatusOr<int64_t> id = txn.AppendOutbox(e);
+      if (!id.ok()) return id.status();
+    }
+    return absl::OkStatus();
+  }));
+  ASSERT_OK(store_->WriteSync([&](WriteTxn& txn) -> absl::Status {
+    absl::StatusOr<std::vector<OutboxEvent>> pending =
+        txn.ReadUnstamped("cusco", 10);
+    EXPECT_EQ(pending->size(), 3u);
+    // Sequence 2 before 1: refused.
+    EXPECT_EQ(txn.StampOutbox((*pending)[0].id, 2, "x").code(),
+              absl::StatusCode::kFailedPrecondition);
+    EXPECT_TRUE(txn.StampOutbox((*pending)[0].id, 1, "bytes-1").ok());
+    EXPECT_TRUE(txn.StampOutbox((*pending)[1].id, 2, "bytes-2").ok());
+    // Stamped once only.
+    EXPECT_EQ(txn.StampOutbox((*pending)[1].id, 3, "x").code(),
+              absl::StatusCode::kFailedPrecondition);
+    return absl::OkStatus();
+  }));
+  ASSERT_OK(store_->WriteSync(
+      [&](WriteTxn& txn) { return txn.PutOutboxAck("cusco", 1); }));
+  ASSERT_OK(store_->ReadSync([&](ReadTxn& txn) -> absl::Status {
+    absl::StatusOr<OutboxStats> stats = txn.GetOutboxStats("cusco");
+    EXPECT_EQ(stats->last_sequence, 2);
+    EXPECT_EQ(stats->unstamped, 1);
+    EXPECT_EQ(stats->acknowledged, 1);
+    // The oldest unacknowledged event is sequence 2's.
+    EXPECT_EQ(stats->oldest_unacknowledged_at,
+              absl::FromUnixSeconds(1800000001));
+    absl::StatusOr<std::vector<OutboxEvent>> sent =
+        txn.ReadOutbox("cusco", 2, 10);
+    EXPECT_EQ(sent->size(), 1u);
+    EXPECT_EQ((*sent)[0].bytes, "bytes-2");
+    return absl::OkStatus();
+  }));
+}
+
+TEST_F(FederationStoreTest, InboxTakesOnlyBatchesThatContinueTheStream) {
+  auto batch = [](int64_t first, int64_t last) {
+    InboxBatch b;
+    b.origin = "madre-de-dios";
+    b.first_sequence = first;
+    b.last_sequence = last;
+    b.signature = std::string(64, '\x02');
+    b.signing_key_id = "madre-de-dios/ed25519";
+    for (int64_t s = first; s <= last; ++s) {
+      b.events.push_back(absl::StrCat("event-", s));
+    }
+    return b;
+  };
+  ASSERT_OK(store_->WriteSync(
+      [&](WriteTxn& txn) { return txn.PutInboxBatch(batch(1, 3)); }));
+  // A gap, and a batch entirely at or below the position: refused.
+  EXPECT_EQ(store_
+                ->WriteSync([&](WriteTxn& txn) {
+                  return txn.PutInboxBatch(batch(5, 6));
+                })
+                .code(),
+            absl::StatusCode::kFailedPrecondition);
+  EXPECT_EQ(store_
+                ->WriteSync([&](WriteTxn& txn) {
+                  return txn.PutInboxBatch(batch(2, 3));
+                })
+                .code(),
+            absl::StatusCode::kFailedPrecondition);
+  // An overlapping one continues it.
+  ASSERT_OK(store_->WriteSync(
+      [&](WriteTxn& txn) { return txn.PutInboxBatch(batch(3, 5)); }));
+  ASSERT_OK(store_->ReadSync([&](ReadTxn& txn) -> absl::Status {
+    EXPECT_EQ(*txn.GetInboxPosition("madre-de-dios"), 5);
+    EXPECT_EQ(*txn.GetInboxPosition("cusco"), 0);
+    absl::StatusOr<std::vector<InboxBatch>> kept =
+        txn.ReadInboxBatches("madre-de-dios", 0, 10);
+    EXPECT_EQ(kept->size(), 2u);
+    EXPECT_EQ((*kept)[1].events,
+              (std::vector<std::string>{"event-3", "event-4", "event-5"}));
+    return absl::OkStatus();
+  }));
+}
+
+TEST_F(FederationStoreTest, ServicesSupersedeByVersionThenAuthor) {
+  core::ServiceRecord s;
+  s.service_id = "sv_abcdefghijklmnopqrst";
+  s.case_id = "cs_abcdefghijklmnopqrst";
+  s.type = core::ServiceType::kHealth;
+  s.status = core::ServiceStatus::kPlanned;
+  s.start_month = {2026, 11};
+  s.version = 1;
+  s.author_region = "cusco";
+  ASSERT_OK(
+      store_->WriteSync([&](WriteTxn& txn) { return txn.PutService(s); }));
+  EXPECT_EQ(store_->WriteSync([&](WriteTxn& txn) { return txn.PutService(s); })
+                .code(),
+            absl::StatusCode::kFailedPrecondition);
+  s.author_region = "madre-de-dios";  // sorts after "cusco" at version 1
+  ASSERT_OK(
+      store_->WriteSync([&](WriteTxn& txn) { return txn.PutService(s); }));
+  ASSERT_OK(store_->WriteSync([&](WriteTxn& txn) -> absl::Status {
+    EXPECT_TRUE(txn.AddCaseShare(s.case_id, "cusco").ok());
+    EXPECT_TRUE(txn.AddCaseShare(s.case_id, "cusco").ok());  // no-op
+    absl::StatusOr<std::vector<std::string>> shares =
+        txn.ListCaseShares(s.case_id);
+    EXPECT_EQ(*shares, std::vector<std::string>{"cusco"});
+    absl::StatusOr<std::optional<core::ServiceRecord>> held =
+        txn.FindService(s.service_id);
+    EXPECT_EQ((*held)->author_region, "madre-de-dios");
+    return absl::OkStatus();
+  }));
+}
+
+}  // namespace
+}  // namespace ruta::store
