@@ -8,8 +8,10 @@
 #include <random>
 #include <utility>
 
+#include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
 #include "absl/time/clock.h"
 #include "ruta/testing/pki.h"
 
@@ -93,6 +95,20 @@ std::string NodeProcess::LogTail(size_t bytes) const {
     absl::StrAppend(&out, "--- ", path, "\n", log);
   }
   return out;
+}
+
+std::vector<std::string> NodeProcess::LogLines(const std::string& text) const {
+  std::vector<std::string> lines;
+  for (int run = 1; run <= starts_; ++run) {
+    for (const char* stream : {".out", ".err"}) {
+      const std::string log =
+          testing::ReadFile(absl::StrCat(data_dir_, "/node-", run, stream));
+      for (absl::string_view line : absl::StrSplit(log, '\n')) {
+        if (absl::StrContains(line, text)) lines.emplace_back(line);
+      }
+    }
+  }
+  return lines;
 }
 
 absl::StatusOr<v1::RelayStatus> NodeProcess::RelayStatus() {

@@ -63,6 +63,9 @@ class NodeProcess final {
   // The last `bytes` of the stderr of every run, oldest first.
   std::string LogTail(size_t bytes = 4000) const;
 
+  // The lines of every run's log (stdout and stderr) that contain `text`.
+  std::vector<std::string> LogLines(const std::string& text) const;
+
   // Admin.GetRelayStatus towards the peer, as the region's admin operator.
   absl::StatusOr<v1::RelayStatus> RelayStatus();
 
