@@ -35,6 +35,7 @@ absl::Status OfficeClient::Call(
     if (attempt > 0) absl::SleepFor(absl::Milliseconds(200));
     grpc::ClientContext context;
     context.set_deadline(absl::ToChronoTime(absl::Now() + deadline_));
+    context.set_wait_for_ready(wait_for_ready_);
     status = call(&context);
     if (status.ok()) return absl::OkStatus();
     if (status.error_code() != grpc::StatusCode::UNAVAILABLE &&

@@ -37,6 +37,13 @@ class OfficeClient final {
   // short pause) and the deadline of each attempt. Defaults 1 and 10 s.
   void set_attempts(int attempts) { attempts_ = attempts; }
   void set_deadline(absl::Duration deadline) { deadline_ = deadline; }
+  // Whether each attempt waits (up to its deadline) for the node to be
+  // reachable instead of failing at once while the channel reconnects.
+  // Default false. A driver that retries against nodes being restarted
+  // wants true: with gRPC's synchronous API, a connection attempt only
+  // progresses while some call polls for it, so fail-fast attempts that
+  // sleep between retries leave it to gRPC's 5 s backup poller.
+  void set_wait_for_ready(bool wait) { wait_for_ready_ = wait; }
 
   // Opens a victim case (VictimOpenCaseRequest, no identifiers) and moves it
   // to RESIDENTIAL_CARE, the stage a transfer starts from. Request ids are
@@ -80,6 +87,7 @@ class OfficeClient final {
   std::unique_ptr<v1::CaseOffice::Stub> stub_;
   int attempts_ = 1;
   absl::Duration deadline_ = absl::Seconds(10);
+  bool wait_for_ready_ = false;
 };
 
 }  // namespace ruta::testing
