@@ -3,22 +3,13 @@
 #include <cstddef>
 #include <iterator>
 
+#include "enum_names.h"
+
 namespace ruta::core {
 namespace {
 
-// Looks `value` up in `names` (indexed by the enum's numeric value).
-template <typename Enum, size_t N>
-const char* NameOf(Enum value, const char* const (&names)[N]) {
-  const int i = static_cast<int>(value);
-  if (i < 0 || static_cast<size_t>(i) >= N) return "UNKNOWN";
-  return names[i];
-}
-
-template <typename Enum, size_t N>
-bool InRange(Enum value, const char* const (&)[N]) {
-  const int i = static_cast<int>(value);
-  return i > 0 && static_cast<size_t>(i) < N;
-}
+using internal::InRange;
+using internal::NameOf;
 
 constexpr const char* kStageNames[] = {
     "UNSPECIFIED",          "DETECTED",         "IDENTIFIED",

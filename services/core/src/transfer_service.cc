@@ -104,45 +104,45 @@ const char* RoleName(TransferRole role) {
   return role == TransferRole::kSender ? "sending" : "receiving";
 }
 
-// A replayed request: the transfer at the version it produced.
-absl::StatusOr<bool> ReplayTransfer(store::WriteTxn& txn, const Actor& actor,
-                                    const std::string& request_id,
-                                    const std::string& fingerprint,
-                                    Transfer* out) {
+// A replayed request: the record (transfer or service) at the version it
+// produced, read by `find_version`.
+template <typename Record>
+absl::StatusOr<bool> ReplayRecord(
+    store::WriteTxn& txn, const Actor& actor, const std::string& request_id,
+    const std::string& fingerprint,
+    absl::StatusOr<std::optional<Record>> (store::ReadTxn::*find_version)(
+        const std::string&, int64_t),
+    Record* out) {
   RUTA_ASSIGN_OR_RETURN(
       std::optional<store::RequestRecord> record,
       internal::FindReplay(txn, actor.principal, request_id, fingerprint));
   if (!record.has_value()) return false;
   RUTA_ASSIGN_OR_RETURN(
-      std::optional<Transfer> t,
-      txn.FindTransferVersion(record->case_id, record->case_version));
-  if (!t.has_value()) {
+      std::optional<Record> found,
+      (txn.*find_version)(record->case_id, record->case_version));
+  if (!found.has_value()) {
     return absl::InternalError(absl::StrCat(
         "request_id ", request_id, " recorded version ", record->case_version,
         " of ", record->case_id, ", which the store does not have"));
   }
-  *out = *std::move(t);
+  *out = *std::move(found);
   return true;
+}
+
+absl::StatusOr<bool> ReplayTransfer(store::WriteTxn& txn, const Actor& actor,
+                                    const std::string& request_id,
+                                    const std::string& fingerprint,
+                                    Transfer* out) {
+  return ReplayRecord<Transfer>(txn, actor, request_id, fingerprint,
+                                &store::ReadTxn::FindTransferVersion, out);
 }
 
 absl::StatusOr<bool> ReplayService(store::WriteTxn& txn, const Actor& actor,
                                    const std::string& request_id,
                                    const std::string& fingerprint,
                                    ServiceRecord* out) {
-  RUTA_ASSIGN_OR_RETURN(
-      std::optional<store::RequestRecord> record,
-      internal::FindReplay(txn, actor.principal, request_id, fingerprint));
-  if (!record.has_value()) return false;
-  RUTA_ASSIGN_OR_RETURN(
-      std::optional<ServiceRecord> s,
-      txn.FindServiceVersion(record->case_id, record->case_version));
-  if (!s.has_value()) {
-    return absl::InternalError(absl::StrCat(
-        "request_id ", request_id, " recorded version ", record->case_version,
-        " of ", record->case_id, ", which the store does not have"));
-  }
-  *out = *std::move(s);
-  return true;
+  return ReplayRecord<ServiceRecord>(txn, actor, request_id, fingerprint,
+                                     &store::ReadTxn::FindServiceVersion, out);
 }
 
 // Runs a mutation producing a T in a write transaction and reports it after

@@ -66,31 +66,36 @@ absl::Status Malformed(const char* column) {
       absl::StrCat("sqlite: malformed ", column, " column in transfers"));
 }
 
-absl::StatusOr<core::Transfer> ReadTransfer(const Statement& stmt) {
+// Reads the transfer columns starting at column `first` (0 for a plain
+// SELECT of kTransferColumns; 1 after a leading column).
+absl::StatusOr<core::Transfer> ReadTransfer(const Statement& stmt,
+                                            int first = 0) {
+  auto column = [first](int i) { return first + i; };
   core::Transfer t;
-  t.transfer_id = stmt.ColumnText(0);
-  t.case_id = stmt.ColumnText(1);
-  t.from_region = stmt.ColumnText(2);
-  t.to_region = stmt.ColumnText(3);
-  t.destination_province = stmt.ColumnText(4);
+  t.transfer_id = stmt.ColumnText(column(0));
+  t.case_id = stmt.ColumnText(column(1));
+  t.from_region = stmt.ColumnText(column(2));
+  t.to_region = stmt.ColumnText(column(3));
+  t.destination_province = stmt.ColumnText(column(4));
   for (absl::string_view part :
-       absl::StrSplit(stmt.ColumnText(5), ',', absl::SkipEmpty())) {
+       absl::StrSplit(stmt.ColumnText(column(5)), ',', absl::SkipEmpty())) {
     int value = 0;
     if (!absl::SimpleAtoi(part, &value)) return Malformed("requested_services");
     t.requested_services.push_back(static_cast<core::ServiceType>(value));
   }
-  if (!core::ParseDate(stmt.ColumnText(7), &t.requested_on) ||
-      !core::ParseDate(stmt.ColumnText(8), &t.accepted_on) ||
-      !core::ParseDate(stmt.ColumnText(9), &t.departed_on) ||
-      !core::ParseDate(stmt.ColumnText(10), &t.received_on)) {
+  if (!core::ParseDate(stmt.ColumnText(column(7)), &t.requested_on) ||
+      !core::ParseDate(stmt.ColumnText(column(8)), &t.accepted_on) ||
+      !core::ParseDate(stmt.ColumnText(column(9)), &t.departed_on) ||
+      !core::ParseDate(stmt.ColumnText(column(10)), &t.received_on)) {
     return Malformed("date");
   }
-  t.rejected = stmt.ColumnInt64(11) != 0;
-  t.reject_reason = static_cast<core::RejectReason>(stmt.ColumnInt64(12));
-  t.reject_note = stmt.ColumnText(13);
-  t.cancelled = stmt.ColumnInt64(14) != 0;
-  t.cancel_note = stmt.ColumnText(15);
-  t.updated_at = MicrosToTime(stmt.ColumnInt64(17));
+  t.rejected = stmt.ColumnInt64(column(11)) != 0;
+  t.reject_reason =
+      static_cast<core::RejectReason>(stmt.ColumnInt64(column(12)));
+  t.reject_note = stmt.ColumnText(column(13));
+  t.cancelled = stmt.ColumnInt64(column(14)) != 0;
+  t.cancel_note = stmt.ColumnText(column(15));
+  t.updated_at = MicrosToTime(stmt.ColumnInt64(column(17)));
   return t;
 }
 
@@ -248,34 +253,7 @@ absl::StatusOr<std::vector<TransferChange>> SqliteReadTxn::ScanTransferChanges(
     if (!row) break;
     TransferChange change;
     change.position = stmt.ColumnInt64(0);
-    // ReadTransfer reads columns 0..17; shift by one with a view.
-    core::Transfer t;
-    t.transfer_id = stmt.ColumnText(1);
-    t.case_id = stmt.ColumnText(2);
-    t.from_region = stmt.ColumnText(3);
-    t.to_region = stmt.ColumnText(4);
-    t.destination_province = stmt.ColumnText(5);
-    for (absl::string_view part :
-         absl::StrSplit(stmt.ColumnText(6), ',', absl::SkipEmpty())) {
-      int value = 0;
-      if (!absl::SimpleAtoi(part, &value)) {
-        return Malformed("requested_services");
-      }
-      t.requested_services.push_back(static_cast<core::ServiceType>(value));
-    }
-    if (!core::ParseDate(stmt.ColumnText(8), &t.requested_on) ||
-        !core::ParseDate(stmt.ColumnText(9), &t.accepted_on) ||
-        !core::ParseDate(stmt.ColumnText(10), &t.departed_on) ||
-        !core::ParseDate(stmt.ColumnText(11), &t.received_on)) {
-      return Malformed("date");
-    }
-    t.rejected = stmt.ColumnInt64(12) != 0;
-    t.reject_reason = static_cast<core::RejectReason>(stmt.ColumnInt64(13));
-    t.reject_note = stmt.ColumnText(14);
-    t.cancelled = stmt.ColumnInt64(15) != 0;
-    t.cancel_note = stmt.ColumnText(16);
-    t.updated_at = MicrosToTime(stmt.ColumnInt64(18));
-    change.transfer = std::move(t);
+    RUTA_ASSIGN_OR_RETURN(change.transfer, ReadTransfer(stmt, 1));
     changes.push_back(std::move(change));
   }
   return changes;
