@@ -153,8 +153,9 @@ TEST(CatchUpTest, WeekOfflineBacklogIsAppliedOnceAndInOrder) {
   Say(absl::StrFormat(
       "Cusco serving %.2f s after its launch; %d events acknowledged %.2f s "
       "after Cusco served (stream open after %.2f s, applying took %.2f s): "
-      "%.0f events/s (%.0f events/s while streaming); at this rate "
-      "1,000,000 events take %.0f s",
+      "%.0f events/s (%.0f events/s while streaming); a linear projection "
+      "to 1,000,000 events gives %.0f s (the rate falls as the databases "
+      "grow)",
       absl::ToDoubleSeconds(serving - launched), events,
       absl::ToDoubleSeconds(catch_up),
       absl::ToDoubleSeconds(catch_up - applying),
