@@ -218,12 +218,14 @@ TEST_F(TwoNodesTest, CliWalksATransferAcrossTheTwoNodes) {
   ASSERT_TRUE(
       eventually("cusco", cusco, {"transfer", "list", "--incoming"}, id));
   ASSERT_EQ(Cli("cusco", cusco, {"transfer", "accept", id}).exit_code, kExitOk);
-  ASSERT_TRUE(
-      eventually("madre-de-dios", mdd, {"transfer", "get", id}, "accepted"));
+  ASSERT_TRUE(eventually("madre-de-dios", mdd,
+                         {"--output", "json", "transfer", "get", id},
+                         "TRANSFER_STATE_ACCEPTED"));
   ASSERT_EQ(Cli("madre-de-dios", mdd, {"transfer", "depart", id}).exit_code,
             kExitOk);
-  ASSERT_TRUE(
-      eventually("cusco", cusco, {"transfer", "get", id}, "in-transit"));
+  ASSERT_TRUE(eventually("cusco", cusco,
+                         {"--output", "json", "transfer", "get", id},
+                         "TRANSFER_STATE_IN_TRANSIT"));
   result = Cli("cusco", cusco, {"transfer", "receive", id});
   ASSERT_EQ(result.exit_code, kExitOk) << result.err;
   result = Cli("cusco", cusco,
@@ -232,8 +234,9 @@ TEST_F(TwoNodesTest, CliWalksATransferAcrossTheTwoNodes) {
   ASSERT_EQ(result.exit_code, kExitOk) << result.err;
   EXPECT_TRUE(eventually("madre-de-dios", mdd, {"service", "list", case_id},
                          "vocational-training"));
-  EXPECT_TRUE(
-      eventually("madre-de-dios", mdd, {"transfer", "get", id}, "received"));
+  EXPECT_TRUE(eventually("madre-de-dios", mdd,
+                         {"--output", "json", "transfer", "get", id},
+                         "TRANSFER_STATE_RECEIVED"));
 
   // The operator sees the relay drained: connected, backlog 0.
   const KeyPair admin =
