@@ -175,7 +175,6 @@ class Relay::PeerLink final {
   // One Exchange stream, until it fails or the relay stops. Sets
   // `*progressed` when the peer acknowledged something new.
   absl::Status RunStream(bool* progressed) {
-    RUTA_RETURN_IF_ERROR(StampPending());
     auto context = std::make_unique<grpc::ClientContext>();
     context->set_deadline(
         absl::ToChronoTime(absl::Now() + options_->stream_lifetime));
@@ -273,6 +272,10 @@ class Relay::PeerLink final {
     int64_t next = acked_at_start + 1;
     int64_t recorded_ack = acked_at_start;
     absl::Time last_progress = absl::Now();
+    // Stamping is a write transaction: done when a commit said it wrote
+    // events (Notify), and once per stream for whatever came before; an idle
+    // link costs no write.
+    bool needs_stamp = true;
     while (true) {
       int64_t acked;
       {
@@ -285,6 +288,8 @@ class Relay::PeerLink final {
               absl::StrCat("the peer refused a batch: ", nack_reason_));
         }
         acked = acked_;
+        // Cleared before stamping: a Notify from now on stamps again.
+        needs_stamp = needs_stamp || pending_;
         pending_ = false;
       }
       if (acked > recorded_ack) {
@@ -305,7 +310,10 @@ class Relay::PeerLink final {
       const int64_t room = options_->max_events_in_flight - in_flight;
       std::vector<store::OutboxEvent> events;
       if (room > 0) {
-        RUTA_RETURN_IF_ERROR(StampPending());
+        if (needs_stamp) {
+          RUTA_RETURN_IF_ERROR(StampPending());
+          needs_stamp = false;
+        }
         RUTA_ASSIGN_OR_RETURN(
             events, ReadFrom(next, static_cast<int>(std::min<int64_t>(
                                        room, options_->max_batch_events))));

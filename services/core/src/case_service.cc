@@ -27,8 +27,6 @@ constexpr char kCloseCaseMethod[] = "CaseOffice.CloseCase";
 // Upper bound on the cases FindPerson returns for one child.
 constexpr int kMaxCasesPerPerson = 1000;
 constexpr int kFindPersonPage = 100;
-// Tries before giving up on a fresh case id (a collision is ~2^-94).
-constexpr int kCaseIdAttempts = 4;
 
 using internal::AuditMutation;
 using internal::CheckRequestId;
@@ -212,15 +210,15 @@ void CaseService::OpenCase(const Actor& actor, OpenCaseCommand command,
           return AuditMutation(txn, actor, kOpenCaseMethod, result->case_id);
         }
         Case c = draft;
-        for (int attempt = 0;; ++attempt) {
-          if (attempt == kCaseIdAttempts) {
-            return absl::InternalError("could not draw a fresh case id");
-          }
-          c.case_id = NewCaseId();
-          RUTA_ASSIGN_OR_RETURN(std::optional<Case> existing,
-                                txn.FindCase(c.case_id));
-          if (!existing.has_value()) break;
-        }
+        RUTA_ASSIGN_OR_RETURN(
+            c.case_id,
+            internal::DrawFreshId(
+                "case id", &NewCaseId,
+                [&txn](const std::string& id) -> absl::StatusOr<bool> {
+                  RUTA_ASSIGN_OR_RETURN(std::optional<Case> found,
+                                        txn.FindCase(id));
+                  return found.has_value();
+                }));
         c.opened_at = c.updated_at = NowMicros();
         RUTA_RETURN_IF_ERROR(txn.PutCase(c));
         RUTA_RETURN_IF_ERROR(txn.PutRequest(

@@ -79,4 +79,15 @@ absl::Status AuditMutation(store::WriteTxn& txn, const Actor& actor,
   return absl::OkStatus();
 }
 
+absl::StatusOr<std::string> DrawFreshId(
+    const char* what, std::string (*new_id)(),
+    const std::function<absl::StatusOr<bool>(const std::string&)>& taken) {
+  for (int attempt = 0; attempt < 4; ++attempt) {
+    std::string id = new_id();
+    RUTA_ASSIGN_OR_RETURN(bool used, taken(id));
+    if (!used) return id;
+  }
+  return absl::InternalError(absl::StrCat("could not draw a fresh ", what));
+}
+
 }  // namespace ruta::core::internal

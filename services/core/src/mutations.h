@@ -4,9 +4,12 @@
 #define RUTA_CORE_SRC_MUTATIONS_H_
 
 #include <cstdint>
+#include <functional>
+#include <optional>
 #include <string>
 
 #include "absl/status/status.h"
+#include "absl/status/statusor.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
@@ -60,6 +63,12 @@ absl::StatusOr<std::optional<store::RequestRecord>> FindReplay(
 // when it cannot be written.
 absl::Status AuditMutation(store::WriteTxn& txn, const Actor& actor,
                            const char* method, const std::string& subject);
+
+// A fresh record id: draws `new_id()` until `taken(id)` says it is unused;
+// INTERNAL naming `what` after 4 draws (a collision is about 2^-94).
+absl::StatusOr<std::string> DrawFreshId(
+    const char* what, std::string (*new_id)(),
+    const std::function<absl::StatusOr<bool>(const std::string&)>& taken);
 
 }  // namespace ruta::core::internal
 

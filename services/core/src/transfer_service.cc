@@ -31,7 +31,6 @@ constexpr char kAddServiceMethod[] = "CaseOffice.AddService";
 constexpr char kUpdateServiceMethod[] = "CaseOffice.UpdateService";
 
 constexpr size_t kMaxNoteLength = 280;
-constexpr int kIdAttempts = 4;
 
 absl::Status CheckTransferId(const std::string& id) {
   if (!IsValidTransferId(id)) {
@@ -251,15 +250,15 @@ void TransferService::RequestTransfer(
               "FAMILY_CARE"));
         }
         Transfer t;
-        for (int attempt = 0;; ++attempt) {
-          if (attempt == kIdAttempts) {
-            return absl::InternalError("could not draw a fresh transfer id");
-          }
-          t.transfer_id = NewTransferId();
-          RUTA_ASSIGN_OR_RETURN(std::optional<Transfer> existing,
-                                txn.FindTransfer(t.transfer_id));
-          if (!existing.has_value()) break;
-        }
+        RUTA_ASSIGN_OR_RETURN(
+            t.transfer_id,
+            internal::DrawFreshId(
+                "transfer id", &NewTransferId,
+                [&txn](const std::string& id) -> absl::StatusOr<bool> {
+                  RUTA_ASSIGN_OR_RETURN(std::optional<Transfer> found,
+                                        txn.FindTransfer(id));
+                  return found.has_value();
+                }));
         t.case_id = c->case_id;
         t.from_region = region;
         t.to_region = command.to_region;
@@ -673,15 +672,15 @@ void TransferService::AddService(
               "transit"));
         }
         ServiceRecord s;
-        for (int attempt = 0;; ++attempt) {
-          if (attempt == kIdAttempts) {
-            return absl::InternalError("could not draw a fresh service id");
-          }
-          s.service_id = NewServiceId();
-          RUTA_ASSIGN_OR_RETURN(std::optional<ServiceRecord> existing,
-                                txn.FindService(s.service_id));
-          if (!existing.has_value()) break;
-        }
+        RUTA_ASSIGN_OR_RETURN(
+            s.service_id,
+            internal::DrawFreshId(
+                "service id", &NewServiceId,
+                [&txn](const std::string& id) -> absl::StatusOr<bool> {
+                  RUTA_ASSIGN_OR_RETURN(std::optional<ServiceRecord> found,
+                                        txn.FindService(id));
+                  return found.has_value();
+                }));
         s.case_id = c->case_id;
         s.type = command.type;
         s.provider = command.provider;

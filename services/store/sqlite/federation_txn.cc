@@ -479,10 +479,16 @@ absl::Status SqliteWriteTxn::PutTransfer(const core::Transfer& t) {
         "PutTransfer: transfer_id and case_id must be non-empty");
   }
   const int64_t version = core::TransferVersionOf(t);
-  RUTA_ASSIGN_OR_RETURN(std::optional<core::Transfer> stored,
-                        reads_.FindTransfer(t.transfer_id));
-  const int64_t stored_version =
-      stored.has_value() ? core::TransferVersionOf(*stored) : 0;
+  int64_t stored_version = 0;
+  {
+    RUTA_ASSIGN_OR_RETURN(
+        Statement stmt,
+        connection_.Prepare(
+            "SELECT version FROM transfers WHERE transfer_id = ?1"));
+    stmt.Bind(1, t.transfer_id);
+    RUTA_ASSIGN_OR_RETURN(bool row, stmt.Step());
+    if (row) stored_version = stmt.ColumnInt64(0);
+  }
   if (version <= stored_version) {
     return absl::FailedPreconditionError(
         absl::StrCat("PutTransfer: version conflict: stored version ",
@@ -520,13 +526,25 @@ absl::Status SqliteWriteTxn::PutService(const core::ServiceRecord& s) {
     return absl::InvalidArgumentError(
         "PutService: service_id, case_id and a version >= 1 are required");
   }
-  RUTA_ASSIGN_OR_RETURN(std::optional<core::ServiceRecord> stored,
-                        reads_.FindService(s.service_id));
-  if (stored.has_value() && !core::ServiceSupersedes(s, *stored)) {
-    return absl::FailedPreconditionError(
-        absl::StrCat("PutService: version conflict: stored version ",
-                     stored->version, " by ", stored->author_region, ", got ",
-                     s.version, " by ", s.author_region));
+  {
+    // Only what supersession compares: version, then author region.
+    RUTA_ASSIGN_OR_RETURN(
+        Statement stmt,
+        connection_.Prepare("SELECT version, author_region FROM services "
+                            "WHERE service_id = ?1"));
+    stmt.Bind(1, s.service_id);
+    RUTA_ASSIGN_OR_RETURN(bool row, stmt.Step());
+    if (row) {
+      core::ServiceRecord stored;
+      stored.version = stmt.ColumnInt64(0);
+      stored.author_region = stmt.ColumnText(1);
+      if (!core::ServiceSupersedes(s, stored)) {
+        return absl::FailedPreconditionError(
+            absl::StrCat("PutService: version conflict: stored version ",
+                         stored.version, " by ", stored.author_region, ", got ",
+                         s.version, " by ", s.author_region));
+      }
+    }
   }
   static const std::string upsert =
       absl::StrCat("INSERT OR REPLACE INTO services (", kServiceColumns,
