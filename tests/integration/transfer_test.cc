@@ -240,6 +240,29 @@ TEST_F(TransferTest, CancelBySenderReturnsTheCaseToCareOnBothNodes) {
   }
 }
 
+TEST_F(TransferTest, NoteLengthIsCountedInCharacters) {
+  const v1::Transfer t = RequestOne();
+  // 280 characters, 420 bytes: accepted, as the CLI and the contract say.
+  std::string note;
+  for (int i = 0; i < 140; ++i) note += "ña";
+  v1::CancelTransferRequest cancel;
+  cancel.set_request_id(Rid());
+  cancel.set_transfer_id(t.transfer_id());
+  cancel.set_note(note + "x");
+  v1::CancelTransferResponse response;
+  auto ctx = ContextWithDeadline();
+  grpc::Status status =
+      mdd_->stub().CancelTransfer(ctx.get(), cancel, &response);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_THAT(status.error_message(), HasSubstr("281 characters"));
+  cancel.set_request_id(Rid());
+  cancel.set_note(note);
+  ctx = ContextWithDeadline();
+  status = mdd_->stub().CancelTransfer(ctx.get(), cancel, &response);
+  ASSERT_TRUE(status.ok()) << status.error_message();
+  EXPECT_EQ(response.transfer().note(), note);
+}
+
 TEST_F(TransferTest, RetriedRequestCreatesOneTransfer) {
   absl::StatusOr<v1::Case> c = mdd_->OpenCaseInCare(salt_, next_++);
   ASSERT_TRUE(c.ok()) << c.status();

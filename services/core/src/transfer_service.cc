@@ -52,9 +52,15 @@ absl::Status CheckCaseId(const std::string& id) {
 // carry no identifier. Until the identifier firewall (DESIGN.md section 6)
 // covers every field, notes refuse what identifiers need: digits and '@'.
 absl::Status CheckNote(const std::string& note) {
-  if (note.size() > kMaxNoteLength) {
+  // Characters, not bytes: a Spanish note with accents counts as written.
+  // (gRPC has already checked that the string is valid UTF-8.)
+  size_t characters = 0;
+  for (char c : note) {
+    if ((static_cast<unsigned char>(c) & 0xC0) != 0x80) ++characters;
+  }
+  if (characters > kMaxNoteLength) {
     return absl::InvalidArgumentError(
-        absl::StrCat("note is ", note.size(), " bytes; at most ",
+        absl::StrCat("note has ", characters, " characters; at most ",
                      kMaxNoteLength, " are allowed"));
   }
   for (char c : note) {
