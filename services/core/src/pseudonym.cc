@@ -503,6 +503,14 @@ bool LinkageKeyring::has_version(uint32_t version) const {
   return keys_.count(version) != 0;
 }
 
+std::vector<uint32_t> LinkageKeyring::versions() const {
+  std::vector<uint32_t> out;
+  for (auto it = keys_.rbegin(); it != keys_.rend(); ++it) {
+    out.push_back(it->first);
+  }
+  return out;
+}
+
 absl::StatusOr<std::string> LinkageKeyring::DerivePersonRef(
     const IdentityTuple& tuple, uint32_t version) const {
   auto key = keys_.find(version);
@@ -555,6 +563,21 @@ bool IsValidPersonRef(const std::string& ref) {
     if (c < 'a' || c > 'p') return false;
   }
   return true;
+}
+
+}  // namespace ruta::core
+
+namespace ruta::core {
+
+uint32_t PersonRefKeyVersion(const std::string& ref) {
+  uint32_t version = 0;
+  const size_t underscore = ref.find('_');
+  if (ref.size() < 3 || underscore == std::string::npos ||
+      !absl::SimpleAtoi(absl::string_view(ref).substr(2, underscore - 2),
+                        &version)) {
+    return 0;
+  }
+  return version;
 }
 
 }  // namespace ruta::core
