@@ -366,7 +366,9 @@ void CaseService::FindPerson(
         std::vector<std::string> roots;
         RUTA_RETURN_IF_ERROR(
             CollectCasesOfRefs(txn, region, refs, &result->cases, &roots));
-        result->person_ref = refs.front();
+        // The ref the cases carry (the best one, should they carry several
+        // before a re-link), else the ref under the current key.
+        result->person_ref = roots.empty() ? refs.front() : roots.front();
         for (const std::string& root : roots) {
           result->person_ref = SurvivingPersonRef(result->person_ref, root);
         }
