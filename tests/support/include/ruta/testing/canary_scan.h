@@ -16,10 +16,11 @@
 //
 // Adding an output (metrics, backups, exports, ...): a new file inside a
 // node's data directory is scanned already (directories are walked
-// recursively); an output elsewhere is given to the canary test
-// (tests/integration/canary_test.cc) with AddPath, next to the data
-// directories:
-//     scan.AddPath(backup_dir);
+// recursively); an output elsewhere is added to OutputsOf() in
+// tests/integration/canary_test.cc, which hands every path to AddPath:
+//     std::vector<std::string> OutputsOf(const NodeProcess& node) {
+//       return {node.data_dir, node.backup_dir};
+//     }
 // A path given with AddPath that does not exist when Run is called is an
 // error of the scan, so an output that silently moved is noticed.
 #ifndef RUTA_TESTING_CANARY_SCAN_H_
