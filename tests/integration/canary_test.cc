@@ -649,6 +649,40 @@ TEST(CanaryTest, NoIdentifierReachesAnyByteEitherNodeWrites) {
   });
   errors.Report();
 
+  // 4b. Privacy operations, whose outputs are scanned too: Cusco erases two
+  //     cases it received, Madre de Dios one whose transfer Cusco rejected
+  //     (shared, so erased on both nodes) and one it kept; Madre de Dios
+  //     joins the refs of two pairs of children.
+  auto erase = [&](NodeProcess& node, const std::string& case_id) {
+    v1::EraseCaseRequest request;
+    request.set_request_id(rid());
+    request.set_case_id(case_id);
+    v1::EraseCaseResponse response;
+    auto context = testing::ContextWithDeadline();
+    const grpc::Status s =
+        node.admin->EraseCase(context.get(), request, &response);
+    if (!s.ok()) errors.Add(absl::StrCat("EraseCase: ", Describe(s)));
+  };
+  auto case_at = [&](int i) -> const v1::Case& {
+    return opened[static_cast<size_t>(i)];
+  };
+  erase(*cusco, case_at(0).case_id());
+  erase(*cusco, case_at(1).case_id());
+  erase(*mdd, case_at(transfers).case_id());
+  erase(*mdd, case_at(walked + 1).case_id());
+  for (int pair : {walked + 2, walked + 4}) {
+    v1::MergePersonsRequest merge;
+    merge.set_request_id(rid());
+    merge.set_kept_ref(case_at(pair).person_ref());
+    merge.set_merged_ref(case_at(pair + 1).person_ref());
+    v1::MergePersonsResponse merged;
+    auto context = testing::ContextWithDeadline();
+    const grpc::Status s =
+        mdd->admin->MergePersons(context.get(), merge, &merged);
+    if (!s.ok()) errors.Add(absl::StrCat("MergePersons: ", Describe(s)));
+  }
+  errors.Report();
+
   // 5. Federation converges: each peer acknowledged everything.
   ASSERT_TRUE(WaitConverged({mdd.get(), cusco.get()}, absl::Seconds(30)))
       << "relays did not drain";
