@@ -389,15 +389,13 @@ int RunRotate(Context& context, const RotateOptions& options) {
     return LocalError(context, "linkage-key rotate", request.status());
   }
   RecordHints hints;
-  hints.failed_precondition = absl::StrCat(
-      "install key version ", request->new_version(),
-      " in the node's linkage key file first, on every node of\nhint:   the "
-      "federation (a line \"",
-      request->new_version(),
-      " <64 hex>\", mode 0600; `certs/pki.sh linkage-key --version ",
-      request->new_version(),
-      "`\nhint:   adds one), then rotate; a rotation never goes back to an "
-      "older version.");
+  // Either the version is not installed or it is older than the current
+  // one; the node's message says which.
+  hints.failed_precondition =
+      "a rotation goes only forward, to a key version already in the "
+      "linkage key file\nhint:   of every node of the federation: add its "
+      "line \"<version> <64 hex>\" there first\nhint:   (mode 0600; "
+      "`certs/pki.sh linkage-key --version N` adds one).";
   ruta::v1::RotateLinkageKeyResponse response;
   const int exit_code = SendAdminChange(
       context, *request, options.request_id,
@@ -410,11 +408,14 @@ int RunRotate(Context& context, const RotateOptions& options) {
                {"cases_on_older_versions",
                 absl::StrCat(response.cases_on_older_versions())}});
   if (response.cases_on_older_versions() > 0) {
-    io.err << "ruta: note: " << response.cases_on_older_versions()
-           << " cases still carry a person_ref of an older key version: keep "
-              "the older key\nversions in the linkage key file until those "
-              "cases are re-linked (when their child\nis seen again); without "
-              "them, those cases can no longer be linked.\n"
+    const int64_t older = response.cases_on_older_versions();
+    io.err << "ruta: note: " << older
+           << (older == 1 ? " case still carries" : " cases still carry")
+           << " a person_ref of an older key version.\nKeep the older key "
+              "versions in the linkage key file until "
+           << (older == 1 ? "it is" : "they are")
+           << " re-linked (when the\nchild is seen again); without them, "
+           << (older == 1 ? "it" : "they") << " can no longer be linked.\n"
            << std::flush;
   }
   return kExitOk;
