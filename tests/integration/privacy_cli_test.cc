@@ -34,6 +34,7 @@ constexpr int kExitOk = 0;
 constexpr int kExitUsage = 2;
 constexpr int kExitNotFound = 3;
 constexpr int kExitFailedPrecondition = 4;
+constexpr int kExitPermission = 6;
 
 constexpr char kRegion[] = "madre-de-dios";
 
@@ -228,6 +229,13 @@ TEST_F(PrivacyCliTest, EraseWithYesRemovesTheCase) {
       Run(*admin_config_, {"admin", "case", "erase", case_id}, &typed);
   EXPECT_EQ(result.exit_code, kExitUsage) << result.err;
   EXPECT_THAT(result.err, HasSubstr("--yes"));
+  EXPECT_EQ(Office({"case", "get", case_id}).exit_code, kExitOk);
+
+  // An office may not erase.
+  result = Office({"admin", "case", "erase", case_id, "--yes"});
+  EXPECT_EQ(result.exit_code, kExitPermission) << result.err;
+  EXPECT_THAT(result.err, HasSubstr("an admin certificate of the node's "
+                                    "region"));
   EXPECT_EQ(Office({"case", "get", case_id}).exit_code, kExitOk);
 
   const std::string request_id = "6f1c2a3b-4d5e-4f60-8a7b-9c0d1e2f3a4b";

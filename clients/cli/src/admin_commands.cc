@@ -292,6 +292,12 @@ int RunErase(Context& context, const EraseOptions& options) {
   absl::StatusOr<ruta::v1::EraseCaseRequest> request =
       BuildEraseCaseRequest(options.case_id);
   if (!request.ok()) return LocalError(context, "case erase", request.status());
+  // Checked before the question, so that a typo in it does not waste a
+  // confirmation.
+  int exit_code = 0;
+  const std::string request_id =
+      RequestIdFor(context, options.request_id, &exit_code);
+  if (exit_code != 0) return exit_code;
   // Asked before connecting: nothing reaches the node unless confirmed.
   if (!options.yes) {
     if (!io.stdin_is_terminal) {
@@ -325,8 +331,8 @@ int RunErase(Context& context, const EraseOptions& options) {
       options.case_id +
       "`);\nhint:   and only the region that owns a case erases it.";
   ruta::v1::EraseCaseResponse response;
-  const int exit_code = SendAdminChange(
-      context, *request, options.request_id, "erase case " + options.case_id,
+  exit_code = SendAdminChange(
+      context, *request, request_id, "erase case " + options.case_id,
       &AdminStub::EraseCase, std::move(hints), &response);
   if (exit_code != 0) return exit_code;
   PrintResult(context, response,

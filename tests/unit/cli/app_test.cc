@@ -353,6 +353,14 @@ TEST(AppTest, AdminArgumentsAreCheckedBeforeConnecting) {
                       "same person_ref");
   ExpectRefusedNaming({"admin", "case", "erase", kTransfer, "--yes"},
                       "CASE_ID");
+  // Before the confirmation is asked for.
+  ExpectRefusedNaming({"admin", "case", "erase", kCase, "--request-id", "42"},
+                      "--request-id");
+  EXPECT_THAT(
+      RunCli({"admin", "case", "erase", kCase, "--request-id", "42"}, kCase,
+             /*terminal=*/true)
+          .err,
+      Not(HasSubstr("Type the case id")));
   ExpectRefusedNaming({"admin", "linkage-key", "rotate", "0"}, "VERSION");
   ExpectRefusedNaming({"admin", "linkage-key", "rotate", "v2"}, "VERSION");
   ExpectRefusedNaming(
