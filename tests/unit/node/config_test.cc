@@ -221,6 +221,25 @@ TEST_F(ConfigTest, TooSmallMessageLimit) {
       HasSubstr("limits.max_message_bytes"));
 }
 
+TEST_F(ConfigTest, RetentionDefaultsAndLimits) {
+  absl::StatusOr<v1::NodeConfig> config = Parse(valid_);
+  ASSERT_TRUE(config.ok()) << config.status();
+  EXPECT_EQ(config->privacy().retention_days(), 1825u);
+  EXPECT_EQ(config->privacy().purge_interval_seconds(), 3600u);
+  config = Parse(With(R"("region": "cusco",)",
+                      R"("region": "cusco", "privacy": {"retention_days": 30,)"
+                      R"( "purge_interval_seconds": 60},)"));
+  ASSERT_TRUE(config.ok()) << config.status();
+  EXPECT_EQ(config->privacy().retention_days(), 30u);
+  EXPECT_EQ(config->privacy().purge_interval_seconds(), 60u);
+  EXPECT_THAT(
+      Parse(With(R"("region": "cusco",)",
+                 R"("region": "cusco", "privacy": {"retention_days": 40000},)"))
+          .status()
+          .message(),
+      HasSubstr("privacy.retention_days"));
+}
+
 TEST_F(ConfigTest, AuditDefaultsAndSigningKeys) {
   const std::string signing_key =
       DevPki::Get().dir() + "/cusco/signing/signing.key";
