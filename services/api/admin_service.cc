@@ -1,5 +1,6 @@
-// Admin: audit verification and export; the rest of the contract is
-// implemented by later work. Every call is audited.
+// Admin: audit verification and export, the relay's status, and the privacy
+// functions (core/privacy_service.h). Backup is implemented by later work.
+// Every call is audited.
 #include <algorithm>
 #include <atomic>
 #include <cstdint>
@@ -194,9 +195,10 @@ class ExportReactor final
 
 class AdminService final : public v1::Admin::CallbackService {
  public:
-  AdminService(const Authorizer* authorizer, const TransferServices& transfers,
-               const AuditServices& audit)
+  AdminService(const Authorizer* authorizer, core::PrivacyService* privacy,
+               const TransferServices& transfers, const AuditServices& audit)
       : authorizer_(authorizer),
+        privacy_(privacy),
         audit_(audit.log),
         deps_(audit),
         relay_(transfers.relay) {}
@@ -283,9 +285,70 @@ class AdminService final : public v1::Admin::CallbackService {
     return new ExportReactor(deps_.store, call, from);
   }
 
-  RUTA_UNARY_NOT_YET(Admin, RotateLinkageKey)
-  RUTA_UNARY_NOT_YET(Admin, MergePersons)
-  RUTA_UNARY_NOT_YET(Admin, EraseCase)
+  grpc::ServerUnaryReactor* RotateLinkageKey(
+      grpc::CallbackServerContext* ctx,
+      const v1::RotateLinkageKeyRequest* request,
+      v1::RotateLinkageKeyResponse* response) override {
+    AuditedCall call(audit_, "Admin.RotateLinkageKey");
+    call.set_success_recorded_by_core();
+    absl::StatusOr<core::Actor> actor =
+        call.Admit(*authorizer_, *ctx, *request);
+    if (!actor.ok()) return FinishAudited(ctx, call, actor.status());
+    grpc::ServerUnaryReactor* reactor = ctx->DefaultReactor();
+    privacy_->RotateLinkageKey(
+        *actor, request->request_id(), request->new_version(),
+        [reactor, response, call](absl::StatusOr<core::RotationResult> result) {
+          if (result.ok()) {
+            response->set_current_version(result->current_version);
+            response->set_cases_on_older_versions(
+                result->cases_on_older_versions);
+          }
+          reactor->Finish(call.Finish(result.status()));
+        });
+    return reactor;
+  }
+
+  grpc::ServerUnaryReactor* MergePersons(
+      grpc::CallbackServerContext* ctx, const v1::MergePersonsRequest* request,
+      v1::MergePersonsResponse* response) override {
+    AuditedCall call(audit_, "Admin.MergePersons");
+    call.set_success_recorded_by_core();
+    absl::StatusOr<core::Actor> actor =
+        call.Admit(*authorizer_, *ctx, *request);
+    if (!actor.ok()) return FinishAudited(ctx, call, actor.status());
+    grpc::ServerUnaryReactor* reactor = ctx->DefaultReactor();
+    privacy_->MergePersons(
+        *actor, request->request_id(), request->kept_ref(),
+        request->merged_ref(),
+        [reactor, response,
+         call](absl::StatusOr<core::MergePersonsResult> result) {
+          if (result.ok()) {
+            response->set_person_ref(result->person_ref);
+            response->set_cases_changed(result->cases_changed);
+          }
+          reactor->Finish(call.Finish(result.status()));
+        });
+    return reactor;
+  }
+
+  grpc::ServerUnaryReactor* EraseCase(
+      grpc::CallbackServerContext* ctx, const v1::EraseCaseRequest* request,
+      v1::EraseCaseResponse* response) override {
+    AuditedCall call(audit_, "Admin.EraseCase");
+    call.SetSubjectFrom(*request);
+    call.set_success_recorded_by_core();
+    absl::StatusOr<core::Actor> actor =
+        call.Admit(*authorizer_, *ctx, *request);
+    if (!actor.ok()) return FinishAudited(ctx, call, actor.status());
+    grpc::ServerUnaryReactor* reactor = ctx->DefaultReactor();
+    privacy_->EraseCase(*actor, request->request_id(), request->case_id(),
+                        [reactor, response, call](absl::Status status) {
+                          response->set_erased(status.ok());
+                          reactor->Finish(call.Finish(status));
+                        });
+    return reactor;
+  }
+
   RUTA_UNARY_NOT_YET(Admin, Backup)
 
   // The relay's state per peer: backlog (last - acknowledged), lag (age of
@@ -325,6 +388,7 @@ class AdminService final : public v1::Admin::CallbackService {
 
  private:
   const Authorizer* const authorizer_;
+  core::PrivacyService* const privacy_;
   core::AuditLog* const audit_;
   const AuditServices deps_;
   const federation::Relay* const relay_;
@@ -333,9 +397,9 @@ class AdminService final : public v1::Admin::CallbackService {
 }  // namespace
 
 std::unique_ptr<grpc::Service> NewAdminService(
-    const Authorizer* authorizer, const TransferServices& transfers,
-    const AuditServices& audit) {
-  return std::make_unique<AdminService>(authorizer, transfers, audit);
+    const Authorizer* authorizer, core::PrivacyService* privacy,
+    const TransferServices& transfers, const AuditServices& audit) {
+  return std::make_unique<AdminService>(authorizer, privacy, transfers, audit);
 }
 
 }  // namespace ruta::api

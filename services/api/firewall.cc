@@ -12,6 +12,7 @@
 #include "google/protobuf/unknown_field_set.h"
 #include "ruta/core/free_text.h"
 #include "ruta/core/ids.h"
+#include "ruta/core/partner_pseudonym.h"
 #include "ruta/core/pseudonym.h"
 #include "ruta/core/ubigeo.h"
 
@@ -232,8 +233,8 @@ absl::Status CheckString(const FieldDescriptor& field, absl::string_view path,
                        "a person_ref (\"pr\", a key version, \"_\", 32 "
                        "letters a to p)");
     case Format::kPartnerCaseRef:
-      if (IsLetterId(value, "pc_", 32)) return absl::OkStatus();
-      return Malformed(path, "\"pc_\" followed by 32 lowercase letters");
+      if (core::IsValidPartnerCaseRef(value)) return absl::OkStatus();
+      return Malformed(path, "\"pc_\" followed by 32 letters a to p");
     case Format::kToken:
       if (IsToken(value)) return absl::OkStatus();
       return Malformed(path,

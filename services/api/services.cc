@@ -15,11 +15,13 @@ std::unique_ptr<grpc::Service> NewFederationService(const Authorizer*,
                                                     const TransferServices&,
                                                     const AuditServices&);
 std::unique_ptr<grpc::Service> NewAdminService(const Authorizer*,
+                                               core::PrivacyService*,
                                                const TransferServices&,
                                                const AuditServices&);
 
 NodeServices MakeNodeServices(const Authorizer* authorizer,
                               core::CaseService* cases,
+                              core::PrivacyService* privacy,
                               const TransferServices& transfers,
                               const AuditServices& audit) {
   NodeServices services;
@@ -28,7 +30,7 @@ NodeServices MakeNodeServices(const Authorizer* authorizer,
   services.partner_status = NewPartnerStatusService(authorizer, audit);
   services.dashboard = NewDashboardService(authorizer, audit);
   services.federation = NewFederationService(authorizer, transfers, audit);
-  services.admin = NewAdminService(authorizer, transfers, audit);
+  services.admin = NewAdminService(authorizer, privacy, transfers, audit);
   return services;
 }
 

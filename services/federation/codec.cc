@@ -8,6 +8,7 @@
 #include "ruta/api/firewall.h"
 #include "ruta/common/status_macros.h"
 #include "ruta/core/ids.h"
+#include "ruta/core/pseudonym.h"
 #include "ruta/v1/federation.pb.h"
 
 namespace ruta::federation {
@@ -50,9 +51,13 @@ absl::StatusOr<std::string> ProtoEventEncoder::Encode(
     change->set_stage(static_cast<v1::Stage>(s->stage));
     change->set_closed_reason(static_cast<v1::ClosedReason>(s->closed_reason));
     change->set_version(s->version);
+  } else if (const auto* r = std::get_if<core::ServiceRecord>(&event.payload)) {
+    api::ToProto(*r, out.mutable_service_changed());
+  } else if (const auto* m = std::get_if<core::PersonsMerged>(&event.payload)) {
+    out.mutable_persons_merged()->set_kept_ref(m->kept_ref);
+    out.mutable_persons_merged()->set_merged_ref(m->merged_ref);
   } else {
-    api::ToProto(std::get<core::ServiceRecord>(event.payload),
-                 out.mutable_service_changed());
+    out.mutable_case_erased();
   }
   std::string bytes;
   if (!out.SerializeToString(&bytes)) {
@@ -137,6 +142,19 @@ absl::StatusOr<core::FederationEvent> DecodeEvent(absl::string_view bytes) {
       out.payload = std::move(s);
       break;
     }
+    case v1::Event::kPersonsMerged: {
+      const v1::PersonsMerged& m = in.persons_merged();
+      if (!core::IsValidPersonRef(m.kept_ref()) ||
+          !core::IsValidPersonRef(m.merged_ref()) ||
+          m.kept_ref() == m.merged_ref()) {
+        return Bad("persons_merged");
+      }
+      out.payload = core::PersonsMerged{m.kept_ref(), m.merged_ref()};
+      break;
+    }
+    case v1::Event::kCaseErased:
+      out.payload = core::CaseErased{};
+      break;
     default:
       return Bad(absl::StrCat("payload ", in.payload_case(),
                               " is not one this node applies"));

@@ -63,6 +63,9 @@ void Inbox::ApplyBatch(const std::string& origin, const v1::EventBatch& batch,
   record.signing_key_id = batch.signing_key_id();
   record.received_at = absl::Now();
   record.events = std::move(events);
+  for (const core::FederationEvent& event : *decoded) {
+    record.event_case_ids.push_back(event.case_id);
+  }
 
   auto applied_through = std::make_shared<int64_t>(0);
   auto applied_new = std::make_shared<bool>(false);

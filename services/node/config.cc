@@ -269,6 +269,16 @@ absl::Status Validate(NodeConfig& config, const std::string& base_dir) {
     federation->set_ack_timeout_ms(20000);
   }
 
+  auto* privacy = config.mutable_privacy();
+  if (privacy->retention_days() == 0) privacy->set_retention_days(1825);
+  if (privacy->retention_days() > 36500) {
+    return absl::InvalidArgumentError(
+        "privacy.retention_days: at most 36500 (100 years)");
+  }
+  if (privacy->purge_interval_seconds() == 0) {
+    privacy->set_purge_interval_seconds(3600);
+  }
+
   // Left out: the built-in default policy, which needs no validation.
   if (config.has_authorization()) {
     RUTA_RETURN_IF_ERROR(

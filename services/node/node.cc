@@ -1,8 +1,13 @@
 #include "ruta/node/node.h"
 
 #include <atomic>
+#include <memory>
+#include <optional>
+#include <string>
+#include <thread>
 #include <vector>
 
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
 #include "grpcpp/ext/proto_server_reflection_plugin.h"
@@ -16,6 +21,8 @@
 #include "ruta/core/case_service.h"
 #include "ruta/core/change_notifier.h"
 #include "ruta/core/federation.h"
+#include "ruta/core/person_links.h"
+#include "ruta/core/privacy_service.h"
 #include "ruta/core/pseudonym.h"
 #include "ruta/core/transfer_service.h"
 #include "ruta/federation/codec.h"
@@ -28,6 +35,88 @@
 #include "spdlog/spdlog.h"
 
 namespace ruta::node {
+namespace {
+
+// Erases closed cases past retention (core::PrivacyService::PurgeExpiredSync)
+// at start and then every `interval`, on its own thread.
+class RetentionPurger final {
+ public:
+  RetentionPurger(core::PrivacyService* privacy, core::Actor actor,
+                  absl::Duration interval)
+      : privacy_(privacy),
+        actor_(std::move(actor)),
+        interval_(interval),
+        thread_([this] { Run(); }) {}
+  RetentionPurger(const RetentionPurger&) = delete;
+  RetentionPurger& operator=(const RetentionPurger&) = delete;
+  ~RetentionPurger() {
+    {
+      absl::MutexLock lock(&mu_);
+      stopping_ = true;
+    }
+    thread_.join();
+  }
+
+ private:
+  void Run() {
+    while (true) {
+      absl::StatusOr<int64_t> purged =
+          privacy_->PurgeExpiredSync(actor_, absl::Now());
+      if (!purged.ok()) {
+        spdlog::warn("retention purge failed (retried in {}s): {}",
+                     absl::ToInt64Seconds(interval_),
+                     std::string(purged.status().message()));
+      } else if (*purged > 0) {
+        spdlog::info("retention purge erased {} closed cases", *purged);
+      }
+      absl::MutexLock lock(&mu_);
+      auto stopping = [this]()
+                          ABSL_SHARED_LOCKS_REQUIRED(mu_) { return stopping_; };
+      if (mu_.AwaitWithTimeout(absl::Condition(&stopping), interval_)) return;
+    }
+  }
+
+  core::PrivacyService* const privacy_;
+  const core::Actor actor_;
+  const absl::Duration interval_;
+  absl::Mutex mu_;
+  bool stopping_ ABSL_GUARDED_BY(mu_) = false;
+  std::thread thread_;  // last: started once the members above exist
+};
+
+// The linkage keys: the key file, and the current version the store keeps
+// (set by Admin.RotateLinkageKey; the file's highest version on first start).
+absl::StatusOr<std::unique_ptr<core::LinkageKeys>> LoadLinkageKeys(
+    const std::string& path, store::Store* store) {
+  RUTA_ASSIGN_OR_RETURN(core::LinkageKeyring keyring,
+                        core::LinkageKeyring::LoadFromFile(path));
+  std::optional<std::string> stored;
+  RUTA_RETURN_IF_ERROR(store->ReadSync([&](store::ReadTxn& txn) {
+    RUTA_ASSIGN_OR_RETURN(stored,
+                          txn.GetSetting(core::kLinkageKeyVersionSetting));
+    return absl::OkStatus();
+  }));
+  uint32_t current = keyring.current_version();
+  if (stored.has_value()) {
+    if (!absl::SimpleAtoi(*stored, &current) || !keyring.has_version(current)) {
+      return absl::FailedPreconditionError(absl::StrCat(
+          "linkage key version ", *stored,
+          " is current in this node's store, but ", path,
+          " does not hold it; restore that key to the file (never remove a "
+          "key version still in use)"));
+    }
+  } else {
+    RUTA_RETURN_IF_ERROR(store->WriteSync([&](store::WriteTxn& txn) {
+      return txn.PutSetting(core::kLinkageKeyVersionSetting,
+                            absl::StrCat(current));
+    }));
+  }
+  return std::make_unique<core::LinkageKeys>(
+      std::make_shared<const core::LinkageKeyring>(std::move(keyring)),
+      current);
+}
+
+}  // namespace
 
 // Members are declared in dependency order: destroyed in reverse, the server
 // goes before the services, core and store it uses.
@@ -37,13 +126,16 @@ struct Node::State {
   // Flushed (on destruction) before the store closes.
   std::unique_ptr<core::AuditLog> audit;
   std::unique_ptr<api::CheckpointExchange> checkpoints;
-  std::unique_ptr<core::LinkageKeyring> keyring;
+  std::unique_ptr<core::LinkageKeys> linkage_keys;
   federation::ProtoEventEncoder encoder;
   core::ChangeNotifier transfer_changes;
   // Set once the relay exists; the outbox's commit hook reads it.
   std::atomic<federation::Relay*> relay_ptr{nullptr};
   std::unique_ptr<core::Outbox> outbox;
   std::unique_ptr<core::CaseService> cases;
+  std::unique_ptr<core::PrivacyService> privacy;
+  // Stopped before the store closes.
+  std::unique_ptr<RetentionPurger> purger;
   std::unique_ptr<core::TransferService> transfers;
   std::unique_ptr<federation::Inbox> inbox;
   // Stopped (its streams ended, threads joined) before the store closes.
@@ -204,9 +296,8 @@ absl::StatusOr<std::unique_ptr<Node>> Node::Start(
                                    &state->checkpoints));
 
   RUTA_ASSIGN_OR_RETURN(
-      core::LinkageKeyring keyring,
-      core::LinkageKeyring::LoadFromFile(config.linkage_key_file()));
-  state->keyring = std::make_unique<core::LinkageKeyring>(std::move(keyring));
+      state->linkage_keys,
+      LoadLinkageKeys(config.linkage_key_file(), state->store.get()));
 
   State* raw = state.get();
   state->outbox =
@@ -217,7 +308,18 @@ absl::StatusOr<std::unique_ptr<Node>> Node::Start(
   core::CaseServiceOptions case_options;
   case_options.region = config.region();
   state->cases = std::make_unique<core::CaseService>(
-      case_options, state->store.get(), state->keyring.get(),
+      case_options, state->store.get(),
+      static_cast<const core::LinkageKeys*>(state->linkage_keys.get()),
+      state->outbox.get());
+  core::PrivacyServiceOptions privacy_options;
+  privacy_options.region = config.region();
+  privacy_options.reload_keyring = [path = config.linkage_key_file()] {
+    return core::LinkageKeyring::LoadFromFile(path);
+  };
+  privacy_options.retention =
+      absl::Hours(24) * static_cast<int64_t>(config.privacy().retention_days());
+  state->privacy = std::make_unique<core::PrivacyService>(
+      std::move(privacy_options), state->store.get(), state->linkage_keys.get(),
       state->outbox.get());
   RUTA_RETURN_IF_ERROR(StartFederation(config, state.get()));
 
@@ -239,9 +341,9 @@ absl::StatusOr<std::unique_ptr<Node>> Node::Start(
   transfer_services.inbox = state->inbox.get();
   transfer_services.relay = state->relay.get();
   transfer_services.region = config.region();
-  state->services =
-      api::MakeNodeServices(state->authorizer.get(), state->cases.get(),
-                            transfer_services, audit_services);
+  state->services = api::MakeNodeServices(
+      state->authorizer.get(), state->cases.get(), state->privacy.get(),
+      transfer_services, audit_services);
 
   security::ServerTlsOptions tls;
   tls.cert_file = config.tls().cert_file();
@@ -286,6 +388,11 @@ absl::StatusOr<std::unique_ptr<Node>> Node::Start(
   state->server->GetHealthCheckService()->SetServingStatus(true);
   state->checkpoints->Start();
   if (state->relay != nullptr) state->relay->Start();
+  state->purger = std::make_unique<RetentionPurger>(
+      state->privacy.get(),
+      core::Actor{absl::StrCat("node:", config.region(), "/retention"),
+                  config.region(), ""},
+      absl::Seconds(config.privacy().purge_interval_seconds()));
   return std::unique_ptr<Node>(new Node(std::move(state)));
 }
 
@@ -328,6 +435,7 @@ void Node::Shutdown(absl::Duration grace) {
   // No call is left: stop relaying (it writes acknowledgements to the
   // store), stop publishing checkpoints, commit the queued audit records,
   // then close the store.
+  state_->purger.reset();
   state_->relay_ptr.store(nullptr);
   state_->relay.reset();
   state_->checkpoints.reset();

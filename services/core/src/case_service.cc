@@ -28,6 +28,9 @@ constexpr char kCloseCaseMethod[] = "CaseOffice.CloseCase";
 constexpr int kMaxCasesPerPerson = 1000;
 constexpr int kFindPersonPage = 100;
 
+// Whether `ref` was derived from identifiers (not a random "pr0_" ref).
+bool IsLinked(const std::string& ref) { return PersonRefKeyVersion(ref) != 0; }
+
 using internal::AuditMutation;
 using internal::CheckRequestId;
 using internal::Fingerprinter;
@@ -83,6 +86,12 @@ absl::StatusOr<bool> Replay(store::ReadTxn& txn, const std::string& principal,
       std::optional<Case> c,
       txn.FindCaseVersion(record->case_id, record->case_version));
   if (!c.has_value()) {
+    RUTA_ASSIGN_OR_RETURN(bool erased, txn.IsCaseErased(record->case_id));
+    if (erased) {
+      return absl::NotFoundError(
+          absl::StrCat("request_id ", request_id, " opened or changed case ",
+                       record->case_id, ", which has since been erased"));
+    }
     return absl::InternalError(absl::StrCat(
         "request_id ", request_id, " recorded version ", record->case_version,
         " of case ", record->case_id, ", which the store does not have"));
@@ -100,11 +109,72 @@ store::RequestRecord MakeRecord(const Actor& actor, const std::string& id,
 
 }  // namespace
 
+namespace {
+
+std::unique_ptr<LinkageKeys> BorrowKeyring(const LinkageKeyring* keyring) {
+  if (keyring == nullptr) return nullptr;
+  // Not owned: the caller keeps the keyring alive.
+  return std::make_unique<LinkageKeys>(
+      std::shared_ptr<const LinkageKeyring>(keyring,
+                                            [](const LinkageKeyring*) {}),
+      keyring->current_version());
+}
+
+// The cases of refs `refs` (each resolved to the ref its cases carry now)
+// that the node of `region` shows: its own and the ones shared with it.
+// `best_ref` becomes the best ref that carries a case (SurvivingPersonRef),
+// or stays as it is when none does.
+absl::Status CollectCasesOfRefs(store::ReadTxn& txn, const std::string& region,
+                                const std::vector<std::string>& refs,
+                                std::vector<Case>* cases,
+                                std::vector<std::string>* roots_with_cases) {
+  for (const std::string& ref : refs) {
+    RUTA_ASSIGN_OR_RETURN(std::string root, ResolvePersonRef(txn, ref));
+    if (std::find(roots_with_cases->begin(), roots_with_cases->end(), root) !=
+        roots_with_cases->end()) {
+      continue;
+    }
+    store::CaseFilter filter;
+    filter.person_ref = root;
+    std::string after;
+    bool any = false;
+    do {
+      RUTA_ASSIGN_OR_RETURN(store::CasePage page,
+                            txn.ListCases(filter, after, kFindPersonPage));
+      for (Case& c : page.cases) {
+        if (c.owner_region != region) {
+          RUTA_ASSIGN_OR_RETURN(std::vector<std::string> shares,
+                                txn.ListCaseShares(c.case_id));
+          if (shares.empty()) continue;
+        }
+        any = true;
+        if (cases != nullptr &&
+            static_cast<int>(cases->size()) < kMaxCasesPerPerson) {
+          cases->push_back(std::move(c));
+        }
+      }
+      after = std::move(page.next_after);
+    } while (!after.empty());
+    if (any) roots_with_cases->push_back(std::move(root));
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace
+
 CaseService::CaseService(CaseServiceOptions options, store::Store* store,
                          const LinkageKeyring* keyring, const Outbox* outbox)
     : options_(std::move(options)),
       store_(store),
-      keyring_(keyring),
+      owned_keys_(BorrowKeyring(keyring)),
+      keys_(owned_keys_.get()),
+      outbox_(outbox) {}
+
+CaseService::CaseService(CaseServiceOptions options, store::Store* store,
+                         const LinkageKeys* keys, const Outbox* outbox)
+    : options_(std::move(options)),
+      store_(store),
+      keys_(keys),
       outbox_(outbox) {}
 
 void CaseService::OpenCase(const Actor& actor, OpenCaseCommand command,
@@ -149,6 +219,9 @@ void CaseService::OpenCase(const Actor& actor, OpenCaseCommand command,
   absl::StatusOr<LinkageBasis> basis = ChooseLinkageBasis(command.identity);
   if (!basis.ok()) return reject(basis.status());
   std::string person_ref;
+  // The child's refs under the older key versions too: cases under them are
+  // re-linked to the new case's ref (person_links.h).
+  std::vector<std::string> other_refs;
   // A random ref differs on every retry: the fingerprint then records only
   // that the case is unlinked.
   std::string fingerprint_ref;
@@ -156,15 +229,16 @@ void CaseService::OpenCase(const Actor& actor, OpenCaseCommand command,
     person_ref = RandomPersonRef();
     fingerprint_ref = "unlinked";
   } else {
-    if (keyring_ == nullptr) {
+    if (keys_ == nullptr) {
       return reject(absl::FailedPreconditionError(
           "this node has no linkage keyring: cases can only be opened "
           "without identifiers"));
     }
-    absl::StatusOr<std::string> ref =
-        keyring_->DerivePersonRef(command.identity);
-    if (!ref.ok()) return reject(ref.status());
-    person_ref = *std::move(ref);
+    absl::StatusOr<std::vector<std::string>> refs =
+        DeriveRefsUnderEveryVersion(keys_->Get(), command.identity);
+    if (!refs.ok()) return reject(refs.status());
+    person_ref = refs->front();
+    other_refs.assign(refs->begin() + 1, refs->end());
     fingerprint_ref = person_ref;
   }
   WipeIdentity(command.identity);
@@ -202,7 +276,9 @@ void CaseService::OpenCase(const Actor& actor, OpenCaseCommand command,
   auto result = std::make_shared<Case>();
   store_->Write(
       [result, draft = std::move(draft), fingerprint = fp.Finish(), actor,
-       request_id = command.request_id](store::WriteTxn& txn) -> absl::Status {
+       request_id = command.request_id, other_refs = std::move(other_refs),
+       region = options_.region,
+       outbox = outbox_](store::WriteTxn& txn) -> absl::Status {
         RUTA_ASSIGN_OR_RETURN(
             bool replayed, Replay(txn, actor.principal, request_id, fingerprint,
                                   result.get()));
@@ -210,6 +286,23 @@ void CaseService::OpenCase(const Actor& actor, OpenCaseCommand command,
           return AuditMutation(txn, actor, kOpenCaseMethod, result->case_id);
         }
         Case c = draft;
+        if (IsLinked(c.person_ref)) {
+          // The child seen again: join the refs its cases carry (older key
+          // versions, earlier merges) with this one; the case gets the
+          // surviving ref.
+          std::vector<std::string> refs = other_refs;
+          refs.insert(refs.begin(), c.person_ref);
+          std::vector<std::string> roots;
+          RUTA_RETURN_IF_ERROR(
+              CollectCasesOfRefs(txn, region, refs, nullptr, &roots));
+          std::string ref = c.person_ref;
+          for (const std::string& root : roots) {
+            RUTA_ASSIGN_OR_RETURN(PersonJoin join,
+                                  JoinPersons(txn, ref, root, outbox));
+            ref = join.kept_ref;
+          }
+          RUTA_ASSIGN_OR_RETURN(c.person_ref, ResolvePersonRef(txn, ref));
+        }
         RUTA_ASSIGN_OR_RETURN(
             c.case_id,
             internal::DrawFreshId(
@@ -229,8 +322,9 @@ void CaseService::OpenCase(const Actor& actor, OpenCaseCommand command,
         *result = std::move(c);
         return absl::OkStatus();
       },
-      [result, done = std::move(done)](absl::Status status) {
+      [result, outbox = outbox_, done = std::move(done)](absl::Status status) {
         if (!status.ok()) return done(std::move(status));
+        if (outbox != nullptr) outbox->Committed();
         done(std::move(*result));
       });
 }
@@ -254,31 +348,35 @@ void CaseService::FindPerson(
     unlinked.linked = false;
     return done(std::move(unlinked));
   }
-  if (keyring_ == nullptr) {
+  if (keys_ == nullptr) {
     return reject(absl::FailedPreconditionError(
         "this node has no linkage keyring: persons cannot be looked up"));
   }
-  absl::StatusOr<std::string> ref = keyring_->DerivePersonRef(identity);
+  absl::StatusOr<std::vector<std::string>> refs =
+      DeriveRefsUnderEveryVersion(keys_->Get(), identity);
   WipeIdentity(identity);
-  if (!ref.ok()) return done(ref.status());
+  if (!refs.ok()) return done(refs.status());
 
   auto result = std::make_shared<FindPersonResult>();
-  result->person_ref = *std::move(ref);
   result->linked = true;
   store_->Read(
-      [result, region = options_.region](store::ReadTxn& txn) -> absl::Status {
-        store::CaseFilter filter;
-        filter.owner_region = region;
-        filter.person_ref = result->person_ref;
+      [result, refs = *std::move(refs),
+       region = options_.region](store::ReadTxn& txn) -> absl::Status {
         result->cases.clear();
-        std::string after;
-        do {
-          RUTA_ASSIGN_OR_RETURN(store::CasePage page,
-                                txn.ListCases(filter, after, kFindPersonPage));
-          for (Case& c : page.cases) result->cases.push_back(std::move(c));
-          after = std::move(page.next_after);
-        } while (!after.empty() &&
-                 static_cast<int>(result->cases.size()) < kMaxCasesPerPerson);
+        std::vector<std::string> roots;
+        RUTA_RETURN_IF_ERROR(
+            CollectCasesOfRefs(txn, region, refs, &result->cases, &roots));
+        // The ref the cases carry (the best one, should they carry several
+        // before a re-link), else the ref under the current key.
+        result->person_ref = roots.empty() ? refs.front() : roots.front();
+        for (const std::string& root : roots) {
+          result->person_ref = SurvivingPersonRef(result->person_ref, root);
+        }
+        // Most recent first.
+        std::sort(result->cases.begin(), result->cases.end(),
+                  [](const Case& a, const Case& b) {
+                    return a.opened_at > b.opened_at;
+                  });
         return absl::OkStatus();
       },
       [result, done = std::move(done)](absl::Status status) {

@@ -7,6 +7,7 @@
 #include "ruta/common/status_macros.h"
 #include "ruta/core/aggregates.h"
 #include "ruta/core/ids.h"
+#include "ruta/core/person_links.h"
 #include "ruta/core/stage_machine.h"
 
 namespace ruta::core {
@@ -137,6 +138,17 @@ absl::Status ApplyService(store::WriteTxn& txn, const std::string& origin,
   return txn.PutService(s);
 }
 
+// The owner erased the case: so does this node (store::WriteTxn::EraseCase).
+absl::Status ApplyCaseErased(store::WriteTxn& txn, const std::string& origin,
+                             const std::string& case_id) {
+  RUTA_ASSIGN_OR_RETURN(std::optional<Case> local, txn.FindCase(case_id));
+  if (local.has_value() && local->owner_region != origin) {
+    return Refused(absl::StrCat("erasure of case ", case_id, " by ", origin,
+                                ", which does not own it here"));
+  }
+  return txn.EraseCase(case_id, origin, NowMicros());
+}
+
 }  // namespace
 
 Outbox::Outbox(std::string region, const EventEncoder* encoder,
@@ -145,10 +157,10 @@ Outbox::Outbox(std::string region, const EventEncoder* encoder,
       encoder_(encoder),
       on_commit_(std::move(on_commit)) {}
 
-absl::Status Outbox::Append(
-    store::WriteTxn& txn, const std::string& destination,
-    const std::string& case_id,
-    std::variant<Case, Transfer, StageChange, ServiceRecord> payload) const {
+absl::Status Outbox::Append(store::WriteTxn& txn,
+                            const std::string& destination,
+                            const std::string& case_id,
+                            EventPayload payload) const {
   FederationEvent event;
   event.event_id = NewEventId();
   event.origin_region = region_;
@@ -165,10 +177,10 @@ absl::Status Outbox::Append(
   return txn.AppendOutbox(row).status();
 }
 
-absl::Status Outbox::AppendToShares(
-    store::WriteTxn& txn, const std::string& case_id,
-    const std::variant<Case, Transfer, StageChange, ServiceRecord>& payload,
-    const std::string& except) const {
+absl::Status Outbox::AppendToShares(store::WriteTxn& txn,
+                                    const std::string& case_id,
+                                    const EventPayload& payload,
+                                    const std::string& except) const {
   RUTA_ASSIGN_OR_RETURN(std::vector<std::string> shares,
                         txn.ListCaseShares(case_id));
   for (const std::string& destination : shares) {
@@ -230,6 +242,17 @@ absl::Status ApplyFederationEvent(store::WriteTxn& txn,
                                 " sent to ", region));
   }
   const std::string& origin = event.origin_region;
+  if (const auto* m = std::get_if<PersonsMerged>(&event.payload)) {
+    // Joins are order-independent (person_links.h): no further check.
+    return JoinPersons(txn, m->kept_ref, m->merged_ref, nullptr).status();
+  }
+  // An erased case takes no further change, and a late event cannot bring
+  // it back.
+  RUTA_ASSIGN_OR_RETURN(bool erased, txn.IsCaseErased(event.case_id));
+  if (erased) return absl::OkStatus();
+  if (std::holds_alternative<CaseErased>(event.payload)) {
+    return ApplyCaseErased(txn, origin, event.case_id);
+  }
   if (const auto* c = std::get_if<Case>(&event.payload)) {
     return ApplyCaseShared(txn, region, origin, *c);
   }

@@ -1,25 +1,18 @@
 #include "ruta/core/pseudonym.h"
 
-#include <fcntl.h>
-#include <openssl/core_names.h>
-#include <openssl/evp.h>
-#include <openssl/params.h>
-#include <sys/stat.h>
+#include <openssl/crypto.h>
 #include <unicode/normalizer2.h>
 #include <unicode/uchar.h>
 #include <unicode/unistr.h>
 #include <unicode/utf8.h>
-#include <unistd.h>
 
-#include <cerrno>
-#include <cstring>
+#include <cstdio>
 #include <utility>
 #include <vector>
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
-#include "absl/strings/str_format.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/string_view.h"
 #include "absl/time/civil_time.h"
@@ -35,7 +28,7 @@ constexpr size_t kMaxNameBytes = 512;
 constexpr size_t kKeyBytes = 32;
 constexpr uint32_t kMaxKeyVersion = 999;
 constexpr size_t kRefBytes = 16;  // 128 bits of the HMAC -> 32 letters
-constexpr off_t kMaxKeyFileBytes = 64 * 1024;
+constexpr size_t kMaxKeyFileBytes = 64 * 1024;
 constexpr int kFirstBirthYear = 1990;
 
 // Domain separation of the HMAC input. Changing anything in the canonical
@@ -47,17 +40,6 @@ bool AllAsciiDigits(absl::string_view s) {
     if (c < '0' || c > '9') return false;
   }
   return !s.empty();
-}
-
-// Letters a..p for the 4-bit nibbles of `data`, high nibble first.
-std::string NibbleLetters(const uint8_t* data, size_t n) {
-  std::string out;
-  out.reserve(2 * n);
-  for (size_t i = 0; i < n; ++i) {
-    out.push_back(static_cast<char>('a' + (data[i] >> 4)));
-    out.push_back(static_cast<char>('a' + (data[i] & 0xf)));
-  }
-  return out;
 }
 
 // Appends "<len>:<bytes>".
@@ -228,59 +210,11 @@ std::string CanonicalTuple(const IdentityTuple& t, ParsedTuple& parsed,
   return out;
 }
 
-// HMAC-SHA-256 of `data` under `key` into `out` (32 bytes). The HMAC
-// algorithm is fetched once (OpenSSL 3 provider lookups are not free).
-bool HmacSha256(const std::string& key, const std::string& data,
-                uint8_t out[EVP_MAX_MD_SIZE]) {
-  static EVP_MAC* const hmac = EVP_MAC_fetch(nullptr, "HMAC", nullptr);
-  if (hmac == nullptr) return false;
-  EVP_MAC_CTX* ctx = EVP_MAC_CTX_new(hmac);
-  if (ctx == nullptr) return false;
-  char digest[] = "SHA256";
-  const OSSL_PARAM params[] = {
-      OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST, digest, 0),
-      OSSL_PARAM_construct_end()};
-  size_t out_len = 0;
-  const bool ok =
-      EVP_MAC_init(ctx, reinterpret_cast<const uint8_t*>(key.data()),
-                   key.size(), params) == 1 &&
-      EVP_MAC_update(ctx, reinterpret_cast<const uint8_t*>(data.data()),
-                     data.size()) == 1 &&
-      EVP_MAC_final(ctx, out, &out_len, EVP_MAX_MD_SIZE) == 1 && out_len == 32;
-  EVP_MAC_CTX_free(ctx);  // cleanses the key schedule
-  return ok;
-}
-
 // Parses "<version>" of a key line.
 bool ParseVersion(absl::string_view text, uint32_t* version) {
   if (!AllAsciiDigits(text) || text.size() > 3 || text[0] == '0') return false;
   return absl::SimpleAtoi(text, version) && *version >= 1 &&
          *version <= kMaxKeyVersion;
-}
-
-int HexValue(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
-}
-
-// Decodes 64 hex characters into `key` (reserved first: no copy is left in
-// freed memory by a reallocation).
-bool ParseKeyHex(absl::string_view text, std::string* key) {
-  if (text.size() != 2 * kKeyBytes) return false;
-  key->clear();
-  key->reserve(kKeyBytes);
-  for (size_t i = 0; i < text.size(); i += 2) {
-    const int hi = HexValue(text[i]);
-    const int lo = HexValue(text[i + 1]);
-    if (hi < 0 || lo < 0) {
-      internal::Wipe(*key);
-      return false;
-    }
-    key->push_back(static_cast<char>((hi << 4) | lo));
-  }
-  return true;
 }
 
 absl::StatusOr<std::map<uint32_t, std::string>> ParseKeyFile(
@@ -312,7 +246,7 @@ absl::StatusOr<std::map<uint32_t, std::string>> ParseKeyFile(
       return fail(absl::StrCat("key version ", version, " appears twice"));
     }
     std::string key;
-    if (!ParseKeyHex(parts[1], &key)) {
+    if (!internal::DecodeKeyHex(parts[1], kKeyBytes, &key)) {
       return fail("the key must be exactly 64 hex characters (32 bytes)");
     }
     keys.emplace(version, std::move(key));
@@ -407,68 +341,10 @@ LinkageKeyring::~LinkageKeyring() { WipeKeys(keys_); }
 
 absl::StatusOr<LinkageKeyring> LinkageKeyring::LoadFromFile(
     const std::string& path) {
-  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOCTTY);
-  if (fd < 0) {
-    const int err = errno;
-    if (err == ENOENT) {
-      return absl::NotFoundError(
-          absl::StrCat("linkage key file ", path, " does not exist"));
-    }
-    if (err == EACCES) {
-      return absl::PermissionDeniedError(absl::StrCat(
-          "cannot read linkage key file ", path, ": ", std::strerror(err)));
-    }
-    return absl::InternalError(absl::StrCat("cannot open linkage key file ",
-                                            path, ": ", std::strerror(err)));
-  }
-  struct Closer {
-    int fd;
-    ~Closer() { ::close(fd); }
-  } closer{fd};
-
-  struct stat st;
-  if (::fstat(fd, &st) != 0) {
-    return absl::InternalError(absl::StrCat("cannot stat linkage key file ",
-                                            path, ": ", std::strerror(errno)));
-  }
-  if (!S_ISREG(st.st_mode)) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("linkage key file ", path, " is not a regular file"));
-  }
-  if ((st.st_mode & 077) != 0) {
-    return absl::PermissionDeniedError(absl::StrFormat(
-        "linkage key file %s has mode %04o: it must not be accessible to "
-        "group or others; run chmod 600 %s",
-        path, st.st_mode & 07777, path));
-  }
-  if (st.st_size > kMaxKeyFileBytes) {
-    return absl::InvalidArgumentError(absl::StrCat("linkage key file ", path,
-                                                   " is larger than ",
-                                                   kMaxKeyFileBytes, " bytes"));
-  }
-
-  // Read into a buffer that never reallocates, then wipe it.
-  std::string content(static_cast<size_t>(kMaxKeyFileBytes) + 1, '\0');
-  size_t used = 0;
-  while (used < content.size()) {
-    const ssize_t n = ::read(fd, content.data() + used, content.size() - used);
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      const int err = errno;
-      internal::Wipe(content);
-      return absl::InternalError(absl::StrCat("cannot read linkage key file ",
-                                              path, ": ", std::strerror(err)));
-    }
-    if (n == 0) break;
-    used += static_cast<size_t>(n);
-  }
-  if (used > static_cast<size_t>(kMaxKeyFileBytes)) {
-    internal::Wipe(content);
-    return absl::InvalidArgumentError(absl::StrCat("linkage key file ", path,
-                                                   " is larger than ",
-                                                   kMaxKeyFileBytes, " bytes"));
-  }
-  auto keys = ParseKeyFile(path, absl::string_view(content.data(), used));
+  RUTA_ASSIGN_OR_RETURN(
+      std::string content,
+      internal::ReadSecretFile(path, "linkage key file", kMaxKeyFileBytes));
+  auto keys = ParseKeyFile(path, content);
   internal::Wipe(content);
   if (!keys.ok()) return keys.status();
   return LinkageKeyring(*std::move(keys));
@@ -503,6 +379,14 @@ bool LinkageKeyring::has_version(uint32_t version) const {
   return keys_.count(version) != 0;
 }
 
+std::vector<uint32_t> LinkageKeyring::versions() const {
+  std::vector<uint32_t> out;
+  for (auto it = keys_.rbegin(); it != keys_.rend(); ++it) {
+    out.push_back(it->first);
+  }
+  return out;
+}
+
 absl::StatusOr<std::string> LinkageKeyring::DerivePersonRef(
     const IdentityTuple& tuple, uint32_t version) const {
   auto key = keys_.find(version);
@@ -517,15 +401,15 @@ absl::StatusOr<std::string> LinkageKeyring::DerivePersonRef(
         "surnames, date and district of birth)");
   }
   std::string canonical = CanonicalTuple(tuple, parsed, version);
-  uint8_t mac[EVP_MAX_MD_SIZE];
-  const bool ok = HmacSha256(key->second, canonical, mac);
+  uint8_t mac[32];
+  const bool ok = internal::HmacSha256(key->second, canonical, mac);
   internal::Wipe(canonical);
   if (!ok) {
     OPENSSL_cleanse(mac, sizeof(mac));
     return absl::InternalError("HMAC-SHA-256 failed (OpenSSL)");
   }
   std::string ref =
-      absl::StrCat("pr", version, "_", NibbleLetters(mac, kRefBytes));
+      absl::StrCat("pr", version, "_", internal::NibbleLetters(mac, kRefBytes));
   OPENSSL_cleanse(mac, sizeof(mac));
   return ref;
 }
@@ -533,7 +417,7 @@ absl::StatusOr<std::string> LinkageKeyring::DerivePersonRef(
 std::string RandomPersonRef() {
   uint8_t bytes[kRefBytes];
   internal::FillRandom(bytes, sizeof(bytes));
-  return absl::StrCat("pr0_", NibbleLetters(bytes, sizeof(bytes)));
+  return absl::StrCat("pr0_", internal::NibbleLetters(bytes, sizeof(bytes)));
 }
 
 bool IsValidPersonRef(const std::string& ref) {
@@ -555,6 +439,21 @@ bool IsValidPersonRef(const std::string& ref) {
     if (c < 'a' || c > 'p') return false;
   }
   return true;
+}
+
+}  // namespace ruta::core
+
+namespace ruta::core {
+
+uint32_t PersonRefKeyVersion(const std::string& ref) {
+  uint32_t version = 0;
+  const size_t underscore = ref.find('_');
+  if (ref.size() < 3 || underscore == std::string::npos ||
+      !absl::SimpleAtoi(absl::string_view(ref).substr(2, underscore - 2),
+                        &version)) {
+    return 0;
+  }
+  return version;
 }
 
 }  // namespace ruta::core

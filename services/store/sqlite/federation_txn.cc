@@ -456,16 +456,20 @@ absl::StatusOr<std::vector<InboxBatch>> SqliteReadTxn::ReadInboxBatches(
   for (InboxBatch& batch : batches) {
     RUTA_ASSIGN_OR_RETURN(
         Statement stmt,
-        connection_.Prepare("SELECT bytes FROM inbox_events WHERE origin = ?1 "
-                            "AND sequence BETWEEN ?2 AND ?3 ORDER BY "
-                            "sequence"));
+        connection_.Prepare("SELECT bytes, case_id, hash FROM inbox_events "
+                            "WHERE origin = ?1 AND sequence BETWEEN ?2 AND ?3 "
+                            "ORDER BY sequence"));
     stmt.Bind(1, origin)
         .Bind(2, batch.first_sequence)
         .Bind(3, batch.last_sequence);
     while (true) {
       RUTA_ASSIGN_OR_RETURN(bool row, stmt.Step());
       if (!row) break;
+      if (!stmt.ColumnIsNull(2)) {
+        batch.erased_hashes[batch.events.size()] = stmt.ColumnBlob(2);
+      }
       batch.events.push_back(stmt.ColumnBlob(0));
+      batch.event_case_ids.push_back(stmt.ColumnText(1));
     }
   }
   return batches;
@@ -640,7 +644,8 @@ absl::Status SqliteWriteTxn::PutOutboxAck(const std::string& destination,
           "VALUES (?1, ?2) ON CONFLICT (destination) DO UPDATE SET "
           "applied_through = max(applied_through, excluded.applied_through)"));
   stmt.Bind(1, destination).Bind(2, applied_through);
-  return stmt.Run();
+  RUTA_RETURN_IF_ERROR(stmt.Run());
+  return RedactAcknowledgedErased(destination, applied_through);
 }
 
 absl::Status SqliteWriteTxn::PutInboxBatch(const InboxBatch& batch) {
@@ -648,7 +653,9 @@ absl::Status SqliteWriteTxn::PutInboxBatch(const InboxBatch& batch) {
                         reads_.GetInboxPosition(batch.origin));
   const int64_t count = batch.last_sequence - batch.first_sequence + 1;
   if (batch.last_sequence <= position || batch.first_sequence > position + 1 ||
-      count < 1 || static_cast<int64_t>(batch.events.size()) != count) {
+      count < 1 || static_cast<int64_t>(batch.events.size()) != count ||
+      !(batch.event_case_ids.empty() ||
+        batch.event_case_ids.size() == batch.events.size())) {
     return absl::FailedPreconditionError(absl::StrCat(
         "PutInboxBatch: batch ", batch.first_sequence, "..",
         batch.last_sequence, " of ", batch.origin, " with ",
@@ -670,13 +677,25 @@ absl::Status SqliteWriteTxn::PutInboxBatch(const InboxBatch& batch) {
     RUTA_RETURN_IF_ERROR(stmt.Run());
   }
   for (int64_t i = 0; i < count; ++i) {
+    const size_t at = static_cast<size_t>(i);
+    const std::string case_id =
+        batch.event_case_ids.empty() ? "" : batch.event_case_ids[at];
+    // An event of a case erased here (possibly by an earlier event of this
+    // very batch) is kept as its hash only.
+    bool erased = false;
+    if (!case_id.empty()) {
+      RUTA_ASSIGN_OR_RETURN(erased, reads_.IsCaseErased(case_id));
+    }
     RUTA_ASSIGN_OR_RETURN(
         Statement stmt,
         connection_.Prepare("INSERT OR IGNORE INTO inbox_events (origin, "
-                            "sequence, bytes) VALUES (?1, ?2, ?3)"));
+                            "sequence, bytes, case_id, hash) VALUES (?1, ?2, "
+                            "?3, ?4, ?5)"));
     stmt.Bind(1, batch.origin)
         .Bind(2, batch.first_sequence + i)
-        .BindBlob(3, batch.events[static_cast<size_t>(i)]);
+        .BindBlob(3, erased ? absl::string_view() : batch.events[at])
+        .Bind(4, case_id);
+    if (erased) stmt.BindBlob(5, Sha256Of(batch.events[at]));
     RUTA_RETURN_IF_ERROR(stmt.Run());
   }
   RUTA_ASSIGN_OR_RETURN(

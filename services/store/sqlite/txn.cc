@@ -219,6 +219,37 @@ absl::StatusOr<CasePage> SqliteReadTxn::ListCases(const CaseFilter& filter,
   return page;
 }
 
+absl::StatusOr<CasePage> SqliteReadTxn::ListClosedCasesBefore(
+    const std::string& owner_region, absl::Time updated_before,
+    const std::string& after, int limit) {
+  if (limit <= 0) {
+    return absl::InvalidArgumentError(
+        "ListClosedCasesBefore: limit must be positive");
+  }
+  static const std::string sql = absl::StrCat(
+      "SELECT ", kCaseColumns,
+      " FROM cases WHERE owner_region = ?1 AND case_id > ?2 AND stage = ?3 "
+      "AND updated_at_us < ?4 ORDER BY case_id LIMIT ?5");
+  RUTA_ASSIGN_OR_RETURN(Statement stmt, connection_.Prepare(sql));
+  stmt.Bind(1, owner_region)
+      .Bind(2, after)
+      .Bind(3, E(core::Stage::kClosed))
+      .Bind(4, TimeToMicros(updated_before))
+      .Bind(5, int64_t{limit} + 1);
+  CasePage page;
+  while (true) {
+    RUTA_ASSIGN_OR_RETURN(bool row, stmt.Step());
+    if (!row) break;
+    if (page.cases.size() == static_cast<size_t>(limit)) {
+      page.next_after = page.cases.back().case_id;
+      break;
+    }
+    RUTA_ASSIGN_OR_RETURN(core::Case c, ReadCase(stmt));
+    page.cases.push_back(std::move(c));
+  }
+  return page;
+}
+
 absl::StatusOr<std::optional<RequestRecord>> SqliteReadTxn::FindRequest(
     const std::string& principal, const std::string& request_id) {
   RUTA_ASSIGN_OR_RETURN(

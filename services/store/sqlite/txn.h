@@ -67,6 +67,14 @@ class SqliteReadTxn : public ReadTxn {
   absl::StatusOr<int64_t> GetInboxPosition(const std::string& origin) override;
   absl::StatusOr<std::vector<InboxBatch>> ReadInboxBatches(
       const std::string& origin, int64_t from_sequence, int limit) override;
+  absl::StatusOr<std::optional<std::string>> FindPersonAlias(
+      const std::string& ref) override;
+  absl::StatusOr<bool> IsCaseErased(const std::string& case_id) override;
+  absl::StatusOr<CasePage> ListClosedCasesBefore(
+      const std::string& owner_region, absl::Time updated_before,
+      const std::string& after, int limit) override;
+  absl::StatusOr<std::optional<std::string>> GetSetting(
+      const std::string& name) override;
 
  private:
   Connection& connection_;
@@ -171,6 +179,30 @@ class SqliteWriteTxn : public WriteTxn {
       const std::string& origin, int64_t from_sequence, int limit) override {
     return reads_.ReadInboxBatches(origin, from_sequence, limit);
   }
+  absl::StatusOr<std::optional<std::string>> FindPersonAlias(
+      const std::string& ref) override {
+    return reads_.FindPersonAlias(ref);
+  }
+  absl::StatusOr<bool> IsCaseErased(const std::string& case_id) override {
+    return reads_.IsCaseErased(case_id);
+  }
+  absl::StatusOr<CasePage> ListClosedCasesBefore(
+      const std::string& owner_region, absl::Time updated_before,
+      const std::string& after, int limit) override {
+    return reads_.ListClosedCasesBefore(owner_region, updated_before, after,
+                                        limit);
+  }
+  absl::StatusOr<std::optional<std::string>> GetSetting(
+      const std::string& name) override {
+    return reads_.GetSetting(name);
+  }
+  absl::StatusOr<int64_t> JoinPersonRef(const std::string& from,
+                                        const std::string& to) override;
+  absl::Status EraseCase(const std::string& case_id,
+                         const std::string& owner_region,
+                         absl::Time at) override;
+  absl::Status PutSetting(const std::string& name,
+                          const std::string& value) override;
 
   absl::Status PutTransfer(const core::Transfer& transfer) override;
   absl::Status PutService(const core::ServiceRecord& service) override;
@@ -192,9 +224,16 @@ class SqliteWriteTxn : public WriteTxn {
                                  const AuditCheckpoint& checkpoint) override;
 
  private:
+  // Reduces the acknowledged events of erased cases to their hash.
+  absl::Status RedactAcknowledgedErased(const std::string& destination,
+                                        int64_t applied_through);
+
   Connection& connection_;
   SqliteReadTxn reads_;
 };
+
+// SHA-256 of `bytes`, raw (32 bytes).
+std::string Sha256Of(absl::string_view bytes);
 
 // absl::Time <-> microseconds since the Unix epoch. The infinite times map to
 // INT64_MIN / INT64_MAX and back.

@@ -89,7 +89,11 @@ std::string WellFormed(const FieldDescriptor& field) {
   if (n == "person_ref" || n == "kept_ref" || n == "merged_ref") {
     return core::RandomPersonRef();
   }
-  if (n == "partner_case_ref") return "pc_" + Letters(32);
+  if (n == "partner_case_ref") {
+    std::string ref = "pc_";
+    for (int i = 0; i < 32; ++i) ref.push_back(static_cast<char>('a' + i % 16));
+    return ref;
+  }
   if (IsTokenField(field)) return core::EncodePageToken(core::NewCaseId());
   if (n == "table" || n == "tables" || n == "dimensions") {
     return "cases_by_stage";

@@ -252,6 +252,35 @@ class FakeTxn final : public store::WriteTxn {
   absl::Status PutInboxBatch(const store::InboxBatch&) override {
     return NotModelled();
   }
+  // Person links and erasure: no ref is ever joined and no case erased here.
+  absl::StatusOr<std::optional<std::string>> FindPersonAlias(
+      const std::string&) override {
+    return std::optional<std::string>();
+  }
+  absl::StatusOr<bool> IsCaseErased(const std::string&) override {
+    return false;
+  }
+  absl::StatusOr<store::CasePage> ListClosedCasesBefore(const std::string&,
+                                                        absl::Time,
+                                                        const std::string&,
+                                                        int) override {
+    return NotModelled();
+  }
+  absl::StatusOr<std::optional<std::string>> GetSetting(
+      const std::string&) override {
+    return NotModelled();
+  }
+  absl::StatusOr<int64_t> JoinPersonRef(const std::string&,
+                                        const std::string&) override {
+    return NotModelled();
+  }
+  absl::Status EraseCase(const std::string&, const std::string&,
+                         absl::Time) override {
+    return NotModelled();
+  }
+  absl::Status PutSetting(const std::string&, const std::string&) override {
+    return NotModelled();
+  }
 
  private:
   static absl::Status NotModelled() {

@@ -94,7 +94,8 @@ std::unique_ptr<Node> MakeNode(const std::string& region,
   core::CaseServiceOptions case_options;
   case_options.region = region;
   node->cases = std::make_unique<core::CaseService>(
-      case_options, node->store.get(), nullptr, node->outbox.get());
+      case_options, node->store.get(),
+      static_cast<const core::LinkageKeys*>(nullptr), node->outbox.get());
   core::TransferServiceOptions transfer_options;
   transfer_options.region = region;
   transfer_options.peer_departments[peer] = peer == kCusco ? "08" : "17";

@@ -16,7 +16,8 @@
 //                                   their id formats ("cs_" + 20 letters...)
 //   person_ref, kept_ref, merged_ref
 //                                   a person_ref (core::IsValidPersonRef)
-//   partner_case_ref                "pc_" + 32 lowercase letters
+//   partner_case_ref                "pc_" + 32 letters a to p
+//                                   (core::IsValidPartnerCaseRef)
 //   page_token, next_page_token, cursor
 //                                   an opaque token: web-safe base64 letters
 //                                   (A-Z a-z 0-9 - _, '=' padding), at most

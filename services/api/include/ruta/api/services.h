@@ -17,6 +17,7 @@
 #include "ruta/core/audit.h"
 #include "ruta/core/case_service.h"
 #include "ruta/core/change_notifier.h"
+#include "ruta/core/privacy_service.h"
 #include "ruta/core/transfer_service.h"
 #include "ruta/federation/inbox.h"
 #include "ruta/federation/relay.h"
@@ -62,10 +63,11 @@ struct TransferServices {
   std::string region;  // this node's region
 };
 
-// `authorizer`, `cases`, the pointers in `transfers` and in `audit` must
-// outlive the returned services and the server.
+// `authorizer`, `cases`, `privacy`, the pointers in `transfers` and in
+// `audit` must outlive the returned services and the server.
 NodeServices MakeNodeServices(const Authorizer* authorizer,
                               core::CaseService* cases,
+                              core::PrivacyService* privacy,
                               const TransferServices& transfers,
                               const AuditServices& audit);
 

@@ -48,6 +48,7 @@
 #include "absl/status/statusor.h"
 #include "ruta/core/domain.h"
 #include "ruta/core/federation.h"
+#include "ruta/core/person_links.h"
 #include "ruta/core/pseudonym.h"
 #include "ruta/store/store.h"
 
@@ -88,9 +89,14 @@ struct CloseCaseCommand {
 };
 
 struct FindPersonResult {
+  // The child's ref: the one its cases carry, else its ref under the current
+  // key version.
   std::string person_ref;
-  bool linked = false;      // false when the tuple had no usable identifiers
-  std::vector<Case> cases;  // cases of this child the region knows
+  bool linked = false;  // false when the tuple had no usable identifiers
+  // Cases of this child the node holds: the region's own, and the cases
+  // shared with it by a transfer (owned by another region), under the
+  // child's ref of any key version still in the keyring.
+  std::vector<Case> cases;
 };
 
 struct ListCasesQuery {
@@ -114,6 +120,10 @@ class CaseService final {
   // are sent to them (federation.h); null: nothing is sent.
   CaseService(CaseServiceOptions options, store::Store* store,
               const LinkageKeyring* keyring, const Outbox* outbox = nullptr);
+  // The same with the node's rotatable keys (person_links.h): `keys` (may be
+  // null: no identifiers accepted) must outlive the service.
+  CaseService(CaseServiceOptions options, store::Store* store,
+              const LinkageKeys* keys, const Outbox* outbox);
   CaseService(const CaseService&) = delete;
   CaseService& operator=(const CaseService&) = delete;
 
@@ -133,7 +143,8 @@ class CaseService final {
  private:
   const CaseServiceOptions options_;
   store::Store* const store_;
-  const LinkageKeyring* const keyring_;
+  std::unique_ptr<LinkageKeys> owned_keys_;  // for the keyring constructor
+  const LinkageKeys* const keys_;
   const Outbox* const outbox_;
 };
 

@@ -38,6 +38,22 @@ struct StageChange {
   int64_t version = 0;  // the owner's case version after the change
 };
 
+// Payload: two person refs are one child (MergePersons, or a ref of an older
+// linkage key version re-linked to the current one). Which of the two
+// survives is fixed by SurvivingPersonRef (person_links.h), so the receiver
+// computes the same; the names say what the sender computed.
+struct PersonsMerged {
+  std::string kept_ref;
+  std::string merged_ref;
+};
+
+// Payload: the case was erased by its owner region (EraseCase or the
+// retention purge).
+struct CaseErased {};
+
+using EventPayload = std::variant<Case, Transfer, StageChange, ServiceRecord,
+                                  PersonsMerged, CaseErased>;
+
 // One change as it travels between two regions.
 struct FederationEvent {
   std::string event_id;  // "ev_" + 20 letters
@@ -50,7 +66,7 @@ struct FederationEvent {
   // record as the owner holds it). Transfer: the transfer as its author
   // holds it right after authoring one fact. StageChange, ServiceRecord: as
   // named.
-  std::variant<Case, Transfer, StageChange, ServiceRecord> payload;
+  EventPayload payload;
 };
 
 // Encodes events to the wire format (implemented outside core, over the
@@ -75,16 +91,13 @@ class Outbox final {
   Outbox& operator=(const Outbox&) = delete;
 
   // Appends one event for `destination` (unstamped).
-  absl::Status Append(
-      store::WriteTxn& txn, const std::string& destination,
-      const std::string& case_id,
-      std::variant<Case, Transfer, StageChange, ServiceRecord> payload) const;
+  absl::Status Append(store::WriteTxn& txn, const std::string& destination,
+                      const std::string& case_id, EventPayload payload) const;
   // Appends `payload` for every region the case is shared with, except
   // `except` (may be empty).
-  absl::Status AppendToShares(
-      store::WriteTxn& txn, const std::string& case_id,
-      const std::variant<Case, Transfer, StageChange, ServiceRecord>& payload,
-      const std::string& except = "") const;
+  absl::Status AppendToShares(store::WriteTxn& txn, const std::string& case_id,
+                              const EventPayload& payload,
+                              const std::string& except = "") const;
   void Committed() const {
     if (on_commit_) on_commit_();
   }

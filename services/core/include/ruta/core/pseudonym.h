@@ -14,6 +14,7 @@
 #include <cstdint>
 #include <map>
 #include <string>
+#include <vector>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
@@ -82,6 +83,8 @@ class LinkageKeyring final {
 
   uint32_t current_version() const;
   bool has_version(uint32_t version) const;
+  // Every version in the ring, highest first.
+  std::vector<uint32_t> versions() const;
 
   // person_ref of `tuple` under key `version`. INVALID_ARGUMENT as in
   // ChooseLinkageBasis, and when the basis is kNone; NOT_FOUND when the
@@ -104,6 +107,10 @@ std::string RandomPersonRef();
 
 // True when `ref` has the person_ref format (any version).
 bool IsValidPersonRef(const std::string& ref);
+
+// The key version of a valid person_ref (0 for a random, unlinked one).
+// Precondition: IsValidPersonRef(ref).
+uint32_t PersonRefKeyVersion(const std::string& ref);
 
 }  // namespace ruta::core
 

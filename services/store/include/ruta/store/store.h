@@ -20,6 +20,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -154,7 +155,13 @@ struct InboxBatch {
   std::string signature;
   std::string signing_key_id;
   absl::Time received_at = absl::InfinitePast();
-  std::vector<std::string> events;  // exact bytes, in sequence order
+  // Exact bytes, in sequence order; empty for an event of an erased case,
+  // whose SHA-256 is then in `erased_hashes` (by index in `events`).
+  std::vector<std::string> events;
+  // Case of each event (same order as `events`; PutInboxBatch requires one
+  // per event), so that an erasure finds them.
+  std::vector<std::string> event_case_ids;
+  std::map<size_t, std::string> erased_hashes;
 };
 
 // Read-only view inside a transaction.
@@ -243,6 +250,23 @@ class ReadTxn {
   // at most `limit` (>0), in sequence order.
   virtual absl::StatusOr<std::vector<InboxBatch>> ReadInboxBatches(
       const std::string& origin, int64_t from_sequence, int limit) = 0;
+
+  // --- Privacy (DESIGN.md section 6)
+  // The ref that `ref` was joined into (JoinPersonRef); nullopt when `ref`
+  // was never joined into another (it is a root, or unknown).
+  virtual absl::StatusOr<std::optional<std::string>> FindPersonAlias(
+      const std::string& ref) = 0;
+  // Whether `case_id` was erased on this node (EraseCase).
+  virtual absl::StatusOr<bool> IsCaseErased(const std::string& case_id) = 0;
+  // Closed cases owned by `owner_region` whose last change is before
+  // `updated_before`, with case_id > `after`, at most `limit` (>0), in
+  // case_id order (the retention purge).
+  virtual absl::StatusOr<CasePage> ListClosedCasesBefore(
+      const std::string& owner_region, absl::Time updated_before,
+      const std::string& after, int limit) = 0;
+  // A node setting; nullopt when never set.
+  virtual absl::StatusOr<std::optional<std::string>> GetSetting(
+      const std::string& name) = 0;
 };
 
 // Read-write view inside the single writer's transaction.
@@ -294,13 +318,38 @@ class WriteTxn : public ReadTxn {
   // otherwise).
   virtual absl::Status StampOutbox(int64_t id, int64_t sequence,
                                    const std::string& bytes) = 0;
-  // Records the peer's acknowledgement (kept only if higher).
+  // Records the peer's acknowledgement (kept only if higher). Acknowledged
+  // events of erased cases are reduced to their hash (see EraseCase).
   virtual absl::Status PutOutboxAck(const std::string& destination,
                                     int64_t applied_through) = 0;
   // Keeps a received batch and moves `origin`'s position to its last
   // sequence, which must be above the current position, and its first
   // sequence at most position + 1 (FAILED_PRECONDITION otherwise).
   virtual absl::Status PutInboxBatch(const InboxBatch& batch) = 0;
+
+  // Gives every case carrying person ref `from` (every stored version of it)
+  // the ref `to`, records `from` as an alias of `to` and re-points the
+  // aliases of `from` at `to`, so that every alias names its root directly.
+  // Returns the number of cases changed. INVALID_ARGUMENT when `from` and
+  // `to` are equal or empty, or when `to` is itself an alias.
+  virtual absl::StatusOr<int64_t> JoinPersonRef(const std::string& from,
+                                                const std::string& to) = 0;
+  // Erases `case_id` (DESIGN.md section 6) and records it as erased (by
+  // `owner_region`, at `at`): deletes the case and its history, its
+  // transfers (history and change log included), its services and its
+  // share set; drops its outbox events not yet sent (unstamped); and keeps of
+  // its sent-and-acknowledged outbox events and of its received inbox events
+  // only their SHA-256 (what batch signatures cover). Events sent but not yet
+  // acknowledged stay until the peer acknowledges them (PutOutboxAck then
+  // reduces them to their hash): the peer may still need them. Audit
+  // records, request records (ids and fingerprints only) and aggregate
+  // counts stay. ALREADY_EXISTS when the case is already erased.
+  virtual absl::Status EraseCase(const std::string& case_id,
+                                 const std::string& owner_region,
+                                 absl::Time at) = 0;
+  // Sets a node setting (replacing its value).
+  virtual absl::Status PutSetting(const std::string& name,
+                                  const std::string& value) = 0;
 };
 
 class Store {

@@ -1,0 +1,38 @@
+-- ruta SQLite schema, version 4: person links, erasure and node settings
+-- (DESIGN.md section 6). Conventions as in 0001_initial.sql.
+
+-- Person refs that were joined into another (MergePersons, or an older key
+-- version's ref re-linked to the current one). `root` is the ref the cases
+-- now carry; every alias points straight at its root (no chains).
+CREATE TABLE person_aliases (
+  ref  TEXT NOT NULL PRIMARY KEY,
+  root TEXT NOT NULL
+) STRICT, WITHOUT ROWID;
+CREATE INDEX person_aliases_by_root ON person_aliases (root, ref);
+
+-- Cases erased (EraseCase or the retention purge): only the pseudonymous id,
+-- so that a late event cannot bring the case back.
+CREATE TABLE erased_cases (
+  case_id      TEXT    NOT NULL PRIMARY KEY,
+  owner_region TEXT    NOT NULL,
+  erased_at_us INTEGER NOT NULL
+) STRICT, WITHOUT ROWID;
+
+-- Small persistent settings of the node (e.g. the current linkage key
+-- version).
+CREATE TABLE node_settings (
+  name  TEXT NOT NULL PRIMARY KEY,
+  value TEXT NOT NULL
+) STRICT, WITHOUT ROWID;
+
+-- Received events now name their case, so that an erasure finds them; an
+-- erased event keeps only its SHA-256 (`hash`), which is what the batch
+-- signature covers, and loses its bytes.
+ALTER TABLE inbox_events ADD COLUMN case_id TEXT NOT NULL DEFAULT '';
+ALTER TABLE inbox_events ADD COLUMN hash BLOB;
+CREATE INDEX inbox_events_by_case ON inbox_events (case_id)
+  WHERE case_id <> '';
+
+-- The same for sent events: an erased, acknowledged event keeps its hash.
+ALTER TABLE outbox ADD COLUMN hash BLOB;
+CREATE INDEX outbox_by_case ON outbox (case_id);
