@@ -74,7 +74,8 @@ inline constexpr size_t kDefaultFreeTextChars = 280;
 // its value:
 //   "transfer_changed.note looks like it holds a phone number; free text must
 //    not carry identifiers (DNI, phone, e-mail, dates)"
-//   "to_region must be a region slug (lowercase letters and hyphens)"
+//   "to_region must be a region slug (lowercase letters and hyphens, e.g.
+//    \"madre-de-dios\")"
 //   "unknown field number 99 in ruta.v1.Profile (profile): this node does not
 //    know it; upgrade the client or drop the field"
 //   "stage holds a number that is not a ruta.v1.Stage value"
