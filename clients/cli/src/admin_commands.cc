@@ -1,4 +1,5 @@
-// `ruta admin audit verify`, `ruta admin relay status`.
+// `ruta admin audit verify`, `ruta admin relay status`, `ruta admin person
+// merge`, `ruta admin case erase`, `ruta admin linkage-key rotate`.
 #include <algorithm>
 #include <memory>
 #include <ostream>
@@ -12,11 +13,23 @@
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
 #include "commands.h"
+#include "ruta/cli/admin_requests.h"
 #include "ruta/cli/errors.h"
 #include "ruta/cli/exit_codes.h"
+#include "ruta/cli/prompt.h"
 
 namespace ruta::cli {
 namespace {
+
+using AdminStub = Connection::AdminStub;
+
+// A stub method of Admin taking Request and answering Response.
+template <typename Request, typename Response>
+using AdminMethod = grpc::Status (AdminStub::*)(grpc::ClientContext*,
+                                                const Request&, Response*);
+
+constexpr char kAdminCertificate[] =
+    "an admin certificate of the node's region";
 
 // "matches", "truncated", ...: the enum name without its prefix, lowercase.
 std::string ResultName(ruta::v1::CheckpointResult result) {
@@ -149,6 +162,307 @@ int RunRelayStatus(Context& context) {
   return kExitOk;
 }
 
+// ---- changes: person merge, case erase, linkage-key rotate ----------------
+
+CLI::Option* AddRequestIdOption(CLI::App& cmd, std::string& request_id) {
+  return cmd
+      .add_option("--request-id", request_id,
+                  "Reuse the request_id of a failed attempt (UUID), so that "
+                  "the node applies the change once")
+      ->type_name("UUID");
+}
+
+// Reports a flag or argument refused before anything is sent; `command` is
+// e.g. "case erase".
+int LocalError(Context& context, const std::string& command,
+               const absl::Status& status) {
+  return ReportLocalError(context.io->err, "admin " + command, status,
+                          "see `ruta admin " + command + " --help`.");
+}
+
+// Sends an Admin change as SendChange sends a CaseOffice one: stamps its
+// request_id (--request-id or a new one), connects, and runs `send` with
+// retries under that same request_id. `*response` holds the answer when it
+// returns 0.
+template <typename Request, typename Response>
+int SendAdminChange(Context& context, Request& request,
+                    const std::string& request_id_flag, const std::string& what,
+                    AdminMethod<Request, Response> send, RecordHints hints,
+                    Response* response) {
+  int exit_code = 0;
+  request.set_request_id(RequestIdFor(context, request_id_flag, &exit_code));
+  if (exit_code != 0) return exit_code;
+  std::unique_ptr<Connection> connection = Connect(context, &exit_code);
+  if (connection == nullptr) return exit_code;
+  if (hints.who_may.empty()) hints.who_may = kAdminCertificate;
+  connection->set_record_hints(std::move(hints));
+  return connection->RunAdmin(what, request.request_id(),
+                              [&](AdminStub& stub, grpc::ClientContext& call) {
+                                return (stub.*send)(&call, request, response);
+                              });
+}
+
+// With --output json the response, else `entries` as a key/value block.
+void PrintResult(
+    const Context& context, const google::protobuf::Message& response,
+    const std::vector<std::pair<std::string, std::string>>& entries) {
+  std::ostream& out = context.io->out;
+  if (context.format == OutputFormat::kJson) {
+    out << ToJson(response, /*one_line=*/false) << "\n";
+  } else {
+    WriteKeyValues(out, entries);
+  }
+  out << std::flush;
+}
+
+struct MergeOptions {
+  std::string ref;
+  std::string other_ref;
+  std::string request_id;
+};
+
+int RunMerge(Context& context, const MergeOptions& options) {
+  absl::StatusOr<ruta::v1::MergePersonsRequest> request =
+      BuildMergePersonsRequest(options.ref, options.other_ref);
+  if (!request.ok())
+    return LocalError(context, "person merge", request.status());
+  RecordHints hints;
+  hints.not_found =
+      "find the refs with `ruta person find` or `ruta case get`; each must "
+      "be carried by a case of your region.";
+  ruta::v1::MergePersonsResponse response;
+  const int exit_code =
+      SendAdminChange(context, *request, options.request_id,
+                      "merge " + options.ref + " and " + options.other_ref,
+                      &AdminStub::MergePersons, std::move(hints), &response);
+  if (exit_code != 0) return exit_code;
+  PrintResult(context, response,
+              {{"person_ref", response.person_ref()},
+               {"cases_changed", absl::StrCat(response.cases_changed())}});
+  return kExitOk;
+}
+
+void AddPersonMerge(CLI::App& admin, Context& context, Action* action) {
+  CLI::App* person = admin.add_subcommand(
+      "person", "The person_refs that link a child's cases");
+  person->require_subcommand(1);
+  auto options = std::make_shared<MergeOptions>();
+  CLI::App* cmd = person->add_subcommand(
+      "merge",
+      "Join two person_refs found to be one child, here and on the regions "
+      "their cases are shared with");
+  cmd->add_option("REF", options->ref, "One person_ref (pr<version>_...)")
+      ->required();
+  cmd->add_option("OTHER_REF", options->other_ref,
+                  "The other person_ref (the order does not matter)")
+      ->required();
+  AddRequestIdOption(*cmd, options->request_id);
+  cmd->footer(
+      "For a child whose cases carry two refs: opened without identifiers "
+      "(an unlinked\npr0_ ref), or with identifiers that differed. Both refs "
+      "must be carried by a case\nof your region. The node keeps one of them "
+      "by a fixed rule (the ref of the higher\nkey version, then the first "
+      "in alphabetical order), so that merges made in both\nregions agree; "
+      "it prints that person_ref and the number of cases of this node\n"
+      "whose ref changed (cases_changed). The regions the cases are shared "
+      "with apply\nthe merge when the change reaches them.\n\n"
+      "Exit status: 0 merged (cases_changed 0 when they already were one); "
+      "2 a malformed ref\nor the same ref twice; 3 a ref carried by no "
+      "case of your region; otherwise as\nfor every command (6: not an "
+      "admin certificate of the node's region).\n\n"
+      "Examples:\n"
+      "  ruta --config admin.json admin person merge "
+      "pr0_abcdefghijklmnopabcdefghijklmnop \\\n"
+      "    pr1_ponmlkjihgfedcbaponmlkjihgfedcba\n"
+      "  ruta admin person merge REF OTHER_REF --output json\n\n" +
+      GlobalOptionsNote());
+  cmd->callback([options, &context, action] {
+    *action = [options, &context] { return RunMerge(context, *options); };
+  });
+}
+
+struct EraseOptions {
+  std::string case_id;
+  bool yes = false;
+  std::string request_id;
+};
+
+int RunErase(Context& context, const EraseOptions& options) {
+  Io& io = *context.io;
+  absl::StatusOr<ruta::v1::EraseCaseRequest> request =
+      BuildEraseCaseRequest(options.case_id);
+  if (!request.ok()) return LocalError(context, "case erase", request.status());
+  // Checked before the question, so that a typo in it does not waste a
+  // confirmation.
+  int exit_code = 0;
+  const std::string request_id =
+      RequestIdFor(context, options.request_id, &exit_code);
+  if (exit_code != 0) return exit_code;
+  // Asked before connecting: nothing reaches the node unless confirmed.
+  if (!options.yes) {
+    if (!io.stdin_is_terminal) {
+      return ReportLocalError(
+          io.err, "admin case erase",
+          absl::InvalidArgumentError(
+              "erasing a case cannot be undone, and stdin is not a terminal "
+              "to confirm it on: add --yes"),
+          "`ruta admin case erase " + options.case_id +
+              " --yes` erases without asking (for scripts); on a terminal "
+              "ruta asks you to type the case id.");
+    }
+    const bool confirmed = ConfirmByTyping(
+        io.in, io.err,
+        "Erasing case " + options.case_id +
+            " deletes its attributes, stages, services and transfers on this "
+            "node\nand on every region it was shared with. It cannot be "
+            "undone.\nType the case id to confirm: ",
+        options.case_id);
+    if (!confirmed) {
+      return ReportLocalError(
+          io.err, "admin case erase",
+          absl::CancelledError("not confirmed; nothing was erased"));
+    }
+  }
+  RecordHints hints;
+  hints.failed_precondition =
+      "an open transfer of the case (requested, accepted or in transit) "
+      "must end first:\nhint:   an office cancels, rejects or receives it "
+      "(`ruta transfer list --case " +
+      options.case_id +
+      "`);\nhint:   and only the region that owns a case erases it.";
+  ruta::v1::EraseCaseResponse response;
+  exit_code = SendAdminChange(
+      context, *request, request_id, "erase case " + options.case_id,
+      &AdminStub::EraseCase, std::move(hints), &response);
+  if (exit_code != 0) return exit_code;
+  PrintResult(context, response,
+              {{"case_id", options.case_id},
+               {"erased", response.erased() ? "yes" : "no"}});
+  io.err << "ruta: note: the regions the case was shared with erase it when "
+            "the change reaches them\n(`ruta admin relay status` shows what "
+            "is still to be sent).\n"
+         << std::flush;
+  return kExitOk;
+}
+
+void AddCaseErase(CLI::App& admin, Context& context, Action* action) {
+  CLI::App* cases = admin.add_subcommand("case", "Erase a case");
+  cases->require_subcommand(1);
+  auto options = std::make_shared<EraseOptions>();
+  CLI::App* cmd = cases->add_subcommand(
+      "erase",
+      "Erase a case of your region here and on every region it was shared "
+      "with (irreversible)");
+  cmd->add_option("CASE_ID", options->case_id,
+                  "The case (cs_...), owned by your region")
+      ->required();
+  cmd->add_flag("--yes", options->yes,
+                "Do not ask for confirmation (required when stdin is not a "
+                "terminal)");
+  AddRequestIdOption(*cmd, options->request_id);
+  cmd->footer(
+      "Deletes the case's attributes, stages, services and transfers. What "
+      "remains is the\npseudonymous ids in the audit log, the event hashes "
+      "and the aggregate counts.\nWithout --yes, ruta asks you to type the "
+      "case id on the terminal; when stdin is\nnot a terminal it refuses "
+      "(exit 2). Refused by the node (exit 4, with its reason)\nwhile a "
+      "transfer of the case is open (requested, accepted or in transit) or "
+      "when\nanother region owns the case.\n\n"
+      "Exit status: 0 erased; 2 not confirmed, or no --yes without a "
+      "terminal; 3 no such\ncase (or already erased); 4 refused by the node "
+      "(open transfer, owned by another\nregion); otherwise as for every "
+      "command (6: not an admin certificate of the\nnode's region).\n\n"
+      "Examples:\n"
+      "  ruta --config admin.json admin case erase cs_qwertyuiopasdfghjklz\n"
+      "  ruta admin case erase cs_qwertyuiopasdfghjklz --yes   # scripts: no "
+      "question\n\n" +
+      GlobalOptionsNote());
+  cmd->callback([options, &context, action] {
+    *action = [options, &context] { return RunErase(context, *options); };
+  });
+}
+
+struct RotateOptions {
+  std::string version;
+  std::string request_id;
+};
+
+int RunRotate(Context& context, const RotateOptions& options) {
+  Io& io = *context.io;
+  absl::StatusOr<ruta::v1::RotateLinkageKeyRequest> request =
+      BuildRotateLinkageKeyRequest(options.version);
+  if (!request.ok()) {
+    return LocalError(context, "linkage-key rotate", request.status());
+  }
+  RecordHints hints;
+  // Either the version is not installed or it is older than the current
+  // one; the node's message says which.
+  hints.failed_precondition =
+      "a rotation goes only forward, to a key version already in the "
+      "linkage key file\nhint:   of every node of the federation: add its "
+      "line \"<version> <64 hex>\" there first\nhint:   (mode 0600; "
+      "`certs/pki.sh linkage-key --version N` adds one).";
+  ruta::v1::RotateLinkageKeyResponse response;
+  const int exit_code = SendAdminChange(
+      context, *request, options.request_id,
+      absl::StrCat("rotate the linkage key to version ",
+                   request->new_version()),
+      &AdminStub::RotateLinkageKey, std::move(hints), &response);
+  if (exit_code != 0) return exit_code;
+  PrintResult(context, response,
+              {{"current_version", absl::StrCat(response.current_version())},
+               {"cases_on_older_versions",
+                absl::StrCat(response.cases_on_older_versions())}});
+  if (response.cases_on_older_versions() > 0) {
+    const int64_t older = response.cases_on_older_versions();
+    io.err << "ruta: note: " << older
+           << (older == 1 ? " case still carries" : " cases still carry")
+           << " a person_ref of an older key version.\nKeep the older key "
+              "versions in the linkage key file until "
+           << (older == 1 ? "it is" : "they are")
+           << " re-linked (when the\nchild is seen again); without them, "
+           << (older == 1 ? "it" : "they") << " can no longer be linked.\n"
+           << std::flush;
+  }
+  return kExitOk;
+}
+
+void AddLinkageKeyRotate(CLI::App& admin, Context& context, Action* action) {
+  CLI::App* key = admin.add_subcommand(
+      "linkage-key",
+      "The federation linkage key from which person_refs are derived");
+  key->require_subcommand(1);
+  auto options = std::make_shared<RotateOptions>();
+  CLI::App* cmd = key->add_subcommand(
+      "rotate",
+      "Make a linkage key version current (installed in the key file "
+      "first)");
+  cmd->add_option("VERSION", options->version,
+                  "The key version, 1 to 999, already in the node's linkage "
+                  "key file")
+      ->required();
+  AddRequestIdOption(*cmd, options->request_id);
+  cmd->footer(
+      "First add the new key to the linkage key file of every node of the "
+      "federation\n(a line \"<version> <64 hex>\"; `certs/pki.sh linkage-key "
+      "--version N` adds one);\nthe node reads the file again. New refs are "
+      "then derived under VERSION; refs of\nolder versions stay findable and "
+      "are re-linked when their child is seen again.\nruta prints "
+      "current_version and cases_on_older_versions: while that is above 0,\n"
+      "the older keys must stay in the file.\n\n"
+      "Exit status: 0 rotated (also to the version already current); 4 the "
+      "version is not\nin the key file or is older than the current one; "
+      "otherwise as for every command\n(6: not an admin certificate of the "
+      "node's region).\n\n"
+      "Examples:\n"
+      "  ruta --config admin.json admin linkage-key rotate 2\n"
+      "  ruta admin linkage-key rotate 2 --output json\n\n" +
+      GlobalOptionsNote());
+  cmd->callback([options, &context, action] {
+    *action = [options, &context] { return RunRotate(context, *options); };
+  });
+}
+
 }  // namespace
 
 void AddAdminCommands(CLI::App& app, Context& context, Action* action) {
@@ -199,6 +513,10 @@ void AddAdminCommands(CLI::App& app, Context& context, Action* action) {
   status->callback([&context, action] {
     *action = [&context] { return RunRelayStatus(context); };
   });
+
+  AddPersonMerge(*admin, context, action);
+  AddCaseErase(*admin, context, action);
+  AddLinkageKeyRotate(*admin, context, action);
 }
 
 }  // namespace ruta::cli

@@ -16,8 +16,8 @@ using Stub = Connection::Stub;
 
 constexpr char kUnlinkedNote[] =
     "ruta: note: the case is opened with an unlinked person_ref (it cannot "
-    "be matched to the child's\nother cases until an office merges it, "
-    "MergePersons); give --identifiers-file FILE to link it.\n";
+    "be matched to the child's\nother cases until an operator merges it, "
+    "`ruta admin person merge`); give --identifiers-file FILE to link it.\n";
 
 // ---- open -----------------------------------------------------------------
 

@@ -40,7 +40,8 @@ void AddPersonCommands(CLI::App& app, Context& context, Action* action);
 // `ruta transfer ...` and `ruta service ...`.
 void AddTransferCommands(CLI::App& app, Context& context, Action* action);
 void AddServiceCommands(CLI::App& app, Context& context, Action* action);
-// `ruta admin audit verify`.
+// `ruta admin audit verify`, `ruta admin relay status`, `ruta admin person
+// merge`, `ruta admin case erase`, `ruta admin linkage-key rotate`.
 void AddAdminCommands(CLI::App& app, Context& context, Action* action);
 
 // Resolves the connection settings and loads the credentials; on error prints

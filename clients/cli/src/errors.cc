@@ -119,9 +119,15 @@ std::string RpcErrorHint(const grpc::Status& status,
                           ": the link may be slow or down; raise --timeout "
                           "or --retries.");
     case grpc::StatusCode::NOT_FOUND:
+      if (!context.record.not_found.empty()) {
+        return absl::StrCat("hint: ", context.record.not_found);
+      }
       return "hint: check the id; you only see the cases of your region and "
              "the transfers involving it.";
     case grpc::StatusCode::FAILED_PRECONDITION:
+      if (!context.record.failed_precondition.empty()) {
+        return absl::StrCat("hint: ", context.record.failed_precondition);
+      }
       return absl::StrCat(
           "hint: the record's current state does not allow this; see it "
           "with `",

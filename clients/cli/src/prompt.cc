@@ -1,4 +1,7 @@
-// Interactive entry of the child's identifiers (identifiers.h).
+// Interactive entry of the child's identifiers (identifiers.h) and
+// confirmations (prompt.h).
+#include "ruta/cli/prompt.h"
+
 #include <termios.h>
 #include <unistd.h>
 
@@ -88,6 +91,18 @@ absl::StatusOr<std::string> AskValid(
 }
 
 }  // namespace
+
+bool ConfirmByTyping(std::istream& in, std::ostream& err,
+                     absl::string_view question, absl::string_view expected) {
+  err << question << std::flush;
+  std::string line;
+  if (!std::getline(in, line)) {
+    // End of input (Ctrl-D): end the prompt's line before the error.
+    err << "\n";
+    return false;
+  }
+  return absl::StripAsciiWhitespace(line) == expected;
+}
 
 absl::StatusOr<ruta::v1::PersonIdentifiers> PromptIdentifiers(
     std::istream& in, std::ostream& err) {

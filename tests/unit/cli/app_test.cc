@@ -21,11 +21,14 @@ struct Result {
   std::string err;
 };
 
-Result RunCli(std::vector<const char*> args, std::string input = "") {
+// `terminal`: whether stdin counts as a terminal (prompts are answered from
+// `input`).
+Result RunCli(std::vector<const char*> args, std::string input = "",
+              bool terminal = false) {
   args.insert(args.begin(), "ruta");
   std::istringstream in(input);
   std::ostringstream out, err;
-  Io io{in, out, err, false,
+  Io io{in, out, err, terminal,
         [](const std::string&) -> std::optional<std::string> {
           return std::nullopt;
         }};
@@ -307,6 +310,128 @@ TEST(AppTest, ValidTransferCommandsGoOnToTheConfiguration) {
   }
 }
 
+constexpr const char* kRef = "pr0_abcdefghijklmnopabcdefghijklmnop";
+constexpr const char* kOtherRef = "pr0_ponmlkjihgfedcbaponmlkjihgfedcba";
+
+TEST(AppTest, AdminChangesHaveHelpWithExamplesAndExitStatuses) {
+  for (std::vector<const char*> command : std::vector<std::vector<const char*>>{
+           {"admin", "person", "merge"},
+           {"admin", "case", "erase"},
+           {"admin", "linkage-key", "rotate"}}) {
+    const std::string name =
+        std::string(command[1]) + " " + std::string(command[2]);
+    command.push_back("--help");
+    Result result = RunCli(command);
+    EXPECT_EQ(result.exit_code, 0) << name;
+    EXPECT_THAT(result.out, HasSubstr("Examples:")) << name;
+    EXPECT_THAT(result.out, HasSubstr("ruta admin " + name)) << name;
+    EXPECT_THAT(result.out, HasSubstr("Exit status:")) << name;
+    EXPECT_THAT(result.out, HasSubstr("--request-id")) << name;
+  }
+  EXPECT_THAT(RunCli({"admin", "case", "erase", "--help"}).out,
+              HasSubstr("--yes"));
+  const std::string admin_help = RunCli({"admin", "--help"}).out;
+  EXPECT_THAT(admin_help, HasSubstr("person"));
+  EXPECT_THAT(admin_help, HasSubstr("linkage-key"));
+}
+
+TEST(AppTest, AdminChangesNeedTheirArguments) {
+  EXPECT_EQ(RunCli({"admin", "person"}).exit_code, 2);
+  EXPECT_EQ(RunCli({"admin", "person", "merge", kRef}).exit_code, 2);
+  EXPECT_EQ(
+      RunCli({"admin", "person", "merge", kRef, kOtherRef, kRef}).exit_code, 2);
+  EXPECT_EQ(RunCli({"admin", "case", "erase"}).exit_code, 2);
+  EXPECT_EQ(RunCli({"admin", "linkage-key", "rotate"}).exit_code, 2);
+  // The change is written out in full: no short forms of --yes.
+  EXPECT_EQ(RunCli({"admin", "case", "erase", kCase, "-y"}).exit_code, 2);
+}
+
+TEST(AppTest, AdminArgumentsAreCheckedBeforeConnecting) {
+  ExpectRefusedNaming({"admin", "person", "merge", "pr0_x", kOtherRef}, "REF");
+  ExpectRefusedNaming({"admin", "person", "merge", kRef, kCase}, "OTHER_REF");
+  ExpectRefusedNaming({"admin", "person", "merge", kRef, kRef},
+                      "same person_ref");
+  ExpectRefusedNaming({"admin", "case", "erase", kTransfer, "--yes"},
+                      "CASE_ID");
+  // Before the confirmation is asked for.
+  ExpectRefusedNaming({"admin", "case", "erase", kCase, "--request-id", "42"},
+                      "--request-id");
+  EXPECT_THAT(
+      RunCli({"admin", "case", "erase", kCase, "--request-id", "42"}, kCase,
+             /*terminal=*/true)
+          .err,
+      Not(HasSubstr("Type the case id")));
+  ExpectRefusedNaming({"admin", "linkage-key", "rotate", "0"}, "VERSION");
+  ExpectRefusedNaming({"admin", "linkage-key", "rotate", "v2"}, "VERSION");
+  ExpectRefusedNaming(
+      {"admin", "linkage-key", "rotate", "2", "--request-id", "42"},
+      "--request-id");
+  EXPECT_THAT(RunCli({"admin", "linkage-key", "rotate", "1000"}).err,
+              HasSubstr("see `ruta admin linkage-key rotate --help`"));
+}
+
+TEST(AppTest, EraseWithoutYesAndNoTerminalIsRefused) {
+  Result result = RunCli({"admin", "case", "erase", kCase});
+  EXPECT_EQ(result.exit_code, 2);
+  EXPECT_THAT(result.err, HasSubstr("stdin is not a terminal"));
+  EXPECT_THAT(result.err, HasSubstr("add --yes"));
+  EXPECT_THAT(result.err, HasSubstr("`ruta admin case erase " +
+                                    std::string(kCase) + " --yes`"));
+  // Refused before anything else: no prompt, no configuration looked at.
+  EXPECT_THAT(result.err, Not(HasSubstr("Type the case id")));
+  EXPECT_THAT(result.err, Not(HasSubstr("configuration")));
+  EXPECT_EQ(result.out, "");
+  // Even with the case id on stdin: only a terminal may confirm.
+  result = RunCli({"admin", "case", "erase", kCase}, std::string(kCase) + "\n");
+  EXPECT_EQ(result.exit_code, 2);
+  EXPECT_THAT(result.err, HasSubstr("add --yes"));
+}
+
+TEST(AppTest, EraseOnATerminalAsksForTheCaseId) {
+  for (const std::string& typed :
+       {std::string("yes\n"), std::string("cs_abcdefghijklmnopqrsu\n"),
+        std::string("")}) {
+    Result result =
+        RunCli({"admin", "case", "erase", kCase}, typed, /*terminal=*/true);
+    EXPECT_EQ(result.exit_code, 2) << typed;
+    EXPECT_THAT(result.err, HasSubstr("Erasing case " + std::string(kCase)))
+        << typed;
+    EXPECT_THAT(result.err, HasSubstr("Type the case id to confirm: "))
+        << typed;
+    EXPECT_THAT(result.err, HasSubstr("not confirmed; nothing was erased"))
+        << typed;
+    EXPECT_THAT(result.err, Not(HasSubstr("configuration"))) << typed;
+  }
+  // Confirmed: it goes on to the configuration (here missing).
+  Result result = RunCli({"admin", "case", "erase", kCase},
+                         std::string(kCase) + "\n", /*terminal=*/true);
+  EXPECT_EQ(result.exit_code, 2);
+  EXPECT_THAT(result.err, HasSubstr("Type the case id to confirm: "));
+  EXPECT_THAT(result.err, Not(HasSubstr("not confirmed")));
+  EXPECT_THAT(result.err, HasSubstr("ruta: configuration: missing"));
+  // --yes asks nothing.
+  result = RunCli({"admin", "case", "erase", kCase, "--yes"}, "",
+                  /*terminal=*/true);
+  EXPECT_EQ(result.exit_code, 2);
+  EXPECT_THAT(result.err, Not(HasSubstr("Type the case id")));
+  EXPECT_THAT(result.err, HasSubstr("ruta: configuration: missing"));
+}
+
+TEST(AppTest, ValidAdminChangesGoOnToTheConfiguration) {
+  for (std::vector<const char*> args : std::vector<std::vector<const char*>>{
+           {"admin", "person", "merge", kRef, kOtherRef},
+           {"admin", "person", "merge", kOtherRef, kRef, "--request-id",
+            "3F2B8C1E-5A7D-4E9F-8B6A-0C1D2E3F4A5B"},
+           {"admin", "case", "erase", kCase, "--yes"},
+           {"admin", "linkage-key", "rotate", "2"},
+           {"--output", "json", "admin", "linkage-key", "rotate", "999"}}) {
+    Result result = RunCli(args);
+    EXPECT_EQ(result.exit_code, 2) << args[1] << " " << args[2];
+    EXPECT_THAT(result.err, HasSubstr("ruta: configuration: missing"))
+        << args[1] << " " << args[2] << ": " << result.err;
+  }
+}
+
 TEST(CaseRequestsTest, OpenCase) {
   OpenCaseFlags flags;
   flags.kind = "victim";
@@ -402,6 +527,23 @@ TEST(ErrorsTest, HintsNameTheRecordsOwnCommandAndWhoMayChangeIt) {
   EXPECT_THAT(RpcErrorHint(denied, context),
               HasSubstr("it must be an office certificate of the receiving "
                         "region."));
+}
+
+TEST(ErrorsTest, CallsMayReplaceTheNotFoundAndPreconditionHints) {
+  CallContext context;
+  context.record.not_found = "find the refs with `ruta person find`.";
+  context.record.failed_precondition = "install the key first.";
+  EXPECT_EQ(RpcErrorHint(grpc::Status(grpc::StatusCode::NOT_FOUND, "no case"),
+                         context),
+            "hint: find the refs with `ruta person find`.");
+  EXPECT_EQ(RpcErrorHint(
+                grpc::Status(grpc::StatusCode::FAILED_PRECONDITION, "no key"),
+                context),
+            "hint: install the key first.");
+  // ABORTED keeps its own hint.
+  EXPECT_THAT(
+      RpcErrorHint(grpc::Status(grpc::StatusCode::ABORTED, "version"), context),
+      HasSubstr("--expected-version"));
 }
 
 TEST(ErrorsTest, ReportNamesTheRequestIdWhenTheOutcomeIsUnknown) {

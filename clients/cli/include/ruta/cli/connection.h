@@ -42,12 +42,19 @@ class Connection {
                        });
   }
 
-  // Run for a call to the node's Admin service (admin certificate).
+  // Run for a call to the node's Admin service (admin certificate); a
+  // mutating one gives its `request_id`, as for Run.
   template <typename Call>
   int RunAdmin(absl::string_view what, Call call) {
-    return RunAttempts(what, "", [this, &call](grpc::ClientContext& context) {
-      return call(*admin_stub_, context);
-    });
+    return RunAdmin(what, "", std::move(call));
+  }
+  template <typename Call>
+  int RunAdmin(absl::string_view what, const std::string& request_id,
+               Call call) {
+    return RunAttempts(what, request_id,
+                       [this, &call](grpc::ClientContext& context) {
+                         return call(*admin_stub_, context);
+                       });
   }
 
   // What the hints of failed calls say about the record (errors.h).

@@ -30,6 +30,12 @@ struct RecordHints {
   // Who may make the change (PERMISSION_DENIED); default: an office of the
   // region that owns the record.
   std::string who_may;
+  // The whole hint of NOT_FOUND and of FAILED_PRECONDITION (without
+  // "hint: "), for calls whose ids or preconditions are not a record's
+  // (person refs, key versions); default: check the id, see show_command.
+  // Defaulted so that {show_command, who_may} stays a complete initializer.
+  std::string not_found = {};
+  std::string failed_precondition = {};
 };
 
 // What the hint of a failed call may refer to.
