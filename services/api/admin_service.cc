@@ -206,10 +206,11 @@ class AdminService final : public v1::Admin::CallbackService {
   // Recomputes the chain and compares it with the checkpoints the peers hold
   // (asked now) and the local copies of those sent.
   grpc::ServerUnaryReactor* VerifyAudit(
-      grpc::CallbackServerContext* ctx, const v1::VerifyAuditRequest*,
+      grpc::CallbackServerContext* ctx, const v1::VerifyAuditRequest* request,
       v1::VerifyAuditResponse* response) override {
     AuditedCall call(audit_, "Admin.VerifyAudit");
-    absl::StatusOr<core::Actor> actor = call.Authorize(*authorizer_, *ctx);
+    absl::StatusOr<core::Actor> actor =
+        call.Admit(*authorizer_, *ctx, *request);
     if (!actor.ok()) return FinishAudited(ctx, call, actor.status());
     grpc::ServerUnaryReactor* reactor = ctx->DefaultReactor();
     std::vector<std::string> peers;
@@ -264,7 +265,8 @@ class AdminService final : public v1::Admin::CallbackService {
       grpc::CallbackServerContext* ctx,
       const v1::ExportAuditRequest* request) override {
     AuditedCall call(audit_, "Admin.ExportAudit");
-    absl::StatusOr<core::Actor> actor = call.Authorize(*authorizer_, *ctx);
+    absl::StatusOr<core::Actor> actor =
+        call.Admit(*authorizer_, *ctx, *request);
     if (!actor.ok()) {
       return new internal::FinishedWriter<v1::ExportAuditResponse>(
           call.Finish(actor.status()));
@@ -289,7 +291,8 @@ class AdminService final : public v1::Admin::CallbackService {
       v1::RotateLinkageKeyResponse* response) override {
     AuditedCall call(audit_, "Admin.RotateLinkageKey");
     call.set_success_recorded_by_core();
-    absl::StatusOr<core::Actor> actor = call.Authorize(*authorizer_, *ctx);
+    absl::StatusOr<core::Actor> actor =
+        call.Admit(*authorizer_, *ctx, *request);
     if (!actor.ok()) return FinishAudited(ctx, call, actor.status());
     grpc::ServerUnaryReactor* reactor = ctx->DefaultReactor();
     privacy_->RotateLinkageKey(
@@ -310,7 +313,8 @@ class AdminService final : public v1::Admin::CallbackService {
       v1::MergePersonsResponse* response) override {
     AuditedCall call(audit_, "Admin.MergePersons");
     call.set_success_recorded_by_core();
-    absl::StatusOr<core::Actor> actor = call.Authorize(*authorizer_, *ctx);
+    absl::StatusOr<core::Actor> actor =
+        call.Admit(*authorizer_, *ctx, *request);
     if (!actor.ok()) return FinishAudited(ctx, call, actor.status());
     grpc::ServerUnaryReactor* reactor = ctx->DefaultReactor();
     privacy_->MergePersons(
@@ -333,7 +337,8 @@ class AdminService final : public v1::Admin::CallbackService {
     AuditedCall call(audit_, "Admin.EraseCase");
     call.SetSubjectFrom(*request);
     call.set_success_recorded_by_core();
-    absl::StatusOr<core::Actor> actor = call.Authorize(*authorizer_, *ctx);
+    absl::StatusOr<core::Actor> actor =
+        call.Admit(*authorizer_, *ctx, *request);
     if (!actor.ok()) return FinishAudited(ctx, call, actor.status());
     grpc::ServerUnaryReactor* reactor = ctx->DefaultReactor();
     privacy_->EraseCase(*actor, request->request_id(), request->case_id(),
@@ -349,10 +354,12 @@ class AdminService final : public v1::Admin::CallbackService {
   // The relay's state per peer: backlog (last - acknowledged), lag (age of
   // the oldest unacknowledged event) and whether a stream is open.
   grpc::ServerUnaryReactor* GetRelayStatus(
-      grpc::CallbackServerContext* ctx, const v1::GetRelayStatusRequest*,
+      grpc::CallbackServerContext* ctx,
+      const v1::GetRelayStatusRequest* request,
       v1::GetRelayStatusResponse* response) override {
     AuditedCall call(audit_, "Admin.GetRelayStatus");
-    absl::StatusOr<core::Actor> actor = call.Authorize(*authorizer_, *ctx);
+    absl::StatusOr<core::Actor> actor =
+        call.Admit(*authorizer_, *ctx, *request);
     if (!actor.ok()) return FinishAudited(ctx, call, actor.status());
     if (relay_ == nullptr) return FinishAudited(ctx, call, absl::OkStatus());
     grpc::ServerUnaryReactor* reactor = ctx->DefaultReactor();

@@ -3,6 +3,7 @@
 
 #include "google/protobuf/descriptor.h"
 #include "reactors.h"
+#include "ruta/api/firewall.h"
 #include "ruta/security/tls.h"
 
 namespace ruta::api::internal {
@@ -48,6 +49,15 @@ absl::StatusOr<core::Actor> AuditedCall::Authorize(
     const Authorizer& authorizer, const grpc::ServerContextBase& context) {
   absl::StatusOr<core::Actor> actor = authorizer.Authorize(context, method_);
   caller_ = actor.ok() ? *actor : CallerForAudit(context);
+  return actor;
+}
+
+absl::StatusOr<core::Actor> AuditedCall::Admit(
+    const Authorizer& authorizer, const grpc::ServerContextBase& context,
+    const google::protobuf::Message& request) {
+  absl::StatusOr<core::Actor> actor = Authorize(authorizer, context);
+  if (!actor.ok()) return actor;
+  if (absl::Status s = CheckMessage(request); !s.ok()) return s;
   return actor;
 }
 

@@ -32,7 +32,8 @@ class CaseOfficeService final : public v1::CaseOffice::CallbackService {
     // The request's identifiers are never part of the record.
     AuditedCall call(audit_, "CaseOffice.OpenCase");
     call.set_success_recorded_by_core();
-    absl::StatusOr<core::Actor> actor = call.Authorize(*authorizer_, *ctx);
+    absl::StatusOr<core::Actor> actor =
+        call.Admit(*authorizer_, *ctx, *request);
     if (!actor.ok()) return FinishAudited(ctx, call, actor.status());
     absl::StatusOr<core::OpenCaseCommand> command = FromProto(*request);
     if (!command.ok()) return FinishAudited(ctx, call, command.status());
@@ -51,7 +52,8 @@ class CaseOfficeService final : public v1::CaseOffice::CallbackService {
       v1::FindPersonResponse* response) override {
     // A read: no subject, and never the identifiers.
     AuditedCall call(audit_, "CaseOffice.FindPerson");
-    absl::StatusOr<core::Actor> actor = call.Authorize(*authorizer_, *ctx);
+    absl::StatusOr<core::Actor> actor =
+        call.Admit(*authorizer_, *ctx, *request);
     if (!actor.ok()) return FinishAudited(ctx, call, actor.status());
     absl::StatusOr<core::IdentityTuple> identity =
         FromProto(request->identifiers());
@@ -77,7 +79,8 @@ class CaseOfficeService final : public v1::CaseOffice::CallbackService {
                                     v1::GetCaseResponse* response) override {
     AuditedCall call(audit_, "CaseOffice.GetCase");
     call.SetSubjectFrom(*request);
-    absl::StatusOr<core::Actor> actor = call.Authorize(*authorizer_, *ctx);
+    absl::StatusOr<core::Actor> actor =
+        call.Admit(*authorizer_, *ctx, *request);
     if (!actor.ok()) return FinishAudited(ctx, call, actor.status());
     grpc::ServerUnaryReactor* reactor = ctx->DefaultReactor();
     cases_->GetCase(
@@ -93,7 +96,8 @@ class CaseOfficeService final : public v1::CaseOffice::CallbackService {
       grpc::CallbackServerContext* ctx, const v1::ListCasesRequest* request,
       v1::ListCasesResponse* response) override {
     AuditedCall call(audit_, "CaseOffice.ListCases");
-    absl::StatusOr<core::Actor> actor = call.Authorize(*authorizer_, *ctx);
+    absl::StatusOr<core::Actor> actor =
+        call.Admit(*authorizer_, *ctx, *request);
     if (!actor.ok()) return FinishAudited(ctx, call, actor.status());
     absl::StatusOr<core::ListCasesQuery> query = FromProto(*request);
     if (!query.ok()) return FinishAudited(ctx, call, query.status());
@@ -118,7 +122,8 @@ class CaseOfficeService final : public v1::CaseOffice::CallbackService {
     AuditedCall call(audit_, "CaseOffice.UpdateStage");
     call.SetSubjectFrom(*request);
     call.set_success_recorded_by_core();
-    absl::StatusOr<core::Actor> actor = call.Authorize(*authorizer_, *ctx);
+    absl::StatusOr<core::Actor> actor =
+        call.Admit(*authorizer_, *ctx, *request);
     if (!actor.ok()) return FinishAudited(ctx, call, actor.status());
     absl::StatusOr<core::UpdateStageCommand> command = FromProto(*request);
     if (!command.ok()) return FinishAudited(ctx, call, command.status());
@@ -138,7 +143,8 @@ class CaseOfficeService final : public v1::CaseOffice::CallbackService {
     AuditedCall call(audit_, "CaseOffice.CloseCase");
     call.SetSubjectFrom(*request);
     call.set_success_recorded_by_core();
-    absl::StatusOr<core::Actor> actor = call.Authorize(*authorizer_, *ctx);
+    absl::StatusOr<core::Actor> actor =
+        call.Admit(*authorizer_, *ctx, *request);
     if (!actor.ok()) return FinishAudited(ctx, call, actor.status());
     absl::StatusOr<core::CloseCaseCommand> command = FromProto(*request);
     if (!command.ok()) return FinishAudited(ctx, call, command.status());
@@ -154,7 +160,7 @@ class CaseOfficeService final : public v1::CaseOffice::CallbackService {
 
   // --- Transfers and services -------------------------------------------
 
-  // A mutation of TransferService: authorize, convert, call, convert back.
+  // A mutation of TransferService: admit, convert, call, convert back.
   template <typename Request, typename Command, typename Result,
             typename Response>
   grpc::ServerUnaryReactor* Mutate(
@@ -167,7 +173,7 @@ class CaseOfficeService final : public v1::CaseOffice::CallbackService {
     AuditedCall call(audit_, method);
     call.SetSubjectFrom(request);
     call.set_success_recorded_by_core();
-    absl::StatusOr<core::Actor> actor = call.Authorize(*authorizer_, *ctx);
+    absl::StatusOr<core::Actor> actor = call.Admit(*authorizer_, *ctx, request);
     if (!actor.ok()) return FinishAudited(ctx, call, actor.status());
     absl::StatusOr<Command> command = FromProto(request);
     if (!command.ok()) return FinishAudited(ctx, call, command.status());
@@ -258,7 +264,8 @@ class CaseOfficeService final : public v1::CaseOffice::CallbackService {
       v1::GetTransferResponse* response) override {
     AuditedCall call(audit_, "CaseOffice.GetTransfer");
     call.SetSubjectFrom(*request);
-    absl::StatusOr<core::Actor> actor = call.Authorize(*authorizer_, *ctx);
+    absl::StatusOr<core::Actor> actor =
+        call.Admit(*authorizer_, *ctx, *request);
     if (!actor.ok()) return FinishAudited(ctx, call, actor.status());
     grpc::ServerUnaryReactor* reactor = ctx->DefaultReactor();
     transfers_->GetTransfer(
@@ -274,7 +281,8 @@ class CaseOfficeService final : public v1::CaseOffice::CallbackService {
       grpc::CallbackServerContext* ctx, const v1::ListTransfersRequest* request,
       v1::ListTransfersResponse* response) override {
     AuditedCall call(audit_, "CaseOffice.ListTransfers");
-    absl::StatusOr<core::Actor> actor = call.Authorize(*authorizer_, *ctx);
+    absl::StatusOr<core::Actor> actor =
+        call.Admit(*authorizer_, *ctx, *request);
     if (!actor.ok()) return FinishAudited(ctx, call, actor.status());
     absl::StatusOr<core::ListTransfersQuery> query = FromProto(*request);
     if (!query.ok()) return FinishAudited(ctx, call, query.status());
@@ -298,7 +306,8 @@ class CaseOfficeService final : public v1::CaseOffice::CallbackService {
       v1::ListServicesResponse* response) override {
     AuditedCall call(audit_, "CaseOffice.ListServices");
     call.SetSubjectFrom(*request);
-    absl::StatusOr<core::Actor> actor = call.Authorize(*authorizer_, *ctx);
+    absl::StatusOr<core::Actor> actor =
+        call.Admit(*authorizer_, *ctx, *request);
     if (!actor.ok()) return FinishAudited(ctx, call, actor.status());
     grpc::ServerUnaryReactor* reactor = ctx->DefaultReactor();
     transfers_->ListServices(
@@ -319,7 +328,8 @@ class CaseOfficeService final : public v1::CaseOffice::CallbackService {
       grpc::CallbackServerContext* ctx,
       const v1::WatchTransfersRequest* request) override {
     AuditedCall call(audit_, "CaseOffice.WatchTransfers");
-    absl::StatusOr<core::Actor> actor = call.Authorize(*authorizer_, *ctx);
+    absl::StatusOr<core::Actor> actor =
+        call.Admit(*authorizer_, *ctx, *request);
     if (!actor.ok()) {
       return new internal::FinishedWriter<v1::WatchTransfersResponse>(
           call.Finish(actor.status()));

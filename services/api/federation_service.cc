@@ -6,6 +6,7 @@
 
 #include "reactors.h"
 #include "ruta/api/checkpoints.h"
+#include "ruta/api/firewall.h"
 #include "ruta/api/services.h"
 #include "ruta/v1/federation.grpc.pb.h"
 #include "spdlog/spdlog.h"
@@ -35,6 +36,10 @@ class ExchangeReactor final
 
   void OnReadDone(bool ok) override {
     if (!ok) return End(absl::OkStatus());  // the sender closed its side
+    // The stream was authorized when it opened; each message passes the
+    // firewall as it is read (and each event of a batch as the inbox decodes
+    // it).
+    if (absl::Status s = CheckMessage(request_); !s.ok()) return End(s);
     if (!said_hello_) {
       if (!request_.has_hello()) {
         return End(absl::InvalidArgumentError(
@@ -117,6 +122,7 @@ class FederationService final : public v1::Federation::CallbackService {
   grpc::ServerBidiReactor<v1::ExchangeRequest, v1::ExchangeResponse>* Exchange(
       grpc::CallbackServerContext* ctx) override {
     AuditedCall call(audit_, "Federation.Exchange");
+    // No message has been read yet: ExchangeReactor checks each one.
     absl::StatusOr<core::Actor> actor = call.Authorize(*authorizer_, *ctx);
     if (!actor.ok()) {
       return new internal::FinishedBidi<v1::ExchangeRequest,
@@ -137,7 +143,8 @@ class FederationService final : public v1::Federation::CallbackService {
     AuditedCall call(audit_, "Federation.PutCheckpoint");
     // The record of a stored checkpoint commits with it.
     call.set_success_recorded_by_core();
-    absl::StatusOr<core::Actor> actor = call.Authorize(*authorizer_, *ctx);
+    absl::StatusOr<core::Actor> actor =
+        call.Admit(*authorizer_, *ctx, *request);
     if (!actor.ok()) return FinishAudited(ctx, call, actor.status());
     if (!request->has_checkpoint()) {
       return FinishAudited(
@@ -208,10 +215,11 @@ class FederationService final : public v1::Federation::CallbackService {
   }
 
   grpc::ServerUnaryReactor* GetCheckpoint(
-      grpc::CallbackServerContext* ctx, const v1::GetCheckpointRequest*,
+      grpc::CallbackServerContext* ctx, const v1::GetCheckpointRequest* request,
       v1::GetCheckpointResponse* response) override {
     AuditedCall call(audit_, "Federation.GetCheckpoint");
-    absl::StatusOr<core::Actor> actor = call.Authorize(*authorizer_, *ctx);
+    absl::StatusOr<core::Actor> actor =
+        call.Admit(*authorizer_, *ctx, *request);
     if (!actor.ok()) return FinishAudited(ctx, call, actor.status());
     grpc::ServerUnaryReactor* reactor = ctx->DefaultReactor();
     auto held = std::make_shared<std::optional<store::AuditCheckpoint>>();

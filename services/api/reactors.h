@@ -43,6 +43,15 @@ class AuditedCall final {
   absl::StatusOr<core::Actor> Authorize(const Authorizer& authorizer,
                                         const grpc::ServerContextBase& context);
 
+  // What every handler calls first: Authorize, then the identifier firewall
+  // (firewall.h) on `request`. Authorization comes first, so that a caller
+  // that may not call the method gets PERMISSION_DENIED (or UNAUTHENTICATED)
+  // whatever it sent; an allowed caller gets INVALID_ARGUMENT naming the
+  // offending field. Either refusal is recorded when passed to Finish.
+  absl::StatusOr<core::Actor> Admit(const Authorizer& authorizer,
+                                    const grpc::ServerContextBase& context,
+                                    const google::protobuf::Message& request);
+
   // The case or transfer id the call concerns (kept only in that format).
   void set_subject(absl::string_view id);
   void SetSubjectFrom(const google::protobuf::Message& request) {
@@ -87,7 +96,8 @@ inline absl::Status NotYetAvailable(absl::string_view method) {
       absl::StrCat(method, " is not available on this node version yet"));
 }
 
-// Authorization first, so that an unauthorized caller gets PERMISSION_DENIED
+// Admission first (authorization, then the firewall), so that an unauthorized
+// caller gets PERMISSION_DENIED and a malformed request INVALID_ARGUMENT
 // whether or not the method exists yet. Either way the call is audited.
 inline grpc::Status NotYetStatus(const Authorizer& authorizer,
                                  core::AuditLog* audit,
@@ -96,7 +106,9 @@ inline grpc::Status NotYetStatus(const Authorizer& authorizer,
                                  absl::string_view method) {
   AuditedCall call(audit, method);
   if (request != nullptr) call.SetSubjectFrom(*request);
-  absl::StatusOr<core::Actor> actor = call.Authorize(authorizer, *ctx);
+  absl::StatusOr<core::Actor> actor =
+      request != nullptr ? call.Admit(authorizer, *ctx, *request)
+                         : call.Authorize(authorizer, *ctx);
   if (!actor.ok()) return call.Finish(actor.status());
   return call.Finish(NotYetAvailable(method));
 }
@@ -119,7 +131,7 @@ class FinishedBidi final : public grpc::ServerBidiReactor<Request, Response> {
 
 }  // namespace ruta::api::internal
 
-// Declares a unary override that authorizes, then answers UNIMPLEMENTED;
+// Declares a unary override that admits the call, then answers UNIMPLEMENTED;
 // audited (the class has `authorizer_` and `audit_`, a core::AuditLog*).
 #define RUTA_UNARY_NOT_YET(Service, Method)                                    \
   grpc::ServerUnaryReactor* Method(grpc::CallbackServerContext* ctx,           \

@@ -5,6 +5,7 @@
 #include "absl/strings/str_cat.h"
 #include "google/protobuf/util/time_util.h"
 #include "ruta/api/conversions.h"
+#include "ruta/api/firewall.h"
 #include "ruta/common/status_macros.h"
 #include "ruta/core/ids.h"
 #include "ruta/core/pseudonym.h"
@@ -84,9 +85,7 @@ absl::StatusOr<core::FederationEvent> DecodeEvent(absl::string_view bytes) {
   if (!in.ParseFromArray(bytes.data(), static_cast<int>(bytes.size()))) {
     return Bad("not a ruta.v1.Event");
   }
-  if (!in.GetReflection()->GetUnknownFields(in).empty()) {
-    return Bad("unknown fields");
-  }
+  if (absl::Status s = api::CheckMessage(in); !s.ok()) return Bad(s.message());
   core::FederationEvent out;
   out.event_id = in.event_id();
   out.origin_region = in.origin_region();

@@ -8,6 +8,7 @@
 #include "absl/strings/str_join.h"
 #include "mutations.h"
 #include "ruta/common/status_macros.h"
+#include "ruta/core/free_text.h"
 #include "ruta/core/ids.h"
 #include "ruta/core/stage_machine.h"
 #include "ruta/core/ubigeo.h"
@@ -49,32 +50,11 @@ absl::Status CheckCaseId(const std::string& id) {
 }
 
 // Notes travel to the other region and are shown to its offices: they may
-// carry no identifier. Until the identifier firewall (DESIGN.md section 6)
-// covers every field, notes refuse what identifiers need: digits and '@'.
+// carry no identifier. The same free-text rule as the identifier firewall at
+// the edge (DESIGN.md section 6), which has already refused such a note from
+// a client; here it also holds for any other caller of the service.
 absl::Status CheckNote(const std::string& note) {
-  // Characters, not bytes: a Spanish note with accents counts as written.
-  // (gRPC has already checked that the string is valid UTF-8.)
-  size_t characters = 0;
-  for (char c : note) {
-    if ((static_cast<unsigned char>(c) & 0xC0) != 0x80) ++characters;
-  }
-  if (characters > kMaxNoteLength) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("note has ", characters, " characters; at most ",
-                     kMaxNoteLength, " are allowed"));
-  }
-  for (char c : note) {
-    if ((c >= '0' && c <= '9') || c == '@') {
-      return absl::InvalidArgumentError(
-          "note must not contain digits or '@' (no names, numbers, dates, "
-          "phones or emails: it is shared with the other region)");
-    }
-    if (static_cast<unsigned char>(c) < 0x20) {
-      return absl::InvalidArgumentError(
-          "note must not contain control characters");
-    }
-  }
-  return absl::OkStatus();
+  return CheckFreeText("note", note, kMaxNoteLength);
 }
 
 absl::Status CheckYearMonth(const YearMonth& m, const char* field) {

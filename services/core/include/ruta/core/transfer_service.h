@@ -71,8 +71,10 @@ struct TransferStepCommand {
   std::string request_id;
   std::string transfer_id;
   RejectReason reject_reason = RejectReason::kUnspecified;  // reject only
-  std::string note;  // reject and cancel: at most 280 characters
-  Date on;           // depart and receive: the day; unset = today
+  // Reject and cancel: free text of at most 280 characters without
+  // identifiers (core/free_text.h).
+  std::string note;
+  Date on;  // depart and receive: the day; unset = today
 };
 
 struct ListTransfersQuery {

@@ -25,9 +25,12 @@ class ProtoEventEncoder final : public core::EventEncoder {
 absl::StatusOr<std::string> StampEvent(absl::string_view payload,
                                        int64_t sequence);
 
-// Decodes and checks one event: ids, regions and payload well formed, enum
-// values known. INVALID_ARGUMENT naming what is wrong. A service's
-// author_region is the event's origin.
+// Decodes and checks one event: first the identifier firewall
+// (api/firewall.h: no unknown field, every string in its format, free text
+// without identifiers, enum values known), so that a peer cannot plant an
+// identifier either; then ids, regions and payload well formed.
+// INVALID_ARGUMENT "malformed event: ..." naming what is wrong, never a
+// value. A service's author_region is the event's origin.
 absl::StatusOr<core::FederationEvent> DecodeEvent(absl::string_view bytes);
 
 // What a batch signature signs: SHA-256 of each event's bytes, concatenated.
