@@ -12,6 +12,7 @@
 #include <string>
 
 #include "ruta/api/conversions.h"
+#include "ruta/api/firewall.h"
 #include "ruta/core/ids.h"
 #include "ruta/core/profile.h"
 #include "ruta/security/signing.h"
@@ -39,6 +40,45 @@ void BM_ValidateOpenCaseRequest(benchmark::State& state) {
   }
 }
 BENCHMARK(BM_ValidateOpenCaseRequest);
+
+// The identifier firewall (api/firewall.h) over an OpenCase request: every
+// field walked by reflection, formats checked (identifiers exempt).
+void BM_FirewallOpenCaseRequest(benchmark::State& state) {
+  const v1::OpenCaseRequest request = testing::VictimOpenCaseRequest(
+      "00000000-0000-4000-8000-000000000001", "45678912");
+  for (auto _ : state) {
+    absl::Status admitted = api::CheckMessage(request);
+    if (!admitted.ok()) {
+      state.SkipWithError("the request is refused");
+      break;
+    }
+    benchmark::DoNotOptimize(admitted);
+  }
+}
+BENCHMARK(BM_FirewallOpenCaseRequest);
+
+// The firewall over a request with a free-text note of 280 characters (the
+// longest allowed): the identifier-shape scan of free text.
+void BM_FirewallRejectTransferNote280(benchmark::State& state) {
+  v1::RejectTransferRequest request;
+  request.set_request_id("00000000-0000-4000-8000-000000000001");
+  request.set_transfer_id("tr_abcdefghijklmnopqrst");
+  request.set_reason(v1::REJECT_REASON_NO_CAPACITY);
+  // One multibyte character first; the rest ASCII, cut at 280 bytes.
+  std::string note = "niña; ";
+  while (note.size() < 280) note += "sin cupo en el albergue hasta marzo; ";
+  note.resize(280);
+  request.set_note(note);
+  for (auto _ : state) {
+    absl::Status admitted = api::CheckMessage(request);
+    if (!admitted.ok()) {
+      state.SkipWithError(std::string(admitted.message()).c_str());
+      break;
+    }
+    benchmark::DoNotOptimize(admitted);
+  }
+}
+BENCHMARK(BM_FirewallRejectTransferNote280);
 
 // A fresh Ed25519 key pair (openssl, as certs/pki.sh makes region signing
 // keys), loaded once per process.
