@@ -629,8 +629,12 @@ absl::Status SqliteWriteTxn::StampOutbox(int64_t id, int64_t sequence,
   }
   RUTA_ASSIGN_OR_RETURN(
       Statement stmt,
+      // An event of a case erased here (its CaseErased event above all) is
+      // kept only until the peer acknowledges it (EraseCase).
       connection_.Prepare(
-          "UPDATE outbox SET sequence = ?2, bytes = ?3 WHERE id = ?1"));
+          "UPDATE outbox SET sequence = ?2, bytes = ?3, erase_pending = "
+          "EXISTS (SELECT 1 FROM erased_cases e WHERE e.case_id = "
+          "outbox.case_id) WHERE id = ?1"));
   stmt.Bind(1, id).Bind(2, sequence).BindBlob(3, bytes);
   return stmt.Run();
 }

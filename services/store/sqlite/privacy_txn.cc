@@ -158,30 +158,28 @@ absl::Status SqliteWriteTxn::EraseCase(const std::string& case_id,
   for (const char* sql : kDeletes) {
     RUTA_RETURN_IF_ERROR(RunForCase(connection_, sql, case_id));
   }
-  // Sent and acknowledged events keep their hash only.
-  std::vector<std::pair<int64_t, std::string>> sent;
+  // Sent events are marked; those already acknowledged keep their hash only
+  // from now, the others once the peer acknowledges them (PutOutboxAck).
+  RUTA_RETURN_IF_ERROR(RunForCase(
+      connection_,
+      "UPDATE outbox SET erase_pending = 1 WHERE case_id = ?1 AND sequence "
+      "IS NOT NULL AND hash IS NULL",
+      case_id));
+  std::vector<std::pair<std::string, int64_t>> acks;
   {
     RUTA_ASSIGN_OR_RETURN(
         Statement stmt,
         connection_.Prepare(
-            "SELECT o.id, o.bytes FROM outbox o JOIN outbox_acks a ON "
-            "a.destination = o.destination WHERE o.case_id = ?1 AND "
-            "o.sequence IS NOT NULL AND o.sequence <= a.applied_through AND "
-            "o.hash IS NULL"));
-    stmt.Bind(1, case_id);
+            "SELECT destination, applied_through FROM outbox_acks"));
     while (true) {
       RUTA_ASSIGN_OR_RETURN(bool row, stmt.Step());
       if (!row) break;
-      sent.emplace_back(stmt.ColumnInt64(0), Sha256Of(stmt.ColumnBlob(1)));
+      acks.emplace_back(stmt.ColumnText(0), stmt.ColumnInt64(1));
     }
   }
-  for (const auto& [id, hash] : sent) {
-    RUTA_ASSIGN_OR_RETURN(
-        Statement stmt,
-        connection_.Prepare("UPDATE outbox SET payload = X'', bytes = X'', "
-                            "hash = ?2 WHERE id = ?1"));
-    stmt.Bind(1, id).BindBlob(2, hash);
-    RUTA_RETURN_IF_ERROR(stmt.Run());
+  for (const auto& [destination, applied_through] : acks) {
+    RUTA_RETURN_IF_ERROR(
+        RedactAcknowledgedErased(destination, applied_through));
   }
   std::vector<std::pair<std::pair<std::string, int64_t>, std::string>> kept;
   {
@@ -215,9 +213,8 @@ absl::Status SqliteWriteTxn::RedactAcknowledgedErased(
     RUTA_ASSIGN_OR_RETURN(
         Statement stmt,
         connection_.Prepare(
-            "SELECT id, bytes FROM outbox WHERE destination = ?1 AND sequence "
-            "IS NOT NULL AND sequence <= ?2 AND hash IS NULL AND case_id IN "
-            "(SELECT case_id FROM erased_cases)"));
+            "SELECT id, bytes FROM outbox WHERE destination = ?1 AND "
+            "erase_pending = 1 AND sequence <= ?2"));
     stmt.Bind(1, destination).Bind(2, applied_through);
     while (true) {
       RUTA_ASSIGN_OR_RETURN(bool row, stmt.Step());
@@ -229,7 +226,7 @@ absl::Status SqliteWriteTxn::RedactAcknowledgedErased(
     RUTA_ASSIGN_OR_RETURN(
         Statement stmt,
         connection_.Prepare("UPDATE outbox SET payload = X'', bytes = X'', "
-                            "hash = ?2 WHERE id = ?1"));
+                            "hash = ?2, erase_pending = 0 WHERE id = ?1"));
     stmt.Bind(1, id).BindBlob(2, hash);
     RUTA_RETURN_IF_ERROR(stmt.Run());
   }

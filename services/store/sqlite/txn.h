@@ -224,7 +224,8 @@ class SqliteWriteTxn : public WriteTxn {
                                  const AuditCheckpoint& checkpoint) override;
 
  private:
-  // Reduces the acknowledged events of erased cases to their hash.
+  // Reduces the events of erased cases marked erase_pending that the peer
+  // acknowledged (sequence <= applied_through) to their hash.
   absl::Status RedactAcknowledgedErased(const std::string& destination,
                                         int64_t applied_through);
 

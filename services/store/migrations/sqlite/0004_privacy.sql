@@ -34,5 +34,11 @@ CREATE INDEX inbox_events_by_case ON inbox_events (case_id)
   WHERE case_id <> '';
 
 -- The same for sent events: an erased, acknowledged event keeps its hash.
+-- `erase_pending` marks the sent events of an erased case not yet reduced to
+-- their hash (the peer had not acknowledged them); the partial index keeps
+-- the check made on every acknowledgement to those few rows.
 ALTER TABLE outbox ADD COLUMN hash BLOB;
+ALTER TABLE outbox ADD COLUMN erase_pending INTEGER NOT NULL DEFAULT 0;
 CREATE INDEX outbox_by_case ON outbox (case_id);
+CREATE INDEX outbox_erase_pending ON outbox (destination, sequence)
+  WHERE erase_pending = 1;
