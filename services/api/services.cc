@@ -6,7 +6,8 @@ namespace ruta::api {
 std::unique_ptr<grpc::Service> NewCaseOfficeService(const Authorizer*,
                                                     core::CaseService*,
                                                     const TransferServices&,
-                                                    const AuditServices&);
+                                                    const AuditServices&,
+                                                    core::ActivityService*);
 std::unique_ptr<grpc::Service> NewPartnerStatusService(const Authorizer*,
                                                        const AuditServices&);
 std::unique_ptr<grpc::Service> NewDashboardService(const Authorizer*,
@@ -23,10 +24,11 @@ NodeServices MakeNodeServices(const Authorizer* authorizer,
                               core::CaseService* cases,
                               core::PrivacyService* privacy,
                               const TransferServices& transfers,
-                              const AuditServices& audit) {
+                              const AuditServices& audit,
+                              core::ActivityService* activities) {
   NodeServices services;
   services.case_office =
-      NewCaseOfficeService(authorizer, cases, transfers, audit);
+      NewCaseOfficeService(authorizer, cases, transfers, audit, activities);
   services.partner_status = NewPartnerStatusService(authorizer, audit);
   services.dashboard = NewDashboardService(authorizer, audit);
   services.federation = NewFederationService(authorizer, transfers, audit);

@@ -14,6 +14,7 @@
 #include "grpcpp/impl/codegen/service_type.h"
 #include "ruta/api/authorization.h"
 #include "ruta/api/checkpoints.h"
+#include "ruta/core/activity_service.h"
 #include "ruta/core/audit.h"
 #include "ruta/core/case_service.h"
 #include "ruta/core/change_notifier.h"
@@ -63,13 +64,16 @@ struct TransferServices {
   std::string region;  // this node's region
 };
 
-// `authorizer`, `cases`, `privacy`, the pointers in `transfers` and in
-// `audit` must outlive the returned services and the server.
+// `authorizer`, `cases`, `privacy`, `activities`, the pointers in
+// `transfers` and in `audit` must outlive the returned services and the
+// server. `activities` serves CaseOffice.RecordActivity and ListActivities;
+// null: they answer UNIMPLEMENTED after authorization.
 NodeServices MakeNodeServices(const Authorizer* authorizer,
                               core::CaseService* cases,
                               core::PrivacyService* privacy,
                               const TransferServices& transfers,
-                              const AuditServices& audit);
+                              const AuditServices& audit,
+                              core::ActivityService* activities = nullptr);
 
 }  // namespace ruta::api
 
