@@ -310,6 +310,71 @@ TEST(AppTest, ValidTransferCommandsGoOnToTheConfiguration) {
   }
 }
 
+TEST(AppTest, ActivityCommandsHaveHelpWithExamples) {
+  for (std::vector<const char*> args : std::vector<std::vector<const char*>>{
+           {"activity", "record", "awareness", "--help"},
+           {"activity", "record", "training", "--help"},
+           {"activity", "list", "--help"}}) {
+    Result result = RunCli(args);
+    EXPECT_EQ(result.exit_code, 0) << args[1];
+    EXPECT_THAT(result.out, HasSubstr("Examples:")) << args[1];
+  }
+  EXPECT_THAT(RunCli({"activity", "record", "training", "--help"}).out,
+              HasSubstr("community|local|regional"));
+  EXPECT_EQ(RunCli({"activity"}).exit_code, 2);
+  EXPECT_EQ(RunCli({"activity", "record"}).exit_code, 2);
+  // Required flags.
+  EXPECT_EQ(RunCli({"activity", "record", "awareness", "--province", "0812",
+                    "--month", "2026-09", "--people", "120"})
+                .exit_code,
+            2);
+}
+
+TEST(AppTest, ActivityArgumentsAreCheckedBeforeConnecting) {
+  ExpectRefusedNaming(
+      {"activity", "record", "awareness", "--campaign", " ", "--province",
+       "0812", "--month", "2026-09", "--people", "120"},
+      "--campaign");
+  ExpectRefusedNaming(
+      {"activity", "record", "awareness", "--campaign", "Trata cero",
+       "--province", "812", "--month", "2026-09", "--people", "120"},
+      "--province");
+  ExpectRefusedNaming(
+      {"activity", "record", "awareness", "--campaign", "Trata cero",
+       "--province", "0812", "--month", "2026-9", "--people", "120"},
+      "--month");
+  ExpectRefusedNaming(
+      {"activity", "record", "awareness", "--campaign", "Trata cero",
+       "--province", "0812", "--month", "2026-09", "--people", "0"},
+      "--people");
+  ExpectRefusedNaming(
+      {"activity", "record", "training", "--level", "national", "--province",
+       "1701", "--month", "2026-10", "--members", "15"},
+      "--level");
+  ExpectRefusedNaming(
+      {"activity", "record", "training", "--level", "local", "--province",
+       "1701", "--month", "2026-10", "--members", "2000000"},
+      "--members");
+  ExpectRefusedNaming(
+      {"activity", "list", "--from", "2026-12", "--to", "2026-01"}, "--from");
+}
+
+TEST(AppTest, ValidActivityCommandsGoOnToTheConfiguration) {
+  for (std::vector<const char*> args : std::vector<std::vector<const char*>>{
+           {"activity", "record", "awareness", "--campaign",
+            "No te dejes engañar", "--province", "0812", "--month", "2026-09",
+            "--people", "120"},
+           {"activity", "record", "training", "--level", "LOCAL", "--province",
+            "1701", "--month", "2026-10", "--members", "15"},
+           {"activity", "list", "--from", "2026-01", "--to", "2026-12"},
+           {"activity", "list", "--all"}}) {
+    Result result = RunCli(args);
+    EXPECT_EQ(result.exit_code, 2) << args[1];
+    EXPECT_THAT(result.err, HasSubstr("ruta: configuration: missing"))
+        << args[1] << ": " << result.err;
+  }
+}
+
 constexpr const char* kRef = "pr0_abcdefghijklmnopabcdefghijklmnop";
 constexpr const char* kOtherRef = "pr0_ponmlkjihgfedcbaponmlkjihgfedcba";
 
