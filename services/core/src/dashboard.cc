@@ -1,5 +1,6 @@
 #include "ruta/core/dashboard.h"
 
+#include <algorithm>
 #include <set>
 
 #include "absl/status/status.h"
@@ -379,6 +380,56 @@ absl::Status ValidateQuarterRange(const QuarterRange& range, int max_quarters) {
         range.quarters(), " quarters; at most ", max_quarters, " per request"));
   }
   return absl::OkStatus();
+}
+
+const std::vector<std::string>& DashboardSourceTables() {
+  static const auto* const sources = [] {
+    std::set<std::string> all;
+    for (const DashboardTableSpec& spec : DashboardTables()) {
+      all.insert(spec.sources.begin(), spec.sources.end());
+    }
+    return new std::vector<std::string>(all.begin(), all.end());
+  }();
+  return *sources;
+}
+
+absl::StatusOr<RegionCounters> ReadRegionCounters(
+    store::ReadTxn& txn, const std::string& region,
+    const std::vector<std::string>& sources, const QuarterRange& range,
+    absl::Time now, const StalledWorkOptions& stalled) {
+  const int lo = range.from_year * 4 + range.from_quarter;
+  const int hi = range.to_year * 4 + range.to_quarter;
+  const std::vector<std::string>& known = DashboardSourceTables();
+  RegionCounters out;
+  for (const std::string& source : sources) {
+    if (std::find(known.begin(), known.end(), source) == known.end()) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("unknown counter table \"", source,
+                       "\"; known: ", absl::StrJoin(known, ", ")));
+    }
+    std::vector<std::pair<std::string, int64_t>> rows;
+    if (source == kStalledWorkTable) {
+      RUTA_ASSIGN_OR_RETURN(rows,
+                            ComputeStalledWork(txn, region, now, stalled));
+    } else {
+      RUTA_ASSIGN_OR_RETURN(
+          rows, txn.ScanAggregates(source, absl::StrCat(region, "|")));
+    }
+    std::vector<std::pair<std::string, int64_t>>& kept = out[source];
+    const size_t head = region.size() + 1;
+    for (auto& [key, value] : rows) {
+      int year = 0, quarter = 0;
+      if (value == 0 || key.size() < head + 6 ||
+          !ParseQuarter(absl::string_view(key).substr(head, 6), &year,
+                        &quarter)) {
+        continue;
+      }
+      const int q = year * 4 + quarter;
+      if (q < lo || q > hi) continue;
+      kept.emplace_back(std::move(key), value);
+    }
+  }
+  return out;
 }
 
 std::map<std::string, int64_t> MergeCounters(

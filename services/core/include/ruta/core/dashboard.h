@@ -32,6 +32,9 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "absl/time/time.h"
+#include "ruta/core/aggregates.h"
+#include "ruta/store/store.h"
 
 namespace ruta::core {
 
@@ -91,6 +94,17 @@ struct DashboardTable {
   std::vector<DashboardRow> rows;
   int64_t threshold = 0;
 };
+
+// Every counter table some dashboard table is computed from, sorted.
+const std::vector<std::string>& DashboardSourceTables();
+
+// The counters of `region` (its own keys only) of `sources` in `range`, as
+// this node holds them; stalled_work is computed at `now` (aggregates.h).
+// INVALID_ARGUMENT for a source that is not in DashboardSourceTables().
+absl::StatusOr<RegionCounters> ReadRegionCounters(
+    store::ReadTxn& txn, const std::string& region,
+    const std::vector<std::string>& sources, const QuarterRange& range,
+    absl::Time now, const StalledWorkOptions& stalled);
 
 // Merges the counters of `regions` for `range` and releases the table with
 // threshold k (ReleaseCountTable). INVALID_ARGUMENT for k below 5.
