@@ -198,10 +198,8 @@ DashboardTable TransferTimes(const std::map<std::string, int64_t>& m,
     }
     const DayStatistics stats = TransferDayStatistics(histogram);
     DashboardRow row{{measure}, {}};
-    if (stats.count > 0 && stats.count < k) {
+    if (stats.count < k) {  // 0 included, as ReleaseCountTable does
       row.cells = {Suppressed(), Suppressed(), Suppressed()};
-    } else if (stats.count == 0) {
-      row.cells = {Count(0), Suppressed(), Suppressed()};
     } else {
       row.cells = {Count(stats.count), Statistic(stats.median),
                    Statistic(stats.p90)};
