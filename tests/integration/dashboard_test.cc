@@ -5,6 +5,8 @@
 // 12 cases are opened in Cusco and 15 in Madre de Dios, one of which is
 // transferred to Cusco through RECEIVED: whichever node is asked, the merged
 // table counts it once, in Cusco; cells below k = 10 are suppressed.
+#include <algorithm>
+#include <fstream>
 #include <memory>
 #include <string>
 
@@ -14,6 +16,7 @@
 #include "ruta/testing/node.h"
 #include "ruta/testing/office_client.h"
 #include "ruta/testing/pki.h"
+#include "ruta/testing/subprocess.h"
 #include "ruta/v1/dashboard.grpc.pb.h"
 #include "ruta/v1/federation.grpc.pb.h"
 
@@ -313,6 +316,55 @@ TEST_F(DashboardTest, OnlyDashboardsReadTablesAndOnlyPeersReadCounts) {
     if (c.table() == "cases_by_stage") cases += c.value();
   }
   EXPECT_EQ(cases, 13);
+}
+
+// `ruta stats` with the mayors' certificate prints the merged tables.
+TEST_F(DashboardTest, RutaStatsPrintsTheTables) {
+  const std::string config = absl::StrCat(dirs_[kCusco], "/mayors-cli.json");
+  const testing::KeyPair mayors =
+      DevPki::Get().Leaf(kCusco, "dashboard", "mayors");
+  std::ofstream(config) << "{\"node\": \"" << Address(kCusco)
+                        << "\", \"cert\": \"" << mayors.cert_file
+                        << "\", \"key\": \"" << mayors.key_file
+                        << "\", \"ca\": \"" << DevPki::Get().TrustBundle()
+                        << "\", \"server_region\": \"cusco\"}\n";
+  auto run = [&](std::vector<std::string> args) {
+    std::vector<std::string> argv = {testing::CliBinary(), "--config", config,
+                                     "--retries",          "0",        "stats"};
+    argv.insert(argv.end(), args.begin(), args.end());
+    return testing::RunProcess(argv, absl::Seconds(60));
+  };
+  testing::ProcessResult r =
+      run({"--table", "cases_by_stage", "--regions", "cuzco,madre-de-dios",
+           "--from", "2026Q1", "--to", "2026Q4"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_THAT(r.out, HasSubstr("cases_by_stage"));
+  EXPECT_THAT(r.out, HasSubstr("regions: cusco, madre-de-dios"));
+  EXPECT_THAT(r.out, ::testing::ContainsRegex("RESIDENTIAL_CARE +26"));
+  EXPECT_THAT(r.out, ::testing::ContainsRegex("RECEIVED +<10"));
+  EXPECT_THAT(r.out, ::testing::ContainsRegex("TOTAL +27"));
+  EXPECT_THAT(r.out, HasSubstr("peer madre-de-dios: counts fetched"));
+  // Every table, as JSON lines.
+  r = run({"--from", "2026Q1", "--to", "2026Q4", "--json"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_GE(std::count(r.out.begin(), r.out.end(), '\n'), 13);
+  EXPECT_THAT(r.out, HasSubstr("\"table\":\"transfer_times\""));
+  // A bad quarter is refused before anything is sent.
+  r = run({"--from", "2026Q7"});
+  EXPECT_EQ(r.exit_code, 2) << r.err;
+  EXPECT_THAT(r.err, HasSubstr("--from"));
+  // An office certificate may not read the dashboard.
+  const std::string office_config =
+      absl::StrCat(dirs_[kCusco], "/office-cli.json");
+  const testing::KeyPair office = DevPki::Get().Office(kCusco);
+  std::ofstream(office_config)
+      << "{\"node\": \"" << Address(kCusco) << "\", \"cert\": \""
+      << office.cert_file << "\", \"key\": \"" << office.key_file
+      << "\", \"ca\": \"" << DevPki::Get().TrustBundle() << "\"}\n";
+  r = testing::RunProcess({testing::CliBinary(), "--config", office_config,
+                           "--retries", "0", "stats"},
+                          absl::Seconds(60));
+  EXPECT_EQ(r.exit_code, 6) << r.out << r.err;
 }
 
 // Last: stops Madre de Dios.
