@@ -128,6 +128,16 @@ void PeerCounts::Get(const std::vector<std::string>& regions,
           now - part.fetched_at <= options_.max_age) {
         continue;  // fresh enough
       }
+      auto failed = cache_->failed_at.find(regions[i]);
+      if (failed != cache_->failed_at.end() &&
+          now - failed->second < options_.retry_after_failure) {
+        // Failed a moment ago: not asked again yet.
+        part.stale = part.counters != nullptr;
+        part.missing = part.counters == nullptr;
+        part.last_error = absl::UnavailableError(absl::StrCat(
+            "peer ", regions[i], " could not be reached a moment ago"));
+        continue;
+      }
       to_fetch.emplace_back(i, peer);
     }
   }
@@ -174,8 +184,14 @@ void PeerCounts::Get(const std::vector<std::string>& regions,
             part.stale = false;
             part.missing = false;
             cache->Store(CacheKey(region, range), std::move(cached));
+            absl::MutexLock lock(&cache->mu);
+            cache->failed_at.erase(region);
           } else {
             part.last_error = FromGrpc(status);
+            {
+              absl::MutexLock lock(&cache->mu);
+              cache->failed_at[region] = absl::Now();
+            }
             spdlog::warn("dashboard: counts of peer {} unavailable: {}", region,
                          status.error_message());
             part.stale = part.counters != nullptr;

@@ -9,7 +9,8 @@
 // cached answer younger than `max_age` is used without asking; otherwise the
 // peer is asked, and if it cannot answer, the cached answer is used and
 // flagged stale, or — never fetched — the peer is flagged missing and its
-// region left out.
+// region left out. A peer whose call failed is not asked again for
+// `retry_after_failure`.
 #ifndef RUTA_API_PEER_COUNTS_H_
 #define RUTA_API_PEER_COUNTS_H_
 
@@ -40,6 +41,10 @@ struct PeerCountsOptions {
   // Cached counts older than this are refetched, and flagged stale when
   // the refetch fails. Default 300 s.
   absl::Duration max_age = absl::Seconds(300);
+  // After a failed call, a peer is not asked again for this long (its cached
+  // counts are used, stale, or it is reported missing), so that a table
+  // after table does not wait out the deadline each time. Default 15 s.
+  absl::Duration retry_after_failure = absl::Seconds(15);
   // Cached ranges kept per peer (oldest evicted). Default 32.
   int max_cached_ranges = 32;
 };
@@ -89,6 +94,8 @@ class PeerCounts final {
     absl::Mutex mu;
     // "<region>|<from>|<to>" -> last good answer.
     std::map<std::string, Cached> entries ABSL_GUARDED_BY(mu);
+    // Peer region -> when its last call failed.
+    std::map<std::string, absl::Time> failed_at ABSL_GUARDED_BY(mu);
     void Store(const std::string& key, Cached cached);
   };
   explicit PeerCounts(PeerCountsOptions options, std::vector<Peer> peers);
