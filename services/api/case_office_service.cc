@@ -2,10 +2,12 @@
 // is audited (AuditedCall): successful mutations by core, in their own
 // transaction; everything else here.
 #include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
 #include "grpcpp/grpcpp.h"
 #include "reactors.h"
 #include "ruta/api/conversions.h"
 #include "ruta/api/services.h"
+#include "ruta/core/activity_service.h"
 #include "ruta/core/ids.h"
 #include "ruta/v1/case_office.grpc.pb.h"
 #include "transfer_watch.h"
@@ -19,12 +21,14 @@ using internal::FinishAudited;
 class CaseOfficeService final : public v1::CaseOffice::CallbackService {
  public:
   CaseOfficeService(const Authorizer* authorizer, core::CaseService* cases,
-                    const TransferServices& transfers, core::AuditLog* audit)
+                    const TransferServices& transfers, core::AuditLog* audit,
+                    core::ActivityService* activities)
       : authorizer_(authorizer),
         cases_(cases),
         transfers_(transfers.transfers),
         changes_(transfers.changes),
-        audit_(audit) {}
+        audit_(audit),
+        activities_(activities) {}
 
   grpc::ServerUnaryReactor* OpenCase(grpc::CallbackServerContext* ctx,
                                      const v1::OpenCaseRequest* request,
@@ -351,26 +355,87 @@ class CaseOfficeService final : public v1::CaseOffice::CallbackService {
     return new internal::TransferWatch(transfers_, changes_, *actor, after);
   }
 
-  // Later capabilities (referrals, activities).
+  // --- Activities (DESIGN.md section 4) ---------------------------------
+
+  grpc::ServerUnaryReactor* RecordActivity(
+      grpc::CallbackServerContext* ctx,
+      const v1::RecordActivityRequest* request,
+      v1::RecordActivityResponse* response) override {
+    // The campaign is free text: the firewall (Admit) refuses identifiers.
+    AuditedCall call(audit_, "CaseOffice.RecordActivity");
+    call.set_success_recorded_by_core();
+    absl::StatusOr<core::Actor> actor =
+        call.Admit(*authorizer_, *ctx, *request);
+    if (!actor.ok()) return FinishAudited(ctx, call, actor.status());
+    if (activities_ == nullptr) {
+      return FinishAudited(ctx, call, NoActivities("RecordActivity"));
+    }
+    absl::StatusOr<core::RecordActivityCommand> command = FromProto(*request);
+    if (!command.ok()) return FinishAudited(ctx, call, command.status());
+    grpc::ServerUnaryReactor* reactor = ctx->DefaultReactor();
+    activities_->RecordActivity(
+        *actor, *std::move(command),
+        [reactor, response, call](absl::StatusOr<core::Activity> result) {
+          if (result.ok()) ToProto(*result, response->mutable_activity());
+          reactor->Finish(call.Finish(result.status()));
+        });
+    return reactor;
+  }
+
+  grpc::ServerUnaryReactor* ListActivities(
+      grpc::CallbackServerContext* ctx,
+      const v1::ListActivitiesRequest* request,
+      v1::ListActivitiesResponse* response) override {
+    AuditedCall call(audit_, "CaseOffice.ListActivities");
+    absl::StatusOr<core::Actor> actor =
+        call.Admit(*authorizer_, *ctx, *request);
+    if (!actor.ok()) return FinishAudited(ctx, call, actor.status());
+    if (activities_ == nullptr) {
+      return FinishAudited(ctx, call, NoActivities("ListActivities"));
+    }
+    absl::StatusOr<core::ListActivitiesQuery> query = FromProto(*request);
+    if (!query.ok()) return FinishAudited(ctx, call, query.status());
+    grpc::ServerUnaryReactor* reactor = ctx->DefaultReactor();
+    activities_->ListActivities(
+        *actor, *std::move(query),
+        [reactor, response, call](absl::StatusOr<core::ActivityList> result) {
+          if (result.ok()) {
+            for (const core::Activity& a : result->activities) {
+              ToProto(a, response->add_activities());
+            }
+            response->set_next_page_token(result->next_page_token);
+          }
+          reactor->Finish(call.Finish(result.status()));
+        });
+    return reactor;
+  }
+
+  // Later capabilities (referrals).
   RUTA_UNARY_NOT_YET(CaseOffice, ReferCase)
-  RUTA_UNARY_NOT_YET(CaseOffice, RecordActivity)
-  RUTA_UNARY_NOT_YET(CaseOffice, ListActivities)
 
  private:
+  static absl::Status NoActivities(const char* method) {
+    return absl::UnimplementedError(
+        absl::StrCat("CaseOffice.", method,
+                     " is not available on this node (no activity service)"));
+  }
+
   const Authorizer* const authorizer_;
   core::CaseService* const cases_;
   core::TransferService* const transfers_;
   core::ChangeNotifier* const changes_;
   core::AuditLog* const audit_;
+  core::ActivityService* const activities_;  // null: activities unavailable
 };
 
 }  // namespace
 
 std::unique_ptr<grpc::Service> NewCaseOfficeService(
     const Authorizer* authorizer, core::CaseService* cases,
-    const TransferServices& transfers, const AuditServices& audit) {
+    const TransferServices& transfers, const AuditServices& audit,
+    core::ActivityService* activities) {
   return std::make_unique<CaseOfficeService>(authorizer, cases, transfers,
-                                             audit.log);
+                                             audit.log, activities);
 }
 
 }  // namespace ruta::api

@@ -300,4 +300,70 @@ absl::StatusOr<core::UpdateServiceCommand> FromProto(
   return out;
 }
 
+void ToProto(const core::Activity& a, v1::Activity* out) {
+  out->set_activity_id(a.activity_id);
+  out->set_region(a.region);
+  switch (a.kind) {
+    case core::ActivityKind::kAwareness: {
+      v1::AwarenessActivity* awareness = out->mutable_awareness();
+      awareness->set_campaign(a.campaign);
+      awareness->set_province(a.province);
+      MonthToProto(a.month, awareness->mutable_month());
+      awareness->set_people_reached(a.people_reached);
+      break;
+    }
+    case core::ActivityKind::kTraining: {
+      v1::Training* training = out->mutable_training();
+      training->set_level(static_cast<v1::TrainingLevel>(a.level));
+      training->set_province(a.province);
+      MonthToProto(a.month, training->mutable_month());
+      training->set_members_trained(a.members_trained);
+      break;
+    }
+    case core::ActivityKind::kUnspecified:
+      break;
+  }
+}
+
+absl::StatusOr<core::RecordActivityCommand> FromProto(
+    const v1::RecordActivityRequest& in) {
+  core::RecordActivityCommand out;
+  out.request_id = in.request_id();
+  switch (in.kind_case()) {
+    case v1::RecordActivityRequest::kAwareness:
+      out.kind = core::ActivityKind::kAwareness;
+      out.campaign = in.awareness().campaign();
+      out.province = in.awareness().province();
+      out.month = MonthFrom(in.awareness().month());
+      out.people_reached = in.awareness().people_reached();
+      break;
+    case v1::RecordActivityRequest::kTraining: {
+      out.kind = core::ActivityKind::kTraining;
+      RUTA_ASSIGN_OR_RETURN(
+          out.level, EnumFrom<core::TrainingLevel>(in.training().level(),
+                                                   v1::TrainingLevel_IsValid,
+                                                   "training.level"));
+      out.province = in.training().province();
+      out.month = MonthFrom(in.training().month());
+      out.members_trained = in.training().members_trained();
+      break;
+    }
+    case v1::RecordActivityRequest::KIND_NOT_SET:
+      return absl::InvalidArgumentError(
+          "set either awareness (an awareness activity) or training (a "
+          "training of authority members)");
+  }
+  return out;
+}
+
+absl::StatusOr<core::ListActivitiesQuery> FromProto(
+    const v1::ListActivitiesRequest& in) {
+  core::ListActivitiesQuery out;
+  out.page_size = in.page_size();
+  out.page_token = in.page_token();
+  out.from_month = MonthFrom(in.from_month());
+  out.to_month = MonthFrom(in.to_month());
+  return out;
+}
+
 }  // namespace ruta::api

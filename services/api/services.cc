@@ -6,7 +6,8 @@ namespace ruta::api {
 std::unique_ptr<grpc::Service> NewCaseOfficeService(const Authorizer*,
                                                     core::CaseService*,
                                                     const TransferServices&,
-                                                    const AuditServices&);
+                                                    const AuditServices&,
+                                                    core::ActivityService*);
 std::unique_ptr<grpc::Service> NewPartnerStatusService(const Authorizer*,
                                                        const AuditServices&);
 std::unique_ptr<grpc::Service> NewDashboardService(const Authorizer*,
@@ -26,10 +27,11 @@ NodeServices MakeNodeServices(const Authorizer* authorizer,
                               core::PrivacyService* privacy,
                               const TransferServices& transfers,
                               const AuditServices& audit,
+                              core::ActivityService* activities,
                               const DashboardServices& dashboard) {
   NodeServices services;
   services.case_office =
-      NewCaseOfficeService(authorizer, cases, transfers, audit);
+      NewCaseOfficeService(authorizer, cases, transfers, audit, activities);
   services.partner_status = NewPartnerStatusService(authorizer, audit);
   services.dashboard = NewDashboardService(authorizer, audit, dashboard);
   services.federation =

@@ -17,6 +17,7 @@
 #include "ruta/api/checkpoints.h"
 #include "ruta/api/services.h"
 #include "ruta/common/status_macros.h"
+#include "ruta/core/activity_service.h"
 #include "ruta/core/aggregates.h"
 #include "ruta/core/audit.h"
 #include "ruta/core/case_service.h"
@@ -135,6 +136,7 @@ struct Node::State {
   std::unique_ptr<core::Outbox> outbox;
   std::unique_ptr<core::CaseService> cases;
   std::unique_ptr<core::PrivacyService> privacy;
+  std::unique_ptr<core::ActivityService> activities;
   // Stopped before the store closes.
   std::unique_ptr<RetentionPurger> purger;
   std::unique_ptr<core::TransferService> transfers;
@@ -334,6 +336,17 @@ absl::StatusOr<std::unique_ptr<Node>> Node::Start(
   state->privacy = std::make_unique<core::PrivacyService>(
       std::move(privacy_options), state->store.get(), state->linkage_keys.get(),
       state->outbox.get());
+  // Activities (DESIGN.md section 4): provinces of the region's own
+  // department.
+  core::ActivityServiceOptions activity_options;
+  activity_options.region = config.region();
+  for (const auto& region : config.regions()) {
+    if (region.slug() == config.region()) {
+      activity_options.department = region.ubigeo_department();
+    }
+  }
+  state->activities = std::make_unique<core::ActivityService>(
+      std::move(activity_options), state->store.get());
   RUTA_RETURN_IF_ERROR(StartFederation(config, state.get()));
 
   api::AuthorizerOptions authorizer_options;
@@ -383,7 +396,7 @@ absl::StatusOr<std::unique_ptr<Node>> Node::Start(
   }
   state->services = api::MakeNodeServices(
       state->authorizer.get(), state->cases.get(), state->privacy.get(),
-      transfer_services, audit_services, dashboard);
+      transfer_services, audit_services, state->activities.get(), dashboard);
 
   security::ServerTlsOptions tls;
   tls.cert_file = config.tls().cert_file();

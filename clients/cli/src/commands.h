@@ -40,6 +40,8 @@ void AddPersonCommands(CLI::App& app, Context& context, Action* action);
 // `ruta transfer ...` and `ruta service ...`.
 void AddTransferCommands(CLI::App& app, Context& context, Action* action);
 void AddServiceCommands(CLI::App& app, Context& context, Action* action);
+// `ruta activity record awareness|training`, `ruta activity list`.
+void AddActivityCommands(CLI::App& app, Context& context, Action* action);
 // `ruta admin audit verify`, `ruta admin relay status`, `ruta admin person
 // merge`, `ruta admin case erase`, `ruta admin linkage-key rotate`.
 void AddAdminCommands(CLI::App& app, Context& context, Action* action);
@@ -76,6 +78,9 @@ void PrintRecord(const Context& context,
 void PrintRecord(const Context& context,
                  const google::protobuf::Message& response,
                  const ruta::v1::ServiceRecord& record);
+void PrintRecord(const Context& context,
+                 const google::protobuf::Message& response,
+                 const ruta::v1::Activity& record);
 
 // A stub method of CaseOffice taking Request and answering Response.
 template <typename Request, typename Response>

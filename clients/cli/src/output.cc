@@ -329,6 +329,51 @@ std::vector<std::string> ServiceTableRow(
           absl::StrCat(record.version())};
 }
 
+void WriteActivityRecord(std::ostream& out, const ruta::v1::Activity& record) {
+  if (record.has_training()) {
+    const ruta::v1::Training& t = record.training();
+    WriteKeyValues(out,
+                   {{"activity_id", record.activity_id()},
+                    {"region", OrDash(record.region())},
+                    {"kind", "training"},
+                    {"level", EnumFlagName(t.level())},
+                    {"province", OrDash(t.province())},
+                    {"month", FormatYearMonth(t.month())},
+                    {"members_trained", absl::StrCat(t.members_trained())}});
+    return;
+  }
+  const ruta::v1::AwarenessActivity& a = record.awareness();
+  WriteKeyValues(out, {{"activity_id", record.activity_id()},
+                       {"region", OrDash(record.region())},
+                       {"kind", "awareness"},
+                       {"campaign", OrDash(a.campaign())},
+                       {"province", OrDash(a.province())},
+                       {"month", FormatYearMonth(a.month())},
+                       {"people_reached", absl::StrCat(a.people_reached())}});
+}
+
+std::vector<std::string> ActivityTableHeader() {
+  return {"ACTIVITY_ID", "KIND",  "MONTH",   "PROVINCE",
+          "LEVEL",       "COUNT", "CAMPAIGN"};
+}
+
+std::vector<std::string> ActivityTableRow(const ruta::v1::Activity& record) {
+  if (record.has_training()) {
+    const ruta::v1::Training& t = record.training();
+    return {record.activity_id(),
+            "training",
+            FormatYearMonth(t.month()),
+            OrDash(t.province()),
+            EnumFlagName(t.level()),
+            absl::StrCat(t.members_trained()),
+            "-"};
+  }
+  const ruta::v1::AwarenessActivity& a = record.awareness();
+  return {record.activity_id(), "awareness", FormatYearMonth(a.month()),
+          OrDash(a.province()), "-",         absl::StrCat(a.people_reached()),
+          OrDash(a.campaign())};
+}
+
 void WriteFindPerson(std::ostream& out,
                      const ruta::v1::FindPersonResponse& response) {
   WriteKeyValues(out, {{"person_ref", response.person_ref()},

@@ -99,6 +99,12 @@ void PrintRecord(const Context& context,
   PrintOne(context, response, record, &WriteServiceRecord);
 }
 
+void PrintRecord(const Context& context,
+                 const google::protobuf::Message& response,
+                 const ruta::v1::Activity& record) {
+  PrintOne(context, response, record, &WriteActivityRecord);
+}
+
 std::string GlobalOptionsNote() {
   return "Global options (--node, --cert, --key, --ca, --server-region, "
          "--timeout, --retries,\n--config, --output table|json) may come "

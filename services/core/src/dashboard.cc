@@ -10,6 +10,7 @@
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "ruta/common/status_macros.h"
+#include "ruta/core/activities.h"
 #include "ruta/core/aggregates.h"
 #include "ruta/core/disclosure.h"
 #include "ruta/core/domain.h"
@@ -21,9 +22,9 @@ namespace {
 constexpr char kTotal[] = "TOTAL";
 
 // Activity counters (written by CaseOffice.RecordActivity, activities.h).
-constexpr char kAwarenessPeopleReached[] = "awareness_people_reached";
-constexpr char kAwarenessActivities[] = "awareness_activities";
-constexpr char kAuthorityMembersTrained[] = "authority_members_trained";
+const std::string kAwarenessPeopleReached(kAwarenessPeopleReachedTable);
+const std::string kAwarenessActivities(kAwarenessActivitiesTable);
+const std::string kAuthorityMembersTrained(kAuthorityMembersTrainedTable);
 
 template <typename E, typename F>
 std::vector<std::string> EnumNames(int first, int last, F name) {

@@ -64,6 +64,7 @@ std::string NewCaseId() { return NewIdWithPrefix(kCasePrefix); }
 std::string NewTransferId() { return NewIdWithPrefix("tr_"); }
 std::string NewServiceId() { return NewIdWithPrefix("sv_"); }
 std::string NewEventId() { return NewIdWithPrefix("ev_"); }
+std::string NewActivityId() { return NewIdWithPrefix("ac_"); }
 bool IsValidCaseId(std::string_view id) {
   return IsValidIdWithPrefix(kCasePrefix, id);
 }
@@ -72,6 +73,9 @@ bool IsValidTransferId(std::string_view id) {
 }
 bool IsValidServiceId(std::string_view id) {
   return IsValidIdWithPrefix("sv_", id);
+}
+bool IsValidActivityId(std::string_view id) {
+  return IsValidIdWithPrefix("ac_", id);
 }
 
 bool IsValidRequestId(std::string_view id) {
@@ -112,7 +116,7 @@ absl::StatusOr<std::string> DecodePageToken(std::string_view token) {
   bool position = !after.empty() && after.size() <= 18;
   for (char c : after) position = position && c >= '0' && c <= '9';
   if (!position && !IsValidCaseId(after) && !IsValidTransferId(after) &&
-      !IsValidServiceId(after)) {
+      !IsValidServiceId(after) && !IsValidActivityId(after)) {
     return NotOurToken();
   }
   return after;

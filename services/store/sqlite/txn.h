@@ -84,6 +84,11 @@ class SqliteReadTxn : public ReadTxn {
       const std::string& after, int limit) override;
   absl::StatusOr<std::optional<std::string>> GetSetting(
       const std::string& name) override;
+  absl::StatusOr<std::optional<core::Activity>> FindActivity(
+      const std::string& activity_id) override;
+  absl::StatusOr<ActivityPage> ListActivities(const ActivityFilter& filter,
+                                              const std::string& after,
+                                              int limit) override;
 
  private:
   Connection& connection_;
@@ -222,6 +227,15 @@ class SqliteWriteTxn : public WriteTxn {
       const std::string& name) override {
     return reads_.GetSetting(name);
   }
+  absl::StatusOr<std::optional<core::Activity>> FindActivity(
+      const std::string& activity_id) override {
+    return reads_.FindActivity(activity_id);
+  }
+  absl::StatusOr<ActivityPage> ListActivities(const ActivityFilter& filter,
+                                              const std::string& after,
+                                              int limit) override {
+    return reads_.ListActivities(filter, after, limit);
+  }
   absl::StatusOr<int64_t> JoinPersonRef(const std::string& from,
                                         const std::string& to) override;
   absl::Status EraseCase(const std::string& case_id,
@@ -229,6 +243,7 @@ class SqliteWriteTxn : public WriteTxn {
                          absl::Time at) override;
   absl::Status PutSetting(const std::string& name,
                           const std::string& value) override;
+  absl::Status PutActivity(const core::Activity& activity) override;
 
   absl::Status PutTransfer(const core::Transfer& transfer) override;
   absl::Status PutService(const core::ServiceRecord& service) override;

@@ -322,6 +322,59 @@ class FakeTxn final : public store::WriteTxn {
     return NotModelled();
   }
 
+  // Activities: as the SQLite store (0005_activities.sql).
+  absl::StatusOr<std::optional<core::Activity>> FindActivity(
+      const std::string& activity_id) override {
+    auto it = state_->activities.find(activity_id);
+    if (it == state_->activities.end()) return std::optional<core::Activity>();
+    return std::optional<core::Activity>(it->second);
+  }
+  absl::StatusOr<store::ActivityPage> ListActivities(
+      const store::ActivityFilter& filter, const std::string& after,
+      int limit) override {
+    if (limit <= 0) return absl::InvalidArgumentError("limit must be > 0");
+    if (filter.region.empty()) {
+      return absl::InvalidArgumentError("region is required");
+    }
+    auto index = [](const core::YearMonth& m) {
+      return int64_t{m.year} * 12 + m.month - 1;
+    };
+    store::ActivityPage page;
+    for (auto it = state_->activities.upper_bound(after);
+         it != state_->activities.end(); ++it) {
+      const core::Activity& a = it->second;
+      if (a.region != filter.region) continue;
+      if (filter.from_month.year != 0 &&
+          index(a.month) < index(filter.from_month)) {
+        continue;
+      }
+      if (filter.to_month.year != 0 &&
+          index(a.month) > index(filter.to_month)) {
+        continue;
+      }
+      if (static_cast<int>(page.activities.size()) == limit) {
+        page.next_after = page.activities.back().activity_id;
+        break;
+      }
+      page.activities.push_back(a);
+    }
+    return page;
+  }
+  absl::Status PutActivity(const core::Activity& a) override {
+    if (!writable_) return absl::InternalError("write in a read transaction");
+    if (a.activity_id.empty() || a.region.empty()) {
+      return absl::InvalidArgumentError("activity_id and region are required");
+    }
+    if (!state_->activities.emplace(a.activity_id, a).second) {
+      return absl::AlreadyExistsError("activity exists");
+    }
+    for (const std::string* s :
+         {&a.activity_id, &a.region, &a.province, &a.campaign}) {
+      state_->written.push_back(*s);
+    }
+    return absl::OkStatus();
+  }
+
  private:
   static absl::Status NotModelled() {
     return absl::UnimplementedError("not modelled by FakeStore");

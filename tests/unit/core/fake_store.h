@@ -34,7 +34,8 @@ class FakeStore final : public store::Store {
   void Write(std::function<absl::Status(store::WriteTxn&)> fn,
              std::function<void(absl::Status)> done) override;
 
-  // Every string field of every committed PutCase/PutRequest/AddToAggregate.
+  // Every string field of every committed PutCase/PutRequest/AddToAggregate/
+  // PutActivity.
   std::vector<std::string> WrittenStrings() const;
   // Number of committed groups and of write functions committed.
   int groups_committed() const;
@@ -54,6 +55,7 @@ class FakeStore final : public store::Store {
     std::vector<store::AuditRecord> audit;
     std::map<std::string, store::AuditCheckpoint> peer_checkpoints;
     std::map<std::string, store::AuditCheckpoint> sent_checkpoints;
+    std::map<std::string, core::Activity> activities;  // by activity_id
     bool fail_audit_appends = false;
   };
 

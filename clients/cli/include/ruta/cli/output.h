@@ -106,6 +106,16 @@ void WriteServiceRecord(std::ostream& out,
 std::vector<std::string> ServiceTableHeader();
 std::vector<std::string> ServiceTableRow(const ruta::v1::ServiceRecord& record);
 
+// One activity as a key/value block: activity_id, region, kind, then the
+// fields of its kind.
+void WriteActivityRecord(std::ostream& out, const ruta::v1::Activity& record);
+
+// Header of the activity table (ACTIVITY_ID KIND MONTH PROVINCE LEVEL COUNT
+// CAMPAIGN; COUNT is the people reached or the members trained, LEVEL "-"
+// for an awareness activity, CAMPAIGN "-" for a training), and a row of it.
+std::vector<std::string> ActivityTableHeader();
+std::vector<std::string> ActivityTableRow(const ruta::v1::Activity& record);
+
 // The answer of FindPerson: person_ref, linked, then its cases as a table.
 void WriteFindPerson(std::ostream& out,
                      const ruta::v1::FindPersonResponse& response);

@@ -9,6 +9,8 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "grpcpp/support/status.h"
+#include "ruta/core/activities.h"
+#include "ruta/core/activity_service.h"
 #include "ruta/core/case_service.h"
 #include "ruta/core/domain.h"
 #include "ruta/core/pseudonym.h"
@@ -65,6 +67,15 @@ absl::StatusOr<core::AddServiceCommand> FromProto(
     const v1::AddServiceRequest& in);
 absl::StatusOr<core::UpdateServiceCommand> FromProto(
     const v1::UpdateServiceRequest& in);
+
+// Activities (record_conversions.cc). FromProto of a RecordActivityRequest:
+// INVALID_ARGUMENT when neither kind is set or the level is unknown; the rest
+// is core's to validate.
+void ToProto(const core::Activity& a, v1::Activity* out);
+absl::StatusOr<core::RecordActivityCommand> FromProto(
+    const v1::RecordActivityRequest& in);
+absl::StatusOr<core::ListActivitiesQuery> FromProto(
+    const v1::ListActivitiesRequest& in);
 
 }  // namespace ruta::api
 

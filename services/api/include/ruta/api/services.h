@@ -15,6 +15,7 @@
 #include "ruta/api/authorization.h"
 #include "ruta/api/checkpoints.h"
 #include "ruta/api/peer_counts.h"
+#include "ruta/core/activity_service.h"
 #include "ruta/core/audit.h"
 #include "ruta/core/case_service.h"
 #include "ruta/core/change_notifier.h"
@@ -79,13 +80,16 @@ struct DashboardServices {
   int max_quarters = 40;
 };
 
-// `authorizer`, `cases`, `privacy`, the pointers in `transfers`, `audit`
-// and `dashboard` must outlive the returned services and the server.
+// `authorizer`, `cases`, `privacy`, `activities`, the pointers in
+// `transfers`, `audit` and `dashboard` must outlive the returned services and
+// the server. `activities` serves CaseOffice.RecordActivity and
+// ListActivities; null: they answer UNIMPLEMENTED after authorization.
 NodeServices MakeNodeServices(const Authorizer* authorizer,
                               core::CaseService* cases,
                               core::PrivacyService* privacy,
                               const TransferServices& transfers,
                               const AuditServices& audit,
+                              core::ActivityService* activities = nullptr,
                               const DashboardServices& dashboard = {});
 
 }  // namespace ruta::api

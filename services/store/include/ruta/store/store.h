@@ -30,6 +30,7 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
+#include "ruta/core/activities.h"
 #include "ruta/core/domain.h"
 #include "ruta/core/transfer.h"
 
@@ -121,6 +122,21 @@ struct TransferChange {
 
 struct ServicePage {
   std::vector<core::ServiceRecord> services;
+  std::string next_after;
+};
+
+// Filters of ListActivities: the activities recorded by `region` (required)
+// whose month lies in [from_month, to_month]; an unset bound (year 0) does
+// not filter.
+struct ActivityFilter {
+  std::string region;
+  core::YearMonth from_month;
+  core::YearMonth to_month;
+};
+
+// A page of activities ordered by activity_id; `next_after` as in CasePage.
+struct ActivityPage {
+  std::vector<core::Activity> activities;
   std::string next_after;
 };
 
@@ -286,6 +302,14 @@ class ReadTxn {
   // A node setting; nullopt when never set.
   virtual absl::StatusOr<std::optional<std::string>> GetSetting(
       const std::string& name) = 0;
+
+  // --- Activities (DESIGN.md section 4; never federated)
+  virtual absl::StatusOr<std::optional<core::Activity>> FindActivity(
+      const std::string& activity_id) = 0;
+  // Activities matching `filter` with activity_id > `after`, at most `limit`
+  // (>0, else INVALID_ARGUMENT), in activity_id order.
+  virtual absl::StatusOr<ActivityPage> ListActivities(
+      const ActivityFilter& filter, const std::string& after, int limit) = 0;
 };
 
 // Read-write view inside the single writer's transaction.
@@ -371,6 +395,10 @@ class WriteTxn : public ReadTxn {
   // Sets a node setting (replacing its value).
   virtual absl::Status PutSetting(const std::string& name,
                                   const std::string& value) = 0;
+
+  // Inserts a new activity (activities are never changed): INVALID_ARGUMENT
+  // without an activity_id or region, ALREADY_EXISTS when the id is taken.
+  virtual absl::Status PutActivity(const core::Activity& activity) = 0;
 };
 
 class Store {
