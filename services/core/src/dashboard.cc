@@ -21,11 +21,6 @@ namespace {
 
 constexpr char kTotal[] = "TOTAL";
 
-// Activity counters (written by CaseOffice.RecordActivity, activities.h).
-const std::string kAwarenessPeopleReached(kAwarenessPeopleReachedTable);
-const std::string kAwarenessActivities(kAwarenessActivitiesTable);
-const std::string kAuthorityMembersTrained(kAuthorityMembersTrainedTable);
-
 template <typename E, typename F>
 std::vector<std::string> EnumNames(int first, int last, F name) {
   std::vector<std::string> out;
@@ -320,12 +315,14 @@ const std::vector<DashboardTableSpec>& DashboardTables() {
        "Personas alcanzadas por campañas de sensibilización",
        {"campaign", "province"},
        "",
-       {kAwarenessPeopleReached, kAwarenessActivities}},
+       // Activity counters (CaseOffice.RecordActivity, activities.h).
+       {std::string(kAwarenessPeopleReachedTable),
+        std::string(kAwarenessActivitiesTable)}},
       {"authority_members_trained",
        "Autoridades capacitadas por nivel",
        {"level"},
        "",
-       {kAuthorityMembersTrained}},
+       {std::string(kAuthorityMembersTrainedTable)}},
   };
   return *tables;
 }
