@@ -67,6 +67,8 @@ std::string WriteNodeConfig(const DevPki& pki, const NodeSetup& setup) {
   federation->set_max_backoff_ms(setup.relay_max_backoff_ms);
   federation->set_ack_timeout_ms(setup.relay_ack_timeout_ms);
   federation->set_max_batch_events(setup.relay_max_batch_events);
+  config.mutable_dashboard()->set_peer_counts_max_age_seconds(
+      setup.dashboard_peer_counts_max_age_seconds);
   config.set_port_file(dir + "/port");
   if (!setup.authorization_json.empty()) {
     const auto parsed = google::protobuf::util::JsonStringToMessage(

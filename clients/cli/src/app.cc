@@ -134,6 +134,7 @@ int Run(int argc, const char* const* argv, Io& io) {
   AddServiceCommands(app, context, &action);
   AddActivityCommands(app, context, &action);
   AddAdminCommands(app, context, &action);
+  AddStatsCommand(app, context, &action);
 
   try {
     app.parse(argc, argv);

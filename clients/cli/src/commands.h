@@ -45,6 +45,8 @@ void AddActivityCommands(CLI::App& app, Context& context, Action* action);
 // `ruta admin audit verify`, `ruta admin relay status`, `ruta admin person
 // merge`, `ruta admin case erase`, `ruta admin linkage-key rotate`.
 void AddAdminCommands(CLI::App& app, Context& context, Action* action);
+// `ruta stats` (dashboard certificate).
+void AddStatsCommand(CLI::App& app, Context& context, Action* action);
 
 // Resolves the connection settings and loads the credentials; on error prints
 // it and returns nullptr with `*exit_code` set.

@@ -17,6 +17,7 @@
 #include "ruta/cli/retry.h"
 #include "ruta/v1/admin.grpc.pb.h"
 #include "ruta/v1/case_office.grpc.pb.h"
+#include "ruta/v1/dashboard.grpc.pb.h"
 
 namespace ruta::cli {
 
@@ -24,6 +25,7 @@ class Connection {
  public:
   using Stub = ruta::v1::CaseOffice::StubInterface;
   using AdminStub = ruta::v1::Admin::StubInterface;
+  using DashboardStub = ruta::v1::Dashboard::StubInterface;
 
   // Loads the TLS credentials (FAILED_PRECONDITION naming a missing or
   // unreadable file) and prepares a channel to settings.node.
@@ -55,6 +57,14 @@ class Connection {
                        [this, &call](grpc::ClientContext& context) {
                          return call(*admin_stub_, context);
                        });
+  }
+
+  // Run for a call to the node's Dashboard service (dashboard certificate).
+  template <typename Call>
+  int RunDashboard(absl::string_view what, Call call) {
+    return RunAttempts(what, "", [this, &call](grpc::ClientContext& context) {
+      return call(*dashboard_stub_, context);
+    });
   }
 
   // What the hints of failed calls say about the record (errors.h).
@@ -89,6 +99,7 @@ class Connection {
   std::shared_ptr<grpc::Channel> channel_;
   std::unique_ptr<Stub> stub_;
   std::unique_ptr<AdminStub> admin_stub_;
+  std::unique_ptr<DashboardStub> dashboard_stub_;
   RecordHints record_hints_;
 };
 

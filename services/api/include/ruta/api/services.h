@@ -14,6 +14,7 @@
 #include "grpcpp/impl/codegen/service_type.h"
 #include "ruta/api/authorization.h"
 #include "ruta/api/checkpoints.h"
+#include "ruta/api/peer_counts.h"
 #include "ruta/core/activity_service.h"
 #include "ruta/core/audit.h"
 #include "ruta/core/case_service.h"
@@ -64,16 +65,32 @@ struct TransferServices {
   std::string region;  // this node's region
 };
 
+// The dashboard (Dashboard service, Federation.GetAggregateCounts).
+struct DashboardServices {
+  // Suppression threshold k (>= 5; NodeConfig dashboard.threshold).
+  int64_t threshold = 10;
+  // Stalled-work thresholds (dashboard.*_due_days).
+  core::StalledWorkOptions stalled;
+  // Every configured region slug (this node's and the peers'), in config
+  // order: the regions a request may name, and the default set.
+  std::vector<std::string> regions;
+  // The peers' counts; null: no peers (only this node's region is served).
+  PeerCounts* peer_counts = nullptr;
+  // Largest quarter range of one request.
+  int max_quarters = 40;
+};
+
 // `authorizer`, `cases`, `privacy`, `activities`, the pointers in
-// `transfers` and in `audit` must outlive the returned services and the
-// server. `activities` serves CaseOffice.RecordActivity and ListActivities;
-// null: they answer UNIMPLEMENTED after authorization.
+// `transfers`, `audit` and `dashboard` must outlive the returned services and
+// the server. `activities` serves CaseOffice.RecordActivity and
+// ListActivities; null: they answer UNIMPLEMENTED after authorization.
 NodeServices MakeNodeServices(const Authorizer* authorizer,
                               core::CaseService* cases,
                               core::PrivacyService* privacy,
                               const TransferServices& transfers,
                               const AuditServices& audit,
-                              core::ActivityService* activities = nullptr);
+                              core::ActivityService* activities = nullptr,
+                              const DashboardServices& dashboard = {});
 
 }  // namespace ruta::api
 

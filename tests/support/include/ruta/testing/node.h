@@ -58,6 +58,8 @@ struct NodeSetup {
   uint32_t relay_max_backoff_ms = 0;
   uint32_t relay_ack_timeout_ms = 0;
   uint32_t relay_max_batch_events = 0;
+  // dashboard.peer_counts_max_age_seconds (0: the default, 300).
+  uint32_t dashboard_peer_counts_max_age_seconds = 0;
 };
 
 // Writes a JSON configuration for a dev-PKI node listening on 127.0.0.1:0
