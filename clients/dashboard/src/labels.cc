@@ -28,12 +28,23 @@ const std::map<std::string, std::string, std::less<>>& Headers() {
       {"closed_reason", "Motivo de cierre"},
       {"transfer_state", "Estado del traslado"},
       {"service_type", "Servicio"},
+      {"service_status", "Estado del servicio"},
+      {"measure", "Medida"},
+      {"work", "Trabajo pendiente"},
+      {"campaign", "Campaña"},
+      {"level", "Nivel"},
       {"from_region", "Región de origen"},
       {"to_region", "Región de destino"},
       {"cases", "Casos"},
       {"count", "Casos"},
       {"transfers", "Traslados"},
       {"services", "Servicios"},
+      {"children", "Niñas, niños y adolescentes"},
+      {"items", "Pendientes"},
+      {"people_reached", "Personas alcanzadas"},
+      {"activities", "Actividades"},
+      {"members_trained", "Miembros capacitados"},
+      {"p90_days", "Percentil 90 de días"},
       {"median_days", "Mediana de días"},
       {"mean_days", "Promedio de días"},
       {"total", "Total"},
@@ -92,6 +103,33 @@ const std::map<std::string, std::string, std::less<>>& Values() {
       {"LOST_CONTACT", "Contacto perdido"},
       {"REVICTIMIZED", "Revictimizado"},
       {"DECEASED", "Fallecido"},
+      // TransferState (IN_TRANSIT and RECEIVED as for stages)
+      {"REQUESTED", "Solicitado"},
+      {"ACCEPTED", "Aceptado"},
+      {"REJECTED", "Rechazado"},
+      {"CANCELLED", "Cancelado"},
+      // ServiceType (RESIDENTIAL_CARE as for stages)
+      {"EDUCATION_SUPPORT", "Apoyo educativo"},
+      {"VOCATIONAL_TRAINING", "Formación técnica"},
+      {"PSYCHOSOCIAL", "Apoyo psicosocial"},
+      {"FAMILY_ECONOMIC_SUPPORT", "Apoyo económico familiar"},
+      {"HEALTH", "Salud"},
+      {"LEGAL", "Asistencia legal"},
+      {"IDENTITY_DOCUMENTS", "Documentos de identidad"},
+      // ServiceStatus
+      {"PLANNED", "Planificado"},
+      {"ONGOING", "En curso"},
+      {"COMPLETED", "Completado"},
+      {"DROPPED", "Abandonado"},
+      // Transfer times' measures and stalled work
+      {"ACCEPTANCE", "Días hasta la aceptación"},
+      {"ARRIVAL", "Días hasta la llegada"},
+      {"TRANSFER_NOT_ACCEPTED", "Traslado sin aceptar"},
+      {"FOLLOW_UP_OVERDUE", "Seguimiento vencido"},
+      // TrainingLevel
+      {"COMMUNITY", "Comunal"},
+      {"LOCAL", "Local"},
+      {"REGIONAL", "Regional"},
       // Shared
       {"OTHER", "Otro"},
       {"UNKNOWN", "Desconocido"},
@@ -112,6 +150,8 @@ constexpr std::string_view kPrefixes[] = {
     "CLOSED_REASON_",
     "TRANSFER_STATE_",
     "SERVICE_TYPE_",
+    "SERVICE_STATUS_",
+    "TRAINING_LEVEL_",
 };
 
 bool AllDigits(std::string_view s) {
@@ -125,7 +165,9 @@ bool AllDigits(std::string_view s) {
 
 std::string HeaderLabel(std::string_view name) {
   auto it = Headers().find(name);
-  return it == Headers().end() ? std::string(name) : it->second;
+  // The columns of a crossed table are values of its column dimension
+  // ("FEMALE", "TOTAL").
+  return it == Headers().end() ? ValueLabel(name) : it->second;
 }
 
 std::string RegionName(std::string_view slug) {

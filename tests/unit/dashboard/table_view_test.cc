@@ -78,6 +78,11 @@ TEST(LabelsTest, EnumsRegionsProvincesAndQuartersInSpanish) {
   EXPECT_EQ(HeaderLabel("stage"), "Etapa");
   EXPECT_EQ(HeaderLabel("cases"), "Casos");
   EXPECT_EQ(HeaderLabel("new_column"), "new_column");
+  // Columns of a crossed table are values of its column dimension.
+  EXPECT_EQ(HeaderLabel("FEMALE"), "Femenino");
+  EXPECT_EQ(HeaderLabel("TOTAL"), "Total");
+  EXPECT_EQ(ValueLabel("EDUCATION_SUPPORT"), "Apoyo educativo");
+  EXPECT_EQ(ValueLabel("SERVICE_STATUS_ONGOING"), "En curso");
 }
 
 TEST(TableViewTest, LabelsCellsComputedTotalsAndChart) {

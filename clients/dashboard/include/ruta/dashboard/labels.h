@@ -9,8 +9,9 @@
 
 namespace ruta::dashboard {
 
-// "region" -> "Región", "stage" -> "Etapa", "cases" -> "Casos"...; unknown
-// names are returned unchanged.
+// "region" -> "Región", "stage" -> "Etapa", "cases" -> "Casos"...; other
+// names are taken as values of a crossed table's column dimension
+// (ValueLabel: "FEMALE" -> "Femenino", "TOTAL" -> "Total").
 std::string HeaderLabel(std::string_view name);
 
 // A dimension value: "IMMEDIATE_PROTECTION" or "STAGE_IMMEDIATE_PROTECTION"
