@@ -249,6 +249,11 @@ void WebServer::Routes() {
     });
   }
 
+  // No icon: answered without a body rather than with a 404.
+  s.Get("/favicon.ico", [](const httplib::Request&, httplib::Response& res) {
+    res.status = 204;
+  });
+
   s.Get("/login", [this](const httplib::Request& req, httplib::Response& res) {
     std::string message;
     if (req.has_param("salida")) message = "Sesión cerrada.";
