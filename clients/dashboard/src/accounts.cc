@@ -256,11 +256,14 @@ AccountStore::LoginResult AccountStore::Login(const std::string& user,
     // but no user to tell either).
     Refresh().IgnoreError();
     auto it = accounts_.find(user);
-    if (it == accounts_.end()) {
+    // Unknown, disabled and locked accounts cost the same verification as
+    // a real one, so that timing tells nothing either.
+    auto failures = failures_.find(user);
+    if (it == accounts_.end() || it->second.disabled ||
+        (failures != failures_.end() &&
+         failures->second.locked_until > Now())) {
       hash = dummy_hash_;
     } else {
-      if (it->second.disabled) return LoginResult::kRefused;
-      if (failures_[user].locked_until > Now()) return LoginResult::kRefused;
       hash = it->second.hash;
     }
   }
