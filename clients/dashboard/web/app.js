@@ -136,6 +136,11 @@
     while (charts.length) charts.pop().destroy();
     tablesBox.replaceChildren();
     const q = query();
+    if (!form.querySelector('input[name=region]:checked')) {
+      showStatus('Seleccione al menos una región.');
+      document.body.setAttribute('data-ready', '1');
+      return;
+    }
     try {
       const list = await getJson('/api/tables');
       if (list.tables.length === 0) showStatus('El nodo no publica ninguna tabla.');
