@@ -265,6 +265,18 @@ try {
     });
   }
 
+  await step('no region selected', async () => {
+    for (const slug of Object.keys(expected.regions)) {
+      await page.locator(`#filters input[name=region][value="${slug}"]`).uncheck();
+    }
+    await page.click('#filters button[type=submit]');
+    await waitReady(page);
+    const status = await page.textContent('#status');
+    const tables = await page.$$('section.table');
+    check('without a region the page asks for one and shows no table',
+      status === 'Seleccione al menos una región.' && tables.length === 0, `"${status}", ${tables.length} tables`);
+  });
+
   await step('logout', async () => {
     await Promise.all([page.waitForURL((u) => u.pathname === '/login'), page.click('form.logout button')]);
     const notice = await page.textContent('#login-message');
