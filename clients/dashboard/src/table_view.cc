@@ -13,8 +13,6 @@
 namespace ruta::dashboard {
 namespace {
 
-constexpr char kNotReleased[] = "—";
-
 bool IsTotalRow(const v1::Row& row) {
   for (const std::string& label : row.labels()) {
     if (IsTotalLabel(label)) return true;
@@ -58,13 +56,11 @@ TableView MakeTableView(const v1::GetTableResponse& response) {
     view.header.push_back(HeaderLabel(c));
   }
   const int columns = response.columns_size();
-  bool has_total_row = false;
   // Per value column: whether it holds counts only (no statistic).
   std::vector<bool> count_column(static_cast<size_t>(columns), true);
   for (const v1::Row& row : response.rows()) {
     TableView::Row out;
     out.total = IsTotalRow(row);
-    has_total_row = has_total_row || out.total;
     for (int d = 0; d < response.dimensions_size(); ++d) {
       out.cells.push_back(d < row.labels_size() ? ValueLabel(row.labels(d))
                                                 : std::string());
@@ -106,34 +102,6 @@ TableView MakeTableView(const v1::GetTableResponse& response) {
     std::vector<std::string> labels;
     for (const std::string& l : row.labels()) labels.push_back(ValueLabel(l));
     view.chart_labels.push_back(absl::StrJoin(labels, " · "));
-  }
-
-  // A computed totals row when the release has none: sums of released
-  // counts; a column with a suppressed cell has no released total.
-  if (!has_total_row && response.rows_size() > 0) {
-    TableView::Row total;
-    total.total = true;
-    total.computed = true;
-    for (size_t d = 0; d < view.label_columns; ++d) {
-      total.cells.push_back(d == 0 ? "Total" : "");
-    }
-    for (int c = 0; c < columns; ++c) {
-      if (!count_column[static_cast<size_t>(c)]) {
-        total.cells.emplace_back();
-        continue;
-      }
-      int64_t sum = 0;
-      bool known = true;
-      for (const v1::Row& row : response.rows()) {
-        if (c >= row.cells_size()) continue;
-        if (row.cells(c).value_case() == v1::Cell::kSuppressed) known = false;
-        if (row.cells(c).value_case() == v1::Cell::kCount) {
-          sum += row.cells(c).count();
-        }
-      }
-      total.cells.push_back(known ? absl::StrCat(sum) : kNotReleased);
-    }
-    view.rows.push_back(std::move(total));
   }
 
   for (const std::string& r : response.regions()) {
@@ -185,7 +153,7 @@ std::string RenderCsv(const TableView& view) {
   };
   line(view.header);
   for (const TableView::Row& row : view.rows) {
-    if (!row.computed) line(row.cells);
+    line(row.cells);
   }
   return out;
 }
@@ -237,10 +205,9 @@ std::string JsonStrings(const std::vector<std::string>& items) {
 std::string RenderJson(const TableView& view) {
   std::vector<std::string> rows;
   for (const TableView::Row& row : view.rows) {
-    rows.push_back(
-        absl::StrCat("{\"cells\":", JsonStrings(row.cells),
-                     ",\"total\":", row.total ? "true" : "false",
-                     ",\"computed\":", row.computed ? "true" : "false", "}"));
+    rows.push_back(absl::StrCat("{\"cells\":", JsonStrings(row.cells),
+                                ",\"total\":", row.total ? "true" : "false",
+                                "}"));
   }
   std::vector<std::string> series;
   for (const TableView::Series& s : view.chart_series) {

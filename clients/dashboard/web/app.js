@@ -79,7 +79,6 @@
     const body = el('tbody');
     for (const row of table.rows) {
       const tr = el('tr', row.total ? { class: 'total' } : {});
-      if (row.computed) tr.setAttribute('data-computed', '1');
       row.cells.forEach((text, i) => {
         if (i < table.labelColumns) {
           tr.appendChild(el('th', { scope: 'row' }, text));

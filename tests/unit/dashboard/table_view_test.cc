@@ -89,16 +89,13 @@ TEST(TableViewTest, LabelsCellsComputedTotalsAndChart) {
   const TableView view = MakeTableView(ByStage(10));
   EXPECT_THAT(view.header, ElementsAre("Región", "Etapa", "Casos"));
   EXPECT_EQ(view.label_columns, 2u);
-  ASSERT_EQ(view.rows.size(), 4u);
+  ASSERT_EQ(view.rows.size(), 3u);
   EXPECT_THAT(view.rows[0].cells,
               ElementsAre("Cusco", "Acogimiento residencial", "12"));
   EXPECT_THAT(view.rows[1].cells,
               ElementsAre("Cusco", "Protección inmediata", "<10"));
-  // The release has no totals: a computed row, with no value where a
-  // suppressed cell contributes.
-  EXPECT_TRUE(view.rows[3].total);
-  EXPECT_TRUE(view.rows[3].computed);
-  EXPECT_THAT(view.rows[3].cells, ElementsAre("Total", "", "—"));
+  // The release has no totals: none is made up.
+  for (const auto& row : view.rows) EXPECT_FALSE(row.total);
   EXPECT_THAT(view.regions, ElementsAre("Cusco", "Madre de Dios"));
   EXPECT_THAT(view.chart_labels,
               ElementsAre("Cusco · Acogimiento residencial",
@@ -111,7 +108,7 @@ TEST(TableViewTest, LabelsCellsComputedTotalsAndChart) {
       ElementsAre(std::optional<int64_t>(12), std::nullopt, std::nullopt));
 }
 
-TEST(TableViewTest, ComputedTotalIsTheSumWhenNothingIsSuppressed) {
+TEST(TableViewTest, StatisticsAreFormattedAndNotCharted) {
   v1::GetTableResponse r;
   r.add_dimensions("stage");
   r.add_columns("cases");
@@ -120,9 +117,12 @@ TEST(TableViewTest, ComputedTotalIsTheSumWhenNothingIsSuppressed) {
   AddRow(r, {"RESIDENTIAL_CARE"}, {Count(12), Statistic(40.5)});
   AddRow(r, {"FAMILY_CARE"}, {Count(15), Statistic(10)});
   const TableView view = MakeTableView(r);
-  ASSERT_EQ(view.rows.size(), 3u);
-  EXPECT_THAT(view.rows[2].cells, ElementsAre("Total", "27", ""));
+  ASSERT_EQ(view.rows.size(), 2u);
+  EXPECT_THAT(view.rows[0].cells,
+              ElementsAre("Acogimiento residencial", "12", "40.5"));
+  EXPECT_THAT(view.header, ElementsAre("Etapa", "Casos", "Mediana de días"));
   ASSERT_EQ(view.chart_series.size(), 1u);  // statistics are not charted
+  EXPECT_EQ(view.chart_series[0].label, "Casos");
 }
 
 TEST(TableViewTest, ReleasedTotalsAreKeptAndNotRecomputed) {
@@ -136,7 +136,6 @@ TEST(TableViewTest, ReleasedTotalsAreKeptAndNotRecomputed) {
   const TableView view = MakeTableView(r);
   ASSERT_EQ(view.rows.size(), 2u);
   EXPECT_TRUE(view.rows[1].total);
-  EXPECT_FALSE(view.rows[1].computed);
   EXPECT_THAT(view.header, ElementsAre("Etapa", "Casos", "Total"));
   // Neither the totals row nor the totals column is charted.
   EXPECT_THAT(view.chart_labels, ElementsAre("Acogimiento residencial"));
@@ -189,7 +188,7 @@ TEST(JsonTest, EscapesAndShape) {
   EXPECT_THAT(json, HasSubstr("\"\\u003c5\""));
   EXPECT_THAT(json, HasSubstr("\"labelColumns\":2"));
   EXPECT_THAT(json, HasSubstr("\"data\":[12,null,null]"));
-  EXPECT_THAT(json, HasSubstr("\"computed\":true"));
+  EXPECT_THAT(json, HasSubstr("\"total\":false"));
 }
 
 TEST(RequestTest, QuartersRegionsAndDefaults) {

@@ -23,10 +23,7 @@ std::string CellText(const v1::Cell& cell, int threshold);
 struct TableView {
   struct Row {
     std::vector<std::string> cells;  // labels, then values
-    bool total = false;              // a totals row
-    // Computed by ruta-dashboard from released cells (not part of the
-    // release, so not in the CSV).
-    bool computed = false;
+    bool total = false;              // the released totals row
   };
   std::string name;
   int threshold = 0;
@@ -45,14 +42,14 @@ struct TableView {
   std::vector<Series> chart_series;
 };
 
-// Builds the view. When the release has no totals row, a computed one is
-// added: per column the sum of the released counts, or "—" when a
-// suppressed cell contributes (its value is not released).
+// Builds the view. Totals are shown only as released (a "TOTAL" row or
+// column): none is computed here, since some tables count a case under
+// several rows and others suppress cells.
 TableView MakeTableView(const v1::GetTableResponse& response);
 
 // RFC 4180 CSV (UTF-8, CRLF line ends, fields quoted when they hold a comma,
 // a quote, CR or LF) of exactly the released rows: the header, then every
-// row not computed by ruta-dashboard.
+// released row.
 std::string RenderCsv(const TableView& view);
 // Quotes one CSV field when needed.
 std::string CsvField(absl::string_view field);
