@@ -1,13 +1,16 @@
 // Federation: the event exchange (Exchange), audit checkpoints
-// (PutCheckpoint, GetCheckpoint); GetAggregateCounts and PutCrl are later
+// (PutCheckpoint, GetCheckpoint), the aggregate counts of this node's own
+// region for the peers' dashboards (GetAggregateCounts); PutCrl is later
 // work. Every call is audited (an Exchange stream once, when it ends; the
 // batches it carried are kept by the inbox).
 #include <memory>
 
+#include "google/protobuf/util/time_util.h"
 #include "reactors.h"
 #include "ruta/api/checkpoints.h"
 #include "ruta/api/firewall.h"
 #include "ruta/api/services.h"
+#include "ruta/core/dashboard.h"
 #include "ruta/v1/federation.grpc.pb.h"
 #include "spdlog/spdlog.h"
 
@@ -112,12 +115,14 @@ class FederationService final : public v1::Federation::CallbackService {
  public:
   FederationService(const Authorizer* authorizer,
                     const TransferServices& transfers,
-                    const AuditServices& audit)
+                    const AuditServices& audit,
+                    const DashboardServices& dashboard)
       : authorizer_(authorizer),
         audit_(audit.log),
         deps_(audit),
         inbox_(transfers.inbox),
-        region_(transfers.region) {}
+        region_(transfers.region),
+        dashboard_(dashboard) {}
 
   grpc::ServerBidiReactor<v1::ExchangeRequest, v1::ExchangeResponse>* Exchange(
       grpc::CallbackServerContext* ctx) override {
@@ -131,7 +136,61 @@ class FederationService final : public v1::Federation::CallbackService {
     }
     return new ExchangeReactor(inbox_, region_, actor->region, call);
   }
-  RUTA_UNARY_NOT_YET(Federation, GetAggregateCounts)
+  // The raw counters of this node's OWN region only (a node serves no other
+  // region's keys, so merged tables count each case once), for the
+  // requested counter tables (empty: all) and quarter range; suppression is
+  // applied by the asking node after merging.
+  grpc::ServerUnaryReactor* GetAggregateCounts(
+      grpc::CallbackServerContext* ctx,
+      const v1::GetAggregateCountsRequest* request,
+      v1::GetAggregateCountsResponse* response) override {
+    AuditedCall call(audit_, "Federation.GetAggregateCounts");
+    absl::StatusOr<core::Actor> actor =
+        call.Admit(*authorizer_, *ctx, *request);
+    if (!actor.ok()) return FinishAudited(ctx, call, actor.status());
+    core::QuarterRange range{
+        request->from_quarter().year(), request->from_quarter().quarter(),
+        request->to_quarter().year(), request->to_quarter().quarter()};
+    if (absl::Status s =
+            core::ValidateQuarterRange(range, dashboard_.max_quarters);
+        !s.ok()) {
+      return FinishAudited(ctx, call, s);
+    }
+    std::vector<std::string> tables(request->tables().begin(),
+                                    request->tables().end());
+    if (tables.empty()) tables = core::DashboardSourceTables();
+    auto counters = std::make_shared<core::RegionCounters>();
+    grpc::ServerUnaryReactor* reactor = ctx->DefaultReactor();
+    const absl::Time now = absl::Now();
+    deps_.store->Read(
+        [counters, tables, range, now, region = region_,
+         stalled = dashboard_.stalled](store::ReadTxn& txn) -> absl::Status {
+          absl::StatusOr<core::RegionCounters> read = core::ReadRegionCounters(
+              txn, region, tables, range, now, stalled);
+          if (!read.ok()) return read.status();
+          *counters = *std::move(read);
+          return absl::OkStatus();
+        },
+        [reactor, response, counters, now, region = region_,
+         call](absl::Status status) {
+          if (status.ok()) {
+            response->set_region(region);
+            *response->mutable_as_of() =
+                google::protobuf::util::TimeUtil::MicrosecondsToTimestamp(
+                    absl::ToUnixMicros(now));
+            for (const auto& [table, rows] : *counters) {
+              for (const auto& [key, value] : rows) {
+                v1::AggregateCount* count = response->add_counts();
+                count->set_table(table);
+                count->set_key(key);
+                count->set_value(value);
+              }
+            }
+          }
+          reactor->Finish(call.Finish(status));
+        });
+    return reactor;
+  }
   RUTA_UNARY_NOT_YET(Federation, PutCrl)
 
   // Keeps the caller region's checkpoint if it is signed by that region and
@@ -246,14 +305,16 @@ class FederationService final : public v1::Federation::CallbackService {
   const AuditServices deps_;
   federation::Inbox* const inbox_;
   const std::string region_;
+  const DashboardServices dashboard_;
 };
 
 }  // namespace
 
 std::unique_ptr<grpc::Service> NewFederationService(
     const Authorizer* authorizer, const TransferServices& transfers,
-    const AuditServices& audit) {
-  return std::make_unique<FederationService>(authorizer, transfers, audit);
+    const AuditServices& audit, const DashboardServices& dashboard) {
+  return std::make_unique<FederationService>(authorizer, transfers, audit,
+                                             dashboard);
 }
 
 }  // namespace ruta::api

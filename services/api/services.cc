@@ -10,10 +10,12 @@ std::unique_ptr<grpc::Service> NewCaseOfficeService(const Authorizer*,
 std::unique_ptr<grpc::Service> NewPartnerStatusService(const Authorizer*,
                                                        const AuditServices&);
 std::unique_ptr<grpc::Service> NewDashboardService(const Authorizer*,
-                                                   const AuditServices&);
+                                                   const AuditServices&,
+                                                   const DashboardServices&);
 std::unique_ptr<grpc::Service> NewFederationService(const Authorizer*,
                                                     const TransferServices&,
-                                                    const AuditServices&);
+                                                    const AuditServices&,
+                                                    const DashboardServices&);
 std::unique_ptr<grpc::Service> NewAdminService(const Authorizer*,
                                                core::PrivacyService*,
                                                const TransferServices&,
@@ -23,13 +25,15 @@ NodeServices MakeNodeServices(const Authorizer* authorizer,
                               core::CaseService* cases,
                               core::PrivacyService* privacy,
                               const TransferServices& transfers,
-                              const AuditServices& audit) {
+                              const AuditServices& audit,
+                              const DashboardServices& dashboard) {
   NodeServices services;
   services.case_office =
       NewCaseOfficeService(authorizer, cases, transfers, audit);
   services.partner_status = NewPartnerStatusService(authorizer, audit);
-  services.dashboard = NewDashboardService(authorizer, audit);
-  services.federation = NewFederationService(authorizer, transfers, audit);
+  services.dashboard = NewDashboardService(authorizer, audit, dashboard);
+  services.federation =
+      NewFederationService(authorizer, transfers, audit, dashboard);
   services.admin = NewAdminService(authorizer, privacy, transfers, audit);
   return services;
 }

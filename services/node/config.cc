@@ -279,6 +279,33 @@ absl::Status Validate(NodeConfig& config, const std::string& base_dir) {
     privacy->set_purge_interval_seconds(3600);
   }
 
+  auto* dashboard = config.mutable_dashboard();
+  if (dashboard->threshold() == 0) dashboard->set_threshold(10);
+  if (dashboard->threshold() < 5) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "dashboard.threshold: ", dashboard->threshold(),
+        " is below 5, the smallest suppression threshold allowed (DESIGN.md "
+        "section 6); leave it unset for the default 10"));
+  }
+  if (dashboard->threshold() > 1000000) {
+    return absl::InvalidArgumentError("dashboard.threshold: at most 1000000");
+  }
+  if (dashboard->peer_counts_max_age_seconds() == 0) {
+    dashboard->set_peer_counts_max_age_seconds(300);
+  }
+  if (dashboard->transfer_acceptance_due_days() == 0) {
+    dashboard->set_transfer_acceptance_due_days(7);
+  }
+  if (dashboard->follow_up_due_days() == 0) {
+    dashboard->set_follow_up_due_days(90);
+  }
+  if (dashboard->transfer_acceptance_due_days() > 3650 ||
+      dashboard->follow_up_due_days() > 3650) {
+    return absl::InvalidArgumentError(
+        "dashboard.transfer_acceptance_due_days and "
+        "dashboard.follow_up_due_days: at most 3650 days");
+  }
+
   // Left out: the built-in default policy, which needs no validation.
   if (config.has_authorization()) {
     RUTA_RETURN_IF_ERROR(

@@ -17,6 +17,7 @@
 #include "ruta/api/checkpoints.h"
 #include "ruta/api/services.h"
 #include "ruta/common/status_macros.h"
+#include "ruta/core/aggregates.h"
 #include "ruta/core/audit.h"
 #include "ruta/core/case_service.h"
 #include "ruta/core/change_notifier.h"
@@ -141,6 +142,8 @@ struct Node::State {
   // Stopped (its streams ended, threads joined) before the store closes.
   std::unique_ptr<federation::Relay> relay;
   std::unique_ptr<api::Authorizer> authorizer;
+  // The peers' dashboard counts (null without peers).
+  std::unique_ptr<api::PeerCounts> peer_counts;
   api::NodeServices services;
   std::unique_ptr<security::ServerTls> tls;
   std::unique_ptr<grpc::Server> server;
@@ -298,6 +301,16 @@ absl::StatusOr<std::unique_ptr<Node>> Node::Start(
   RUTA_ASSIGN_OR_RETURN(
       state->linkage_keys,
       LoadLinkageKeys(config.linkage_key_file(), state->store.get()));
+  // Dashboard counters of a database written by an older version (other
+  // keys or tables) are recounted from the stored records.
+  RUTA_ASSIGN_OR_RETURN(bool recounted,
+                        core::RecountAggregatesIfOutdated(*state->store));
+  if (recounted) {
+    spdlog::info(
+        "dashboard counters recounted from the stored records "
+        "(aggregates version {})",
+        std::string(core::kAggregatesVersion));
+  }
 
   State* raw = state.get();
   state->outbox =
@@ -341,9 +354,36 @@ absl::StatusOr<std::unique_ptr<Node>> Node::Start(
   transfer_services.inbox = state->inbox.get();
   transfer_services.relay = state->relay.get();
   transfer_services.region = config.region();
+  api::DashboardServices dashboard;
+  dashboard.threshold = config.dashboard().threshold();
+  dashboard.stalled.transfer_acceptance_due_days =
+      static_cast<int>(config.dashboard().transfer_acceptance_due_days());
+  dashboard.stalled.follow_up_due_days =
+      static_cast<int>(config.dashboard().follow_up_due_days());
+  for (const auto& region : config.regions()) {
+    dashboard.regions.push_back(region.slug());
+  }
+  if (!config.peers().empty()) {
+    api::PeerCountsOptions peer_counts;
+    peer_counts.tls.cert_file = config.tls().cert_file();
+    peer_counts.tls.key_file = config.tls().key_file();
+    peer_counts.tls.ca_file = config.tls().trust_bundle_file();
+    for (const auto& peer : config.peers()) {
+      api::CheckpointPeer endpoint{peer.region(), peer.address(), ""};
+      for (const auto& region : config.regions()) {
+        if (region.slug() == peer.region()) endpoint.ca_file = region.ca_file();
+      }
+      peer_counts.peers.push_back(std::move(endpoint));
+    }
+    peer_counts.max_age =
+        absl::Seconds(config.dashboard().peer_counts_max_age_seconds());
+    RUTA_ASSIGN_OR_RETURN(state->peer_counts,
+                          api::PeerCounts::Create(std::move(peer_counts)));
+    dashboard.peer_counts = state->peer_counts.get();
+  }
   state->services = api::MakeNodeServices(
       state->authorizer.get(), state->cases.get(), state->privacy.get(),
-      transfer_services, audit_services);
+      transfer_services, audit_services, dashboard);
 
   security::ServerTlsOptions tls;
   tls.cert_file = config.tls().cert_file();

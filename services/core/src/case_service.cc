@@ -313,10 +313,12 @@ void CaseService::OpenCase(const Actor& actor, OpenCaseCommand command,
                   return found.has_value();
                 }));
         c.opened_at = c.updated_at = NowMicros();
+        RUTA_ASSIGN_OR_RETURN(CountedChange counted,
+                              CountedChange::Begin(txn, {}, {c.person_ref}));
         RUTA_RETURN_IF_ERROR(txn.PutCase(c));
         RUTA_RETURN_IF_ERROR(txn.PutRequest(
             MakeRecord(actor, request_id, kOpenCaseMethod, fingerprint, c)));
-        RUTA_RETURN_IF_ERROR(CountCase(txn, c, +1));
+        RUTA_RETURN_IF_ERROR(counted.Commit(txn));
         RUTA_RETURN_IF_ERROR(
             AuditMutation(txn, actor, kOpenCaseMethod, c.case_id));
         *result = std::move(c);
@@ -495,14 +497,15 @@ void ChangeCase(store::Store* store, const Outbox* outbox, std::string region,
               *expected_version,
               ": it changed since it was read; read it again and retry"));
         }
-        const Stage from = c.stage;
+        RUTA_ASSIGN_OR_RETURN(CountedChange counted,
+                              CountedChange::Begin(txn, {c.case_id}, {}));
         RUTA_RETURN_IF_ERROR(change(c));
         c.version += 1;
         c.updated_at = NowMicros();
         RUTA_RETURN_IF_ERROR(txn.PutCase(c));
         RUTA_RETURN_IF_ERROR(txn.PutRequest(
             MakeRecord(actor, request_id, method, fingerprint, c)));
-        RUTA_RETURN_IF_ERROR(CountStageChange(txn, c, from));
+        RUTA_RETURN_IF_ERROR(counted.Commit(txn));
         if (outbox != nullptr) {
           RUTA_RETURN_IF_ERROR(outbox->AppendToShares(
               txn, c.case_id,

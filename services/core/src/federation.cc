@@ -146,7 +146,7 @@ absl::Status ApplyCaseErased(store::WriteTxn& txn, const std::string& origin,
     return Refused(absl::StrCat("erasure of case ", case_id, " by ", origin,
                                 ", which does not own it here"));
   }
-  return txn.EraseCase(case_id, origin, NowMicros());
+  return EraseCaseCounted(txn, case_id, origin, NowMicros());
 }
 
 }  // namespace
@@ -191,7 +191,7 @@ absl::Status Outbox::AppendToShares(store::WriteTxn& txn,
 }
 
 absl::StatusOr<Case> ApplyTransferToCase(store::WriteTxn& txn,
-                                         const std::string& region,
+                                         const std::string& /*region*/,
                                          const Transfer& transfer,
                                          TransferState from) {
   RUTA_ASSIGN_OR_RETURN(std::optional<Case> found,
@@ -222,15 +222,8 @@ absl::StatusOr<Case> ApplyTransferToCase(store::WriteTxn& txn,
   }
   c.version += 1;
   c.updated_at = NowMicros();
+  // Dashboard counters: the caller's CountedChange moves them.
   RUTA_RETURN_IF_ERROR(txn.PutCase(c));
-  // Dashboard counters: each region counts the cases it owns.
-  if (before.owner_region == region && c.owner_region != region) {
-    RUTA_RETURN_IF_ERROR(CountCase(txn, before, -1));
-  } else if (before.owner_region != region && c.owner_region == region) {
-    RUTA_RETURN_IF_ERROR(CountCase(txn, c, +1));
-  } else if (c.owner_region == region) {
-    RUTA_RETURN_IF_ERROR(CountStageChange(txn, c, before.stage));
-  }
   return c;
 }
 
@@ -253,16 +246,25 @@ absl::Status ApplyFederationEvent(store::WriteTxn& txn,
   if (std::holds_alternative<CaseErased>(event.payload)) {
     return ApplyCaseErased(txn, origin, event.case_id);
   }
+  // Dashboard counters of the child's cases move with the change.
+  std::vector<std::string> refs;
   if (const auto* c = std::get_if<Case>(&event.payload)) {
-    return ApplyCaseShared(txn, region, origin, *c);
+    refs.push_back(c->person_ref);
   }
-  if (const auto* t = std::get_if<Transfer>(&event.payload)) {
-    return ApplyTransfer(txn, region, origin, *t);
+  RUTA_ASSIGN_OR_RETURN(CountedChange counted,
+                        CountedChange::Begin(txn, {event.case_id}, refs));
+  absl::Status applied;
+  if (const auto* c = std::get_if<Case>(&event.payload)) {
+    applied = ApplyCaseShared(txn, region, origin, *c);
+  } else if (const auto* t = std::get_if<Transfer>(&event.payload)) {
+    applied = ApplyTransfer(txn, region, origin, *t);
+  } else if (const auto* s = std::get_if<StageChange>(&event.payload)) {
+    applied = ApplyStageChange(txn, origin, event.case_id, *s);
+  } else {
+    applied = ApplyService(txn, origin, std::get<ServiceRecord>(event.payload));
   }
-  if (const auto* s = std::get_if<StageChange>(&event.payload)) {
-    return ApplyStageChange(txn, origin, event.case_id, *s);
-  }
-  return ApplyService(txn, origin, std::get<ServiceRecord>(event.payload));
+  RUTA_RETURN_IF_ERROR(applied);
+  return counted.Commit(txn);
 }
 
 }  // namespace ruta::core

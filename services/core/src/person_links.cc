@@ -4,6 +4,7 @@
 #include <utility>
 
 #include "ruta/common/status_macros.h"
+#include "ruta/core/aggregates.h"
 
 namespace ruta::core {
 namespace {
@@ -100,8 +101,12 @@ absl::StatusOr<PersonJoin> JoinPersons(store::WriteTxn& txn,
     RUTA_RETURN_IF_ERROR(
         CollectShares(txn, join.merged_ref, &first_case_by_region));
   }
+  RUTA_ASSIGN_OR_RETURN(
+      CountedChange counted,
+      CountedChange::Begin(txn, {}, {join.merged_ref, join.kept_ref}));
   RUTA_ASSIGN_OR_RETURN(join.cases_changed,
                         txn.JoinPersonRef(join.merged_ref, join.kept_ref));
+  RUTA_RETURN_IF_ERROR(counted.Commit(txn));
   for (const auto& [region, case_id] : first_case_by_region) {
     if (region == outbox->region()) continue;
     RUTA_RETURN_IF_ERROR(outbox->Append(

@@ -7,6 +7,7 @@
 #include "absl/strings/str_cat.h"
 #include "mutations.h"
 #include "ruta/common/status_macros.h"
+#include "ruta/core/aggregates.h"
 #include "ruta/core/ids.h"
 #include "ruta/core/transfer.h"
 
@@ -72,7 +73,7 @@ absl::Status EraseInTxn(store::WriteTxn& txn, const std::string& region,
   } while (!after.empty());
   RUTA_ASSIGN_OR_RETURN(std::vector<std::string> shares,
                         txn.ListCaseShares(case_id));
-  RUTA_RETURN_IF_ERROR(txn.EraseCase(case_id, region, NowMicros()));
+  RUTA_RETURN_IF_ERROR(EraseCaseCounted(txn, case_id, region, NowMicros()));
   if (outbox != nullptr) {
     for (const std::string& destination : shares) {
       if (destination == region) continue;

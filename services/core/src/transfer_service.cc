@@ -8,6 +8,7 @@
 #include "absl/strings/str_join.h"
 #include "mutations.h"
 #include "ruta/common/status_macros.h"
+#include "ruta/core/aggregates.h"
 #include "ruta/core/free_text.h"
 #include "ruta/core/ids.h"
 #include "ruta/core/stage_machine.h"
@@ -252,11 +253,14 @@ void TransferService::RequestTransfer(
         t.requested_services = services;
         t.requested_on = Today();
         t.updated_at = NowMicros();
+        RUTA_ASSIGN_OR_RETURN(CountedChange counted,
+                              CountedChange::Begin(txn, {t.case_id}, {}));
         RUTA_RETURN_IF_ERROR(txn.PutTransfer(t));
         const Case shared = *c;
         RUTA_ASSIGN_OR_RETURN(
             Case changed,
             ApplyTransferToCase(txn, region, t, TransferState::kUnspecified));
+        RUTA_RETURN_IF_ERROR(counted.Commit(txn));
         RUTA_RETURN_IF_ERROR(txn.AddCaseShare(changed.case_id, t.to_region));
         // The receiving region gets the case as it was before the request,
         // then the request, from which it derives the case's transfer stage
@@ -417,9 +421,12 @@ void TransferService::Step(const Actor& actor, const char* method,
             break;
         }
         t.updated_at = NowMicros();
+        RUTA_ASSIGN_OR_RETURN(CountedChange counted,
+                              CountedChange::Begin(txn, {t.case_id}, {}));
         RUTA_RETURN_IF_ERROR(txn.PutTransfer(t));
         RUTA_ASSIGN_OR_RETURN(Case c,
                               ApplyTransferToCase(txn, region, t, from));
+        RUTA_RETURN_IF_ERROR(counted.Commit(txn));
         const std::string& peer =
             role == TransferRole::kSender ? t.to_region : t.from_region;
         RUTA_RETURN_IF_ERROR(outbox->Append(txn, peer, t.case_id, t));
@@ -675,7 +682,10 @@ void TransferService::AddService(
         s.version = 1;
         s.author_region = region;
         s.updated_at = NowMicros();
+        RUTA_ASSIGN_OR_RETURN(CountedChange counted,
+                              CountedChange::Begin(txn, {s.case_id}, {}));
         RUTA_RETURN_IF_ERROR(txn.PutService(s));
+        RUTA_RETURN_IF_ERROR(counted.Commit(txn));
         RUTA_RETURN_IF_ERROR(outbox->AppendToShares(txn, s.case_id, s));
         RUTA_RETURN_IF_ERROR(txn.PutRequest(internal::MakeRequestRecord(
             actor, command.request_id, kAddServiceMethod, fingerprint,
@@ -774,7 +784,10 @@ void TransferService::UpdateService(
         s.version += 1;
         s.author_region = region;
         s.updated_at = NowMicros();
+        RUTA_ASSIGN_OR_RETURN(CountedChange counted,
+                              CountedChange::Begin(txn, {s.case_id}, {}));
         RUTA_RETURN_IF_ERROR(txn.PutService(s));
+        RUTA_RETURN_IF_ERROR(counted.Commit(txn));
         RUTA_RETURN_IF_ERROR(outbox->AppendToShares(txn, s.case_id, s));
         RUTA_RETURN_IF_ERROR(txn.PutRequest(internal::MakeRequestRecord(
             actor, command.request_id, kUpdateServiceMethod, fingerprint,

@@ -187,6 +187,45 @@ SqliteReadTxn::FindTransferVersion(const std::string& transfer_id,
   return QueryOneTransfer(stmt);
 }
 
+absl::StatusOr<std::vector<core::Transfer>> SqliteReadTxn::ListCaseTransfers(
+    const std::string& case_id) {
+  static const std::string sql =
+      absl::StrCat("SELECT ", kTransferColumns,
+                   " FROM transfers WHERE case_id = ?1 ORDER BY transfer_id");
+  RUTA_ASSIGN_OR_RETURN(Statement stmt, connection_.Prepare(sql));
+  stmt.Bind(1, case_id);
+  std::vector<core::Transfer> out;
+  while (true) {
+    RUTA_ASSIGN_OR_RETURN(bool row, stmt.Step());
+    if (!row) break;
+    RUTA_ASSIGN_OR_RETURN(core::Transfer t, ReadTransfer(stmt));
+    out.push_back(std::move(t));
+  }
+  return out;
+}
+
+absl::StatusOr<std::vector<core::Transfer>> SqliteReadTxn::ListStalledRequests(
+    const std::string& from_region, const core::Date& requested_before) {
+  // Served by the partial index transfers_requested (migration
+  // *_dashboard.sql); dates are stored as "YYYY-MM-DD", which sorts as the days
+  // do.
+  static_assert(static_cast<int>(core::TransferState::kRequested) == 1);
+  static const std::string sql =
+      absl::StrCat("SELECT ", kTransferColumns,
+                   " FROM transfers WHERE state = 1 AND from_region = ?1 "
+                   "AND requested_on < ?2 ORDER BY transfer_id");
+  RUTA_ASSIGN_OR_RETURN(Statement stmt, connection_.Prepare(sql));
+  stmt.Bind(1, from_region).Bind(2, core::FormatDate(requested_before));
+  std::vector<core::Transfer> out;
+  while (true) {
+    RUTA_ASSIGN_OR_RETURN(bool row, stmt.Step());
+    if (!row) break;
+    RUTA_ASSIGN_OR_RETURN(core::Transfer t, ReadTransfer(stmt));
+    out.push_back(std::move(t));
+  }
+  return out;
+}
+
 absl::StatusOr<TransferPage> SqliteReadTxn::ListTransfers(
     const TransferFilter& filter, const std::string& after, int limit) {
   RUTA_RETURN_IF_ERROR(CheckLimit("ListTransfers", limit));

@@ -282,6 +282,48 @@ absl::StatusOr<int64_t> SqliteReadTxn::GetAggregate(const std::string& table,
   return row ? stmt.ColumnInt64(0) : 0;
 }
 
+absl::StatusOr<std::vector<std::pair<std::string, int64_t>>>
+SqliteReadTxn::ScanAggregates(const std::string& table,
+                              const std::string& key_prefix) {
+  // A range on the primary key: key >= prefix AND key < prefix + U+10FFFF
+  // would need care with bytes; compare the prefix with substr instead, on
+  // the key range starting at the prefix, which the index serves.
+  RUTA_ASSIGN_OR_RETURN(
+      Statement stmt, connection_.Prepare("SELECT key, value FROM aggregates "
+                                          "WHERE table_name = ?1 AND key >= ?2 "
+                                          "ORDER BY key"));
+  stmt.Bind(1, table).Bind(2, key_prefix);
+  std::vector<std::pair<std::string, int64_t>> out;
+  while (true) {
+    RUTA_ASSIGN_OR_RETURN(bool row, stmt.Step());
+    if (!row) break;
+    std::string key = stmt.ColumnText(0);
+    if (key.compare(0, key_prefix.size(), key_prefix) != 0) break;
+    out.emplace_back(std::move(key), stmt.ColumnInt64(1));
+  }
+  return out;
+}
+
+absl::StatusOr<std::vector<core::Case>> SqliteReadTxn::ListStalledFollowUps(
+    const std::string& owner_region, absl::Time updated_before) {
+  // Served by the partial index cases_follow_up (migration *_dashboard.sql).
+  static const std::string sql =
+      absl::StrCat("SELECT ", kCaseColumns,
+                   " FROM cases WHERE stage = 10 AND owner_region = ?1 "
+                   "AND updated_at_us < ?2 ORDER BY case_id");
+  static_assert(static_cast<int>(core::Stage::kFollowUp) == 10);
+  RUTA_ASSIGN_OR_RETURN(Statement stmt, connection_.Prepare(sql));
+  stmt.Bind(1, owner_region).Bind(2, TimeToMicros(updated_before));
+  std::vector<core::Case> out;
+  while (true) {
+    RUTA_ASSIGN_OR_RETURN(bool row, stmt.Step());
+    if (!row) break;
+    RUTA_ASSIGN_OR_RETURN(core::Case c, ReadCase(stmt));
+    out.push_back(std::move(c));
+  }
+  return out;
+}
+
 absl::StatusOr<AuditHead> SqliteReadTxn::GetAuditHead() {
   RUTA_ASSIGN_OR_RETURN(
       Statement stmt,
@@ -458,6 +500,14 @@ absl::Status SqliteWriteTxn::AddToAggregate(const std::string& table,
                           "ON CONFLICT (table_name, key) "
                           "DO UPDATE SET value = value + excluded.value"));
   stmt.Bind(1, table).Bind(2, key).Bind(3, delta);
+  return stmt.Run();
+}
+
+absl::Status SqliteWriteTxn::ClearAggregates(const std::string& table) {
+  RUTA_ASSIGN_OR_RETURN(
+      Statement stmt,
+      connection_.Prepare("DELETE FROM aggregates WHERE table_name = ?1"));
+  stmt.Bind(1, table);
   return stmt.Run();
 }
 

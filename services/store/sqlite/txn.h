@@ -31,6 +31,15 @@ class SqliteReadTxn : public ReadTxn {
       const std::string& principal, const std::string& request_id) override;
   absl::StatusOr<int64_t> GetAggregate(const std::string& table,
                                        const std::string& key) override;
+  absl::StatusOr<std::vector<std::pair<std::string, int64_t>>> ScanAggregates(
+      const std::string& table, const std::string& key_prefix) override;
+  absl::StatusOr<std::vector<core::Transfer>> ListCaseTransfers(
+      const std::string& case_id) override;
+  absl::StatusOr<std::vector<core::Transfer>> ListStalledRequests(
+      const std::string& from_region,
+      const core::Date& requested_before) override;
+  absl::StatusOr<std::vector<core::Case>> ListStalledFollowUps(
+      const std::string& owner_region, absl::Time updated_before) override;
   absl::StatusOr<AuditHead> GetAuditHead() override;
   absl::StatusOr<std::vector<AuditRecord>> ScanAudit(int64_t from_index,
                                                      int limit) override;
@@ -105,6 +114,23 @@ class SqliteWriteTxn : public WriteTxn {
   absl::StatusOr<int64_t> GetAggregate(const std::string& table,
                                        const std::string& key) override {
     return reads_.GetAggregate(table, key);
+  }
+  absl::StatusOr<std::vector<std::pair<std::string, int64_t>>> ScanAggregates(
+      const std::string& table, const std::string& key_prefix) override {
+    return reads_.ScanAggregates(table, key_prefix);
+  }
+  absl::StatusOr<std::vector<core::Transfer>> ListCaseTransfers(
+      const std::string& case_id) override {
+    return reads_.ListCaseTransfers(case_id);
+  }
+  absl::StatusOr<std::vector<core::Transfer>> ListStalledRequests(
+      const std::string& from_region,
+      const core::Date& requested_before) override {
+    return reads_.ListStalledRequests(from_region, requested_before);
+  }
+  absl::StatusOr<std::vector<core::Case>> ListStalledFollowUps(
+      const std::string& owner_region, absl::Time updated_before) override {
+    return reads_.ListStalledFollowUps(owner_region, updated_before);
   }
   absl::StatusOr<AuditHead> GetAuditHead() override {
     return reads_.GetAuditHead();
@@ -218,6 +244,7 @@ class SqliteWriteTxn : public WriteTxn {
   absl::Status PutRequest(const RequestRecord& record) override;
   absl::Status AddToAggregate(const std::string& table, const std::string& key,
                               int64_t delta) override;
+  absl::Status ClearAggregates(const std::string& table) override;
   absl::Status AppendAudit(const AuditRecord& record) override;
   absl::Status PutPeerCheckpoint(const AuditCheckpoint& checkpoint) override;
   absl::Status PutSentCheckpoint(const std::string& peer_region,

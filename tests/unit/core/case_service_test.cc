@@ -255,7 +255,7 @@ TEST_P(CaseServiceTest, OpenCaseCreatesVersionOne) {
   EXPECT_EQ(got->opened_at, c->opened_at);
   EXPECT_EQ(got->profile.exploitation_forms, c->profile.exploitation_forms);
 
-  EXPECT_EQ(Aggregate(kCasesByStageTable, "cusco|DETECTED"), 1);
+  EXPECT_EQ(Aggregate(kCasesByStageTable, "cusco|2026Q3|DETECTED"), 1);
   EXPECT_EQ(Aggregate(kCasesByAgeSexTable, "cusco|2026Q3|15_17|FEMALE"), 1);
 }
 
@@ -306,7 +306,7 @@ TEST_P(CaseServiceTest, FiftyConcurrentRetriesCreateOneCase) {
   ASSERT_TRUE(list.ok()) << list.status();
   ASSERT_EQ(list->cases.size(), 1u);
   EXPECT_EQ(list->cases[0].case_id, *ids.begin());
-  EXPECT_EQ(Aggregate(kCasesByStageTable, "cusco|DETECTED"), 1);
+  EXPECT_EQ(Aggregate(kCasesByStageTable, "cusco|2026Q3|DETECTED"), 1);
 }
 
 TEST_P(CaseServiceTest, RetryWithoutIdentifiersReturnsTheSameCase) {
@@ -358,8 +358,8 @@ TEST_P(CaseServiceTest, UpdateStageRetriedAdvancesOnce) {
   const auto now = GetCase(*cusco_, Office("cusco"), c->case_id);
   ASSERT_TRUE(now.ok());
   EXPECT_EQ(now->version, 2);
-  EXPECT_EQ(Aggregate(kCasesByStageTable, "cusco|DETECTED"), 0);
-  EXPECT_EQ(Aggregate(kCasesByStageTable, "cusco|IDENTIFIED"), 1);
+  EXPECT_EQ(Aggregate(kCasesByStageTable, "cusco|2026Q3|DETECTED"), 0);
+  EXPECT_EQ(Aggregate(kCasesByStageTable, "cusco|2026Q3|IDENTIFIED"), 1);
   // A retry after a later change still returns the first result.
   ASSERT_TRUE(UpdateStage(c->case_id, Stage::kImmediateProtection, 3).ok());
   const auto late_retry = UpdateStage(c->case_id, Stage::kIdentified, 2, 1);
@@ -432,8 +432,8 @@ TEST_P(CaseServiceTest, CloseCase) {
   const auto reopen = UpdateStage(c->case_id, Stage::kIdentified, 6);
   EXPECT_EQ(reopen.status().code(), absl::StatusCode::kFailedPrecondition);
   EXPECT_THAT(std::string(reopen.status().message()), HasSubstr("closed"));
-  EXPECT_EQ(Aggregate(kCasesByStageTable, "cusco|IDENTIFIED"), 0);
-  EXPECT_EQ(Aggregate(kCasesByStageTable, "cusco|CLOSED"), 1);
+  EXPECT_EQ(Aggregate(kCasesByStageTable, "cusco|2026Q3|IDENTIFIED"), 0);
+  EXPECT_EQ(Aggregate(kCasesByStageTable, "cusco|2026Q3|CLOSED"), 1);
   // Closed cases can be left out of lists.
   ListCasesQuery open_only;
   open_only.include_closed = false;
@@ -657,10 +657,14 @@ TEST_P(CaseServiceTest, AggregatesFollowEveryChange) {
   ASSERT_TRUE(OpenCase(*mdd_, Office("madre-de-dios"), Open(3)).ok());
   ASSERT_TRUE(UpdateStage(a->case_id, Stage::kIdentified, 4).ok());
   ASSERT_TRUE(CloseCase(b->case_id, ClosedReason::kDeceased, 5).ok());
-  EXPECT_EQ(Aggregate(kCasesByStageTable, "cusco|DETECTED"), 0);
-  EXPECT_EQ(Aggregate(kCasesByStageTable, "cusco|IDENTIFIED"), 1);
-  EXPECT_EQ(Aggregate(kCasesByStageTable, "cusco|CLOSED"), 1);
-  EXPECT_EQ(Aggregate(kCasesByStageTable, "madre-de-dios|DETECTED"), 1);
+  EXPECT_EQ(Aggregate(kCasesByStageTable, "cusco|2026Q3|DETECTED"), 0);
+  EXPECT_EQ(Aggregate(kCasesByStageTable, "cusco|2026Q1|IDENTIFIED"), 1);
+  EXPECT_EQ(Aggregate(kCasesByStageTable, "cusco|2026Q3|CLOSED"), 1);
+  EXPECT_EQ(Aggregate(kCasesByStageTable, "madre-de-dios|2026Q3|DETECTED"), 1);
+  EXPECT_EQ(Aggregate(kClosuresByReasonTable,
+                      absl::StrCat("cusco|", QuarterOfTime(absl::Now()),
+                                   "|DECEASED")),
+            1);
   EXPECT_EQ(Aggregate(kCasesByAgeSexTable, "cusco|2026Q1|6_11|MALE"), 1);
   EXPECT_EQ(Aggregate(kCasesByAgeSexTable, "cusco|2026Q3|15_17|FEMALE"), 1);
   EXPECT_EQ(Aggregate(kCasesByAgeSexTable, "madre-de-dios|2026Q3|15_17|FEMALE"),
@@ -687,7 +691,7 @@ TEST_P(FakeStoreCaseServiceTest, FailedCommitChangesNothingAndCanBeRetried) {
   EXPECT_TRUE(list->cases.empty());
   const auto retried = OpenCase(Open(1, CanaryDni()));
   ASSERT_TRUE(retried.ok()) << retried.status();
-  EXPECT_EQ(Aggregate(kCasesByStageTable, "cusco|DETECTED"), 1);
+  EXPECT_EQ(Aggregate(kCasesByStageTable, "cusco|2026Q3|DETECTED"), 1);
 }
 
 INSTANTIATE_TEST_SUITE_P(Stores, FakeStoreCaseServiceTest,

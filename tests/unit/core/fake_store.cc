@@ -172,6 +172,46 @@ class FakeTxn final : public store::WriteTxn {
     state_->written.insert(state_->written.end(), {table, key});
     return absl::OkStatus();
   }
+  absl::Status ClearAggregates(const std::string& table) override {
+    if (!writable_) return absl::InternalError("write in a read transaction");
+    auto it = state_->aggregates.lower_bound({table, ""});
+    while (it != state_->aggregates.end() && it->first.first == table) {
+      it = state_->aggregates.erase(it);
+    }
+    return absl::OkStatus();
+  }
+  absl::StatusOr<std::vector<std::pair<std::string, int64_t>>> ScanAggregates(
+      const std::string& table, const std::string& key_prefix) override {
+    std::vector<std::pair<std::string, int64_t>> out;
+    for (auto it = state_->aggregates.lower_bound({table, key_prefix});
+         it != state_->aggregates.end() && it->first.first == table &&
+         it->first.second.compare(0, key_prefix.size(), key_prefix) == 0;
+         ++it) {
+      out.emplace_back(it->first.second, it->second);
+    }
+    return out;
+  }
+  // No transfer or service is ever stored here: the lists are empty.
+  absl::StatusOr<std::vector<core::Transfer>> ListCaseTransfers(
+      const std::string&) override {
+    return std::vector<core::Transfer>();
+  }
+  absl::StatusOr<std::vector<core::Transfer>> ListStalledRequests(
+      const std::string&, const core::Date&) override {
+    return std::vector<core::Transfer>();
+  }
+  absl::StatusOr<std::vector<core::Case>> ListStalledFollowUps(
+      const std::string& owner_region, absl::Time updated_before) override {
+    std::vector<core::Case> out;
+    for (const auto& [id, versions] : state_->cases) {
+      const core::Case& c = versions.back();
+      if (c.owner_region == owner_region && c.stage == core::Stage::kFollowUp &&
+          c.updated_at < updated_before) {
+        out.push_back(c);
+      }
+    }
+    return out;
+  }
 
   // Transfers, services and federation: not modelled by this fake (their
   // core tests run on a real SQLite store in a temporary directory).
@@ -205,7 +245,7 @@ class FakeTxn final : public store::WriteTxn {
   absl::StatusOr<store::ServicePage> ListServices(const std::string&,
                                                   const std::string&,
                                                   int) override {
-    return NotModelled();
+    return store::ServicePage();  // no service is ever stored here
   }
   absl::StatusOr<std::vector<std::string>> ListCaseShares(
       const std::string&) override {

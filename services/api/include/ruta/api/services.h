@@ -14,6 +14,7 @@
 #include "grpcpp/impl/codegen/service_type.h"
 #include "ruta/api/authorization.h"
 #include "ruta/api/checkpoints.h"
+#include "ruta/api/peer_counts.h"
 #include "ruta/core/audit.h"
 #include "ruta/core/case_service.h"
 #include "ruta/core/change_notifier.h"
@@ -63,13 +64,29 @@ struct TransferServices {
   std::string region;  // this node's region
 };
 
-// `authorizer`, `cases`, `privacy`, the pointers in `transfers` and in
-// `audit` must outlive the returned services and the server.
+// The dashboard (Dashboard service, Federation.GetAggregateCounts).
+struct DashboardServices {
+  // Suppression threshold k (>= 5; NodeConfig dashboard.threshold).
+  int64_t threshold = 10;
+  // Stalled-work thresholds (dashboard.*_due_days).
+  core::StalledWorkOptions stalled;
+  // Every configured region slug (this node's and the peers'), in config
+  // order: the regions a request may name, and the default set.
+  std::vector<std::string> regions;
+  // The peers' counts; null: no peers (only this node's region is served).
+  PeerCounts* peer_counts = nullptr;
+  // Largest quarter range of one request.
+  int max_quarters = 40;
+};
+
+// `authorizer`, `cases`, `privacy`, the pointers in `transfers`, `audit`
+// and `dashboard` must outlive the returned services and the server.
 NodeServices MakeNodeServices(const Authorizer* authorizer,
                               core::CaseService* cases,
                               core::PrivacyService* privacy,
                               const TransferServices& transfers,
-                              const AuditServices& audit);
+                              const AuditServices& audit,
+                              const DashboardServices& dashboard = {});
 
 }  // namespace ruta::api
 

@@ -24,6 +24,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "absl/status/status.h"
@@ -184,6 +185,11 @@ class ReadTxn {
   // Value of one aggregate counter; 0 when never touched.
   virtual absl::StatusOr<int64_t> GetAggregate(const std::string& table,
                                                const std::string& key) = 0;
+  // Every counter of `table` whose key starts with `key_prefix` ("" for the
+  // whole table), in key order, as (key, value) pairs. A range scan of the
+  // aggregates primary key (table_name, key).
+  virtual absl::StatusOr<std::vector<std::pair<std::string, int64_t>>>
+  ScanAggregates(const std::string& table, const std::string& key_prefix) = 0;
 
   // --- Audit chain
   // The record with the highest index (length = that index + 1; a record
@@ -229,6 +235,19 @@ class ReadTxn {
   virtual absl::StatusOr<ServicePage> ListServices(const std::string& case_id,
                                                    const std::string& after,
                                                    int limit) = 0;
+  // Every transfer of `case_id` (in either direction), in transfer_id order.
+  virtual absl::StatusOr<std::vector<core::Transfer>> ListCaseTransfers(
+      const std::string& case_id) = 0;
+  // Transfers sent by `from_region` still REQUESTED (neither accepted,
+  // rejected nor cancelled) and requested before `requested_before`, in
+  // transfer_id order (the dashboard's stalled work; a partial index keeps
+  // this to the open requests).
+  virtual absl::StatusOr<std::vector<core::Transfer>> ListStalledRequests(
+      const std::string& from_region, const core::Date& requested_before) = 0;
+  // Cases owned by `owner_region` in FOLLOW_UP whose last change is before
+  // `updated_before`, in case_id order (partial index on FOLLOW_UP cases).
+  virtual absl::StatusOr<std::vector<core::Case>> ListStalledFollowUps(
+      const std::string& owner_region, absl::Time updated_before) = 0;
   // Regions (other than this node's) the case has been shared with, sorted.
   virtual absl::StatusOr<std::vector<std::string>> ListCaseShares(
       const std::string& case_id) = 0;
@@ -283,6 +302,8 @@ class WriteTxn : public ReadTxn {
   virtual absl::Status AddToAggregate(const std::string& table,
                                       const std::string& key,
                                       int64_t delta) = 0;
+  // Deletes every counter of `table` (a recount starts from nothing).
+  virtual absl::Status ClearAggregates(const std::string& table) = 0;
 
   // Appends `record` to the audit chain. Its index must be the head's length
   // (FAILED_PRECONDITION otherwise: another record took that place) and its
