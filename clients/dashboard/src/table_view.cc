@@ -52,6 +52,9 @@ TableView MakeTableView(const v1::GetTableResponse& response) {
     view.header.push_back(HeaderLabel(d));
   }
   view.label_columns = static_cast<size_t>(response.dimensions_size());
+  if (!response.column_dimension().empty()) {
+    view.column_dimension = HeaderLabel(response.column_dimension());
+  }
   for (const std::string& c : response.columns()) {
     view.header.push_back(HeaderLabel(c));
   }
@@ -222,7 +225,8 @@ std::string RenderJson(const TableView& view) {
   return absl::StrCat(
       "{\"name\":", JsonString(view.name), ",\"threshold\":", view.threshold,
       ",\"header\":", JsonStrings(view.header),
-      ",\"labelColumns\":", view.label_columns, ",\"rows\":[",
+      ",\"labelColumns\":", view.label_columns,
+      ",\"columnDimension\":", JsonString(view.column_dimension), ",\"rows\":[",
       absl::StrJoin(rows, ","), "],\"regions\":", JsonStrings(view.regions),
       ",\"warnings\":", JsonStrings(view.warnings),
       ",\"chart\":{\"labels\":", JsonStrings(view.chart_labels),

@@ -65,7 +65,8 @@
   function renderTable(section, table, q) {
     const meta = el('p', { class: 'meta' },
       'Regiones: ' + (table.regions.join(', ') || '—') +
-      '. Umbral de publicación: ' + table.threshold + ' casos.');
+      '. Umbral de publicación: ' + table.threshold + ' casos.' +
+      (table.columnDimension ? ' Columnas: ' + table.columnDimension + '.' : ''));
     section.appendChild(meta);
     for (const warning of table.warnings) {
       section.appendChild(el('p', { class: 'warning', role: 'status' }, warning));

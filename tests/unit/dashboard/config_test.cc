@@ -31,11 +31,11 @@ DashboardConfig Valid() {
   return c;
 }
 
-TEST(ConfigTest, HttpsOnAnyAddressIsValid) {
+TEST(DashboardConfigTest, HttpsOnAnyAddressIsValid) {
   EXPECT_TRUE(ValidateConfig(Valid()).ok()) << ValidateConfig(Valid());
 }
 
-TEST(ConfigTest, PlainHttpOnANonLoopbackAddressIsRefused) {
+TEST(DashboardConfigTest, PlainHttpOnANonLoopbackAddressIsRefused) {
   for (const char* address :
        {"0.0.0.0:8080", "192.168.1.10:8080", "[::]:8080", "example.org:80"}) {
     DashboardConfig c = Valid();
@@ -49,7 +49,7 @@ TEST(ConfigTest, PlainHttpOnANonLoopbackAddressIsRefused) {
   }
 }
 
-TEST(ConfigTest, PlainHttpOnLoopbackNeedsTheExplicitFlag) {
+TEST(DashboardConfigTest, PlainHttpOnLoopbackNeedsTheExplicitFlag) {
   DashboardConfig c = Valid();
   c.tls_cert_file.clear();
   c.tls_key_file.clear();
@@ -63,7 +63,7 @@ TEST(ConfigTest, PlainHttpOnLoopbackNeedsTheExplicitFlag) {
   EXPECT_TRUE(ValidateConfig(c).ok());
 }
 
-TEST(ConfigTest, MissingSettingsAndFilesAreNamed) {
+TEST(DashboardConfigTest, MissingSettingsAndFilesAreNamed) {
   DashboardConfig c = Valid();
   c.node_address.clear();
   EXPECT_THAT(ValidateConfig(c).message(), HasSubstr("--node"));
@@ -78,7 +78,7 @@ TEST(ConfigTest, MissingSettingsAndFilesAreNamed) {
   EXPECT_FALSE(ValidateConfig(c).ok());
 }
 
-TEST(ConfigTest, LoopbackHosts) {
+TEST(DashboardConfigTest, LoopbackHosts) {
   EXPECT_TRUE(IsLoopbackHost("127.0.0.1"));
   EXPECT_TRUE(IsLoopbackHost("127.1.2.3"));
   EXPECT_TRUE(IsLoopbackHost("::1"));
@@ -89,7 +89,7 @@ TEST(ConfigTest, LoopbackHosts) {
   EXPECT_FALSE(IsLoopbackHost("::"));
 }
 
-TEST(ConfigTest, SplitHostPort) {
+TEST(DashboardConfigTest, SplitHostPort) {
   std::string host;
   int port = -1;
   ASSERT_TRUE(SplitHostPort("[::1]:8443", &host, &port).ok());

@@ -137,9 +137,28 @@ TEST(TableViewTest, ReleasedTotalsAreKeptAndNotRecomputed) {
   ASSERT_EQ(view.rows.size(), 2u);
   EXPECT_TRUE(view.rows[1].total);
   EXPECT_THAT(view.header, ElementsAre("Etapa", "Casos", "Total"));
+  EXPECT_EQ(view.column_dimension, "");
   // Neither the totals row nor the totals column is charted.
   EXPECT_THAT(view.chart_labels, ElementsAre("Acogimiento residencial"));
   ASSERT_EQ(view.chart_series.size(), 1u);
+}
+
+TEST(TableViewTest, CrossedTableNamesItsColumnDimension) {
+  v1::GetTableResponse r;
+  r.add_dimensions("age_band");
+  r.set_column_dimension("sex");
+  for (const char* c : {"FEMALE", "MALE", "OTHER", "TOTAL"}) r.add_columns(c);
+  r.set_threshold(10);
+  AddRow(r, {"15_17"}, {Count(12), Suppressed(), Count(0), Count(15)});
+  const TableView view = MakeTableView(r);
+  EXPECT_EQ(view.column_dimension, "Sexo");
+  EXPECT_THAT(view.header, ElementsAre("Grupo de edad", "Femenino", "Masculino",
+                                       "Otro", "Total"));
+  EXPECT_THAT(view.rows[0].cells,
+              ElementsAre("15 a 17 años", "12", "<10", "0", "15"));
+  // One series per sex; the row total is not charted.
+  ASSERT_EQ(view.chart_series.size(), 3u);
+  EXPECT_THAT(RenderJson(view), HasSubstr("\"columnDimension\":\"Sexo\""));
 }
 
 TEST(TableViewTest, StaleAndMissingPeersAreWarnedInSpanish) {

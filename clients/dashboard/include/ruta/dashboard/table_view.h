@@ -28,6 +28,8 @@ struct TableView {
   std::string name;
   int threshold = 0;
   std::vector<std::string> header;  // dimensions, then columns
+  // A crossed table's column dimension ("Sexo"); empty otherwise.
+  std::string column_dimension;
   size_t label_columns = 0;
   std::vector<Row> rows;
   std::vector<std::string> regions;   // display names
