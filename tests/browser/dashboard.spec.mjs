@@ -269,6 +269,21 @@ try {
       check('screenshots saved', fs.statSync(expected.screenshot).size > 10000 &&
         fs.statSync(full).size > 10000, `${expected.screenshot}, ${full}`);
     });
+
+    await step('a peer that is down is warned about', async () => {
+      // Madre de Dios' node stops; a quarter range the Cusco node never
+      // fetched from it cannot include its counts.
+      process.kill(expected.peerPid, 'SIGTERM');
+      await new Promise((resolve) => setTimeout(resolve, 1000));
+      const never = `${Number(expected.quarter.slice(0, 4)) - 1}Q1`;
+      await applyFilters(page, all, never, never);
+      const warnings = await page.$$eval(`${section} .warning`, (w) => w.map((x) => x.textContent));
+      check('the missing region is named in a warning',
+        warnings.some((w) => w.includes(`No se pudieron obtener los datos de ${expected.regions['madre-de-dios']}`)),
+        JSON.stringify(warnings));
+      const meta = await page.textContent(`${section} .meta`);
+      check('only Cusco is counted', meta.startsWith(`Regiones: ${expected.regions.cusco}.`), meta);
+    });
   }
 
   await step('no region selected', async () => {
