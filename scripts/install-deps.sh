@@ -14,6 +14,7 @@ packages=(
   prometheus-cpp-dev libspdlog-dev libsqlite3-dev sqlite3
   libpq-dev libpqxx-dev libcpp-httplib-dev libcli11-dev libsodium-dev
   clang-14 libclang-rt-14-dev clang-format
+  chromium  # headless browser of tests/browser (driven by playwright-core)
 )
 
 missing=()
@@ -40,10 +41,13 @@ if ((${#missing[@]} > 0)); then
   apt-get install -y -q --no-install-recommends "${missing[@]}"
 fi
 
-# Dev tools (buf) exactly as locked.
+# npm dev tools exactly as locked: buf, playwright-core (browser tests) and
+# chart.js (vendored into ruta-dashboard at build time).
 if [[ ! -x $repo_root/node_modules/.bin/buf ]] ||
+   [[ ! -f $repo_root/node_modules/playwright-core/package.json ]] ||
+   [[ ! -f $repo_root/node_modules/chart.js/dist/chart.umd.js ]] ||
    ! cmp -s "$repo_root/package-lock.json" "$repo_root/node_modules/.package-lock.json.ruta" 2>/dev/null; then
-  echo "install-deps: npm ci (dev tools)"
+  echo "install-deps: npm ci (buf, playwright-core, chart.js)"
   (cd "$repo_root" && npm ci --no-audit --no-fund --loglevel=error)
   cp "$repo_root/package-lock.json" "$repo_root/node_modules/.package-lock.json.ruta"
 fi

@@ -1,0 +1,238 @@
+// `ruta-dashboard`: the mayors' network dashboard (README.md). Serves the
+// web page over HTTPS and reads the tables from a node's Dashboard service
+// over mutual TLS; `ruta-dashboard account ...` manages the staff accounts.
+#include <signal.h>
+#include <termios.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <fstream>
+#include <iostream>
+#include <string>
+#include <thread>
+
+#include "CLI/CLI.hpp"
+#include "absl/strings/str_cat.h"
+#include "ruta/dashboard/accounts.h"
+#include "ruta/dashboard/config.h"
+#include "ruta/dashboard/node_table_source.h"
+#include "ruta/dashboard/sessions.h"
+#include "ruta/dashboard/web_server.h"
+#include "spdlog/spdlog.h"
+
+#ifndef RUTA_DASHBOARD_WEB_ROOT
+#define RUTA_DASHBOARD_WEB_ROOT ""
+#endif
+
+namespace {
+
+using ruta::dashboard::DashboardConfig;
+
+int Fail(const std::string& message) {
+  std::cerr << "ruta-dashboard: " << message << "\n";
+  return 2;
+}
+
+// Reads a line from the terminal without echo.
+bool ReadHidden(const std::string& prompt, std::string* out) {
+  std::cerr << prompt << std::flush;
+  termios old_mode;
+  if (tcgetattr(STDIN_FILENO, &old_mode) != 0) return false;
+  termios quiet = old_mode;
+  quiet.c_lflag &= ~static_cast<tcflag_t>(ECHO);
+  tcsetattr(STDIN_FILENO, TCSAFLUSH, &quiet);
+  const bool ok = static_cast<bool>(std::getline(std::cin, *out));
+  tcsetattr(STDIN_FILENO, TCSAFLUSH, &old_mode);
+  std::cerr << "\n";
+  return ok;
+}
+
+int AccountAdd(const std::string& file, const std::string& user,
+               bool password_stdin) {
+  std::string password;
+  if (password_stdin) {
+    if (!std::getline(std::cin, password)) {
+      return Fail("--password-stdin: no password on standard input");
+    }
+    if (!password.empty() && password.back() == '\r') password.pop_back();
+  } else {
+    if (isatty(STDIN_FILENO) == 0) {
+      return Fail(
+          "the password is read from a terminal without echo; without a "
+          "terminal, pass it on standard input with --password-stdin");
+    }
+    std::string again;
+    if (!ReadHidden("Contraseña (mínimo 12 caracteres): ", &password) ||
+        !ReadHidden("Repita la contraseña: ", &again)) {
+      return Fail("no password read");
+    }
+    if (password != again) return Fail("the two passwords differ");
+  }
+  absl::Status s = ruta::dashboard::AddAccount(file, user, password);
+  if (!s.ok()) return Fail(std::string(s.message()));
+  std::cout << "account " << user << " added to " << file << "\n";
+  return 0;
+}
+
+int AccountDisable(const std::string& file, const std::string& user) {
+  absl::Status s = ruta::dashboard::DisableAccount(file, user);
+  if (!s.ok()) return Fail(std::string(s.message()));
+  std::cout << "account " << user << " disabled (its sessions end on its "
+            << "next request)\n";
+  return 0;
+}
+
+int AccountList(const std::string& file) {
+  auto accounts = ruta::dashboard::ReadAccountsFile(file);
+  if (!accounts.ok()) return Fail(std::string(accounts.status().message()));
+  for (const auto& a : *accounts) {
+    std::cout << a.user << "\t" << (a.disabled ? "disabled" : "enabled")
+              << "\n";
+  }
+  return 0;
+}
+
+int Serve(const DashboardConfig& config) {
+  if (absl::Status s = ruta::dashboard::ValidateConfig(config); !s.ok()) {
+    return Fail(std::string(s.message()));
+  }
+  // SIGTERM/SIGINT are handled by a thread (sigwait): blocked everywhere.
+  sigset_t signals;
+  sigemptyset(&signals);
+  sigaddset(&signals, SIGTERM);
+  sigaddset(&signals, SIGINT);
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+  signal(SIGPIPE, SIG_IGN);
+
+  ruta::dashboard::AccountStore::Options account_options;
+  auto accounts = ruta::dashboard::AccountStore::Open(config.accounts_file,
+                                                      account_options);
+  if (!accounts.ok()) return Fail(std::string(accounts.status().message()));
+  ruta::dashboard::SessionStore::Options session_options;
+  session_options.idle_timeout = absl::Minutes(config.session_idle_minutes);
+  ruta::dashboard::SessionStore sessions(session_options);
+
+  ruta::dashboard::NodeTableSource::Options node;
+  node.address = config.node_address;
+  node.node_region = config.node_region;
+  node.ca_file = config.ca_file;
+  node.cert_file = config.client_cert_file;
+  node.key_file = config.client_key_file;
+  node.deadline = absl::Seconds(config.rpc_timeout_seconds);
+  auto tables = ruta::dashboard::NodeTableSource::Create(node);
+  if (!tables.ok()) return Fail(std::string(tables.status().message()));
+
+  ruta::dashboard::WebServer::Options web_options;
+  if (!config.insecure_dev_http) {
+    web_options.tls_cert_file = config.tls_cert_file;
+    web_options.tls_key_file = config.tls_key_file;
+  }
+  web_options.web_root = config.web_root;
+  web_options.accounts = accounts->get();
+  web_options.sessions = &sessions;
+  web_options.tables = tables->get();
+  auto web = ruta::dashboard::WebServer::Create(web_options);
+  if (!web.ok()) return Fail(std::string(web.status().message()));
+
+  std::string host;
+  int port = 0;
+  if (absl::Status s =
+          ruta::dashboard::SplitHostPort(config.listen_address, &host, &port);
+      !s.ok()) {
+    return Fail(std::string(s.message()));
+  }
+  absl::StatusOr<int> bound = (*web)->Bind(host, port);
+  if (!bound.ok()) return Fail(std::string(bound.status().message()));
+  if (!config.port_file.empty()) {
+    const std::string tmp = config.port_file + ".tmp";
+    {
+      std::ofstream out(tmp);
+      out << *bound << "\n";
+    }
+    std::rename(tmp.c_str(), config.port_file.c_str());
+  }
+  spdlog::info(
+      "ruta-dashboard serving {} on {}:{} (node {})",
+      config.insecure_dev_http ? "plain HTTP (development only)" : "HTTPS",
+      host, *bound, config.node_address);
+
+  ruta::dashboard::WebServer* server = web->get();
+  std::thread waiter([&signals, server] {
+    int received = 0;
+    sigwait(&signals, &received);
+    spdlog::info("ruta-dashboard: signal {}, stopping", received);
+    server->Stop();
+  });
+  server->Run();
+  // Run returned (stopped or failed): wake the waiter if it still waits.
+  pthread_kill(waiter.native_handle(), SIGTERM);
+  waiter.join();
+  spdlog::info("ruta-dashboard stopped");
+  return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  CLI::App app{
+      "ruta-dashboard: the mayors' network dashboard (aggregates only)"};
+  app.require_subcommand(0, 1);
+  DashboardConfig config;
+  config.web_root = RUTA_DASHBOARD_WEB_ROOT;
+  app.add_option("--node", config.node_address,
+                 "the node's gRPC address (host:port)");
+  app.add_option("--node-region", config.node_region,
+                 "the region whose node identity the node must present");
+  app.add_option("--ca", config.ca_file, "PEM roots the node must chain to");
+  app.add_option("--cert", config.client_cert_file,
+                 "the dashboard's client certificate chain (PEM)");
+  app.add_option("--key", config.client_key_file,
+                 "the dashboard's client key (PEM)");
+  app.add_option("--listen", config.listen_address,
+                 "HTTPS listen address host:port (port 0: any free port)")
+      ->capture_default_str();
+  app.add_option("--tls-cert", config.tls_cert_file,
+                 "the HTTPS server certificate chain (PEM)");
+  app.add_option("--tls-key", config.tls_key_file,
+                 "the HTTPS server key (PEM)");
+  app.add_flag("--insecure-dev-http", config.insecure_dev_http,
+               "serve plain HTTP (development only; loopback addresses only)");
+  app.add_option("--accounts", config.accounts_file,
+                 "the accounts file (mode 0600)");
+  app.add_option("--session-idle-minutes", config.session_idle_minutes,
+                 "a session unused this long ends")
+      ->capture_default_str();
+  app.add_option("--rpc-timeout-seconds", config.rpc_timeout_seconds,
+                 "deadline of each call to the node")
+      ->capture_default_str();
+  app.add_option("--port-file", config.port_file,
+                 "write the port chosen to this file once listening");
+  app.add_option("--web-root", config.web_root,
+                 "folder of index.html, app.js, style.css, chart.umd.js")
+      ->capture_default_str();
+
+  CLI::App* account = app.add_subcommand("account", "manage staff accounts");
+  account->require_subcommand(1);
+  std::string accounts_file;
+  account->add_option("--accounts", accounts_file, "the accounts file")
+      ->required();
+  std::string user;
+  bool password_stdin = false;
+  CLI::App* add = account->add_subcommand(
+      "add", "add an account (password from the terminal, no echo)");
+  add->add_option("user", user, "user name")->required();
+  add->add_flag("--password-stdin", password_stdin,
+                "read the password from standard input");
+  CLI::App* disable = account->add_subcommand("disable", "disable an account");
+  disable->add_option("user", user, "user name")->required();
+  CLI::App* list = account->add_subcommand("list", "list the accounts");
+  // `account add --accounts FILE user` as well as `account --accounts FILE
+  // add user`.
+  for (CLI::App* leaf : {add, disable, list}) leaf->fallthrough();
+
+  CLI11_PARSE(app, argc, argv);
+  if (add->parsed()) return AccountAdd(accounts_file, user, password_stdin);
+  if (disable->parsed()) return AccountDisable(accounts_file, user);
+  if (list->parsed()) return AccountList(accounts_file);
+  return Serve(config);
+}

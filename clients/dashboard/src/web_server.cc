@@ -1,0 +1,436 @@
+#include "ruta/dashboard/web_server.h"
+
+#include <httplib.h>
+
+#include <fstream>
+#include <map>
+#include <sstream>
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_replace.h"
+#include "absl/strings/str_split.h"
+#include "absl/strings/strip.h"
+#include "absl/time/clock.h"
+#include "ruta/dashboard/table_view.h"
+#include "spdlog/spdlog.h"
+
+namespace ruta::dashboard {
+namespace {
+
+constexpr char kSessionCookie[] = "ruta_session";
+constexpr char kLoginCsrfCookie[] = "ruta_login_csrf";
+constexpr char kCsp[] =
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' "
+    "data:; connect-src 'self'; object-src 'none'; base-uri 'none'; "
+    "form-action 'self'; frame-ancestors 'none'";
+
+absl::StatusOr<std::string> ReadWhole(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("web file ", path, " is missing or unreadable"));
+  }
+  std::ostringstream out;
+  out << in.rdbuf();
+  return out.str();
+}
+
+std::string HtmlEscape(absl::string_view text) {
+  return absl::StrReplaceAll(text, {{"&", "&amp;"},
+                                    {"<", "&lt;"},
+                                    {">", "&gt;"},
+                                    {"\"", "&quot;"},
+                                    {"'", "&#39;"}});
+}
+
+int HexValue(char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  return -1;
+}
+
+std::string UrlDecode(absl::string_view s) {
+  std::string out;
+  for (size_t i = 0; i < s.size(); ++i) {
+    if (s[i] == '+') {
+      out += ' ';
+    } else if (s[i] == '%' && i + 2 < s.size() && HexValue(s[i + 1]) >= 0 &&
+               HexValue(s[i + 2]) >= 0) {
+      out += static_cast<char>(HexValue(s[i + 1]) * 16 + HexValue(s[i + 2]));
+      i += 2;
+    } else {
+      out += s[i];
+    }
+  }
+  return out;
+}
+
+// Fields of an application/x-www-form-urlencoded body.
+std::map<std::string, std::string> ParseForm(absl::string_view body) {
+  std::map<std::string, std::string> out;
+  for (absl::string_view pair : absl::StrSplit(body, '&', absl::SkipEmpty())) {
+    std::pair<absl::string_view, absl::string_view> kv =
+        absl::StrSplit(pair, absl::MaxSplits('=', 1));
+    out[UrlDecode(kv.first)] = UrlDecode(kv.second);
+  }
+  return out;
+}
+
+std::string Cookie(const httplib::Request& req, absl::string_view name) {
+  for (size_t i = 0, n = req.get_header_value_count("Cookie"); i < n; ++i) {
+    const std::string header = req.get_header_value("Cookie", i);
+    for (absl::string_view part : absl::StrSplit(header, ';')) {
+      part = absl::StripAsciiWhitespace(part);
+      if (absl::ConsumePrefix(&part, name) && absl::ConsumePrefix(&part, "=")) {
+        return std::string(part);
+      }
+    }
+  }
+  return "";
+}
+
+void NoStore(httplib::Response& res) {
+  res.set_header("Cache-Control", "no-store");
+  res.set_header("Pragma", "no-cache");
+}
+
+void SendJsonError(httplib::Response& res, int status,
+                   const std::string& message) {
+  res.status = status;
+  NoStore(res);
+  res.set_content(absl::StrCat("{\"error\":", JsonString(message), "}"),
+                  "application/json; charset=utf-8");
+}
+
+std::string LoginPage(const std::string& csrf, const std::string& message,
+                      bool error) {
+  std::string notice;
+  if (!message.empty()) {
+    notice = absl::StrCat("<p class=\"", error ? "error" : "notice",
+                          "\" role=\"alert\" id=\"login-message\">",
+                          HtmlEscape(message), "</p>");
+  }
+  return absl::StrCat(
+      "<!DOCTYPE html>\n<html lang=\"es\"><head><meta charset=\"utf-8\">"
+      "<meta name=\"viewport\" content=\"width=device-width, "
+      "initial-scale=1\"><title>Ingreso — Tablero de la red de "
+      "alcaldes</title><link rel=\"stylesheet\" href=\"/style.css\"></head>"
+      "<body class=\"login\"><main><h1>Tablero de la red de alcaldes</h1>"
+      "<p>Cifras agregadas de casos de niñas, niños y adolescentes víctimas "
+      "de trata (Cusco y Madre de Dios).</p>",
+      notice,
+      "<form method=\"post\" action=\"/login\" id=\"login-form\">"
+      "<input type=\"hidden\" name=\"csrf\" value=\"",
+      HtmlEscape(csrf),
+      "\"><label for=\"user\">Usuario</label>"
+      "<input id=\"user\" name=\"user\" autocomplete=\"username\" required>"
+      "<label for=\"password\">Contraseña</label>"
+      "<input id=\"password\" name=\"password\" type=\"password\" "
+      "autocomplete=\"current-password\" required>"
+      "<button type=\"submit\">Ingresar</button></form>"
+      "<p class=\"hint\">Después de 5 intentos fallidos la cuenta se bloquea "
+      "durante 15 minutos.</p></main></body></html>\n");
+}
+
+}  // namespace
+
+std::string NodeErrorMessage(const absl::Status& status) {
+  const std::string detail(status.message());
+  switch (status.code()) {
+    case absl::StatusCode::kUnavailable:
+      return "No se puede contactar al nodo regional: puede estar apagado o "
+             "sin conexión. Intente de nuevo en unos minutos.";
+    case absl::StatusCode::kDeadlineExceeded:
+      return "El nodo regional no respondió a tiempo. Intente de nuevo en "
+             "unos minutos.";
+    case absl::StatusCode::kUnimplemented:
+      return "El nodo regional todavía no ofrece las tablas del tablero "
+             "(función no implementada en el nodo).";
+    case absl::StatusCode::kUnauthenticated:
+    case absl::StatusCode::kPermissionDenied:
+      return "El nodo regional rechazó el certificado del tablero: el "
+             "operador debe revisar los certificados de ruta-dashboard.";
+    case absl::StatusCode::kNotFound:
+      return "El nodo regional no tiene esa tabla.";
+    case absl::StatusCode::kInvalidArgument:
+      return absl::StrCat(
+          "El nodo regional rechazó los filtros de la "
+          "consulta (",
+          detail, ").");
+    case absl::StatusCode::kFailedPrecondition:
+      return absl::StrCat(
+          "El nodo regional no puede publicar esta tabla "
+          "ahora (",
+          detail, ").");
+    default:
+      return absl::StrCat("Error del nodo regional (",
+                          absl::StatusCodeToString(status.code()),
+                          "). Si persiste, avise al operador.");
+  }
+}
+
+WebServer::WebServer(Options options) : options_(std::move(options)) {}
+
+WebServer::~WebServer() { Stop(); }
+
+absl::StatusOr<std::unique_ptr<WebServer>> WebServer::Create(Options options) {
+  if (options.accounts == nullptr || options.sessions == nullptr ||
+      options.tables == nullptr) {
+    return absl::InvalidArgumentError(
+        "WebServer needs accounts, sessions and tables");
+  }
+  std::unique_ptr<WebServer> web(new WebServer(std::move(options)));
+  Options& o = web->options_;
+  web->secure_ = !o.tls_cert_file.empty();
+  if (web->secure_) {
+    auto ssl = std::make_unique<httplib::SSLServer>(o.tls_cert_file.c_str(),
+                                                    o.tls_key_file.c_str());
+    if (!ssl->is_valid()) {
+      return absl::FailedPreconditionError(absl::StrCat(
+          "cannot load the HTTPS certificate ", o.tls_cert_file, " or key ",
+          o.tls_key_file, " (PEM files, the key matching the certificate)"));
+    }
+    web->server_ = std::move(ssl);
+  } else {
+    web->server_ = std::make_unique<httplib::Server>();
+  }
+  absl::StatusOr<std::string> index = ReadWhole(o.web_root + "/index.html");
+  if (!index.ok()) return index.status();
+  web->index_html_ = *std::move(index);
+  for (const char* file : {"app.js", "style.css", "chart.umd.js"}) {
+    absl::StatusOr<std::string> content =
+        ReadWhole(absl::StrCat(o.web_root, "/", file));
+    if (!content.ok()) return content.status();
+    web->static_files_[absl::StrCat("/", file)] = *std::move(content);
+  }
+  if (!o.current_year) {
+    o.current_year = [] {
+      return static_cast<int>(
+          absl::ToCivilYear(absl::Now(), absl::UTCTimeZone()).year());
+    };
+  }
+  web->Routes();
+  return web;
+}
+
+std::string WebServer::CookieAttributes() const {
+  return secure_ ? "; HttpOnly; SameSite=Strict; Secure"
+                 : "; HttpOnly; SameSite=Strict";
+}
+
+void WebServer::Routes() {
+  httplib::Server& s = *server_;
+  httplib::Headers headers = {
+      {"Content-Security-Policy", kCsp},
+      {"X-Frame-Options", "DENY"},
+      {"X-Content-Type-Options", "nosniff"},
+      {"Referrer-Policy", "no-referrer"},
+      {"Cross-Origin-Opener-Policy", "same-origin"},
+  };
+  if (secure_) {
+    headers.emplace("Strict-Transport-Security", "max-age=31536000");
+  }
+  s.set_default_headers(headers);
+  s.set_payload_max_length(16 * 1024);
+  s.set_read_timeout(10, 0);
+  s.set_write_timeout(10, 0);
+
+  // Static files (no data in them).
+  for (const auto& [path, content] : static_files_) {
+    const std::string type = absl::EndsWith(path, ".js")
+                                 ? "text/javascript; charset=utf-8"
+                                 : "text/css; charset=utf-8";
+    const std::string* body = &content;
+    s.Get(path, [body, type](const httplib::Request&, httplib::Response& res) {
+      res.set_header("Cache-Control", "no-cache");
+      res.set_content(*body, type.c_str());
+    });
+  }
+
+  // No icon: answered without a body rather than with a 404.
+  s.Get("/favicon.ico", [](const httplib::Request&, httplib::Response& res) {
+    res.status = 204;
+  });
+
+  s.Get("/login", [this](const httplib::Request& req, httplib::Response& res) {
+    std::string message;
+    if (req.has_param("salida")) message = "Sesión cerrada.";
+    if (req.has_param("expirada")) {
+      message = "Su sesión expiró. Ingrese de nuevo.";
+    }
+    SendLoginPage(res, 200, message, false);
+  });
+
+  s.Post("/login", [this](const httplib::Request& req, httplib::Response& res) {
+    std::map<std::string, std::string> form = ParseForm(req.body);
+    if (!TokensEqual(Cookie(req, kLoginCsrfCookie), form["csrf"])) {
+      SendLoginPage(res, 403,
+                    "El formulario expiró o no es válido. Vuelva a "
+                    "intentarlo.",
+                    true);
+      return;
+    }
+    const std::string user = form["user"];
+    if (options_.accounts->Login(user, form["password"]) !=
+        AccountStore::LoginResult::kOk) {
+      if (options_.accounts->IsLocked(user)) {
+        spdlog::warn("dashboard login refused; account {} is locked", user);
+      } else {
+        spdlog::info("dashboard login refused");
+      }
+      SendLoginPage(res, 401, "Usuario o contraseña incorrectos.", true);
+      return;
+    }
+    SessionStore::Created created = options_.sessions->Create(user);
+    spdlog::info("dashboard login of {}", user);
+    NoStore(res);
+    res.set_header("Set-Cookie",
+                   absl::StrCat(kSessionCookie, "=", created.token, "; Path=/",
+                                CookieAttributes()));
+    res.set_header("Set-Cookie",
+                   absl::StrCat(kLoginCsrfCookie, "=; Path=/login; Max-Age=0",
+                                CookieAttributes()));
+    res.set_redirect("/", 303);
+  });
+
+  s.Post("/logout",
+         [this](const httplib::Request& req, httplib::Response& res) {
+           const std::string token = Cookie(req, kSessionCookie);
+           std::optional<SessionStore::Session> session =
+               options_.sessions->Find(token);
+           std::map<std::string, std::string> form = ParseForm(req.body);
+           if (!session || !TokensEqual(session->csrf_token, form["csrf"])) {
+             res.status = 403;
+             NoStore(res);
+             res.set_content("Solicitud rechazada (token CSRF inválido).",
+                             "text/plain; charset=utf-8");
+             return;
+           }
+           options_.sessions->End(token);
+           NoStore(res);
+           res.set_header("Set-Cookie",
+                          absl::StrCat(kSessionCookie, "=; Path=/; Max-Age=0",
+                                       CookieAttributes()));
+           res.set_redirect("/login?salida=1", 303);
+         });
+
+  s.Get("/", [this](const httplib::Request& req, httplib::Response& res) {
+    std::optional<SessionStore::Session> session = SessionOf(req);
+    NoStore(res);
+    if (!session) {
+      res.set_redirect("/login", 303);
+      return;
+    }
+    res.set_content(
+        absl::StrReplaceAll(index_html_,
+                            {{"{{CSRF}}", HtmlEscape(session->csrf_token)},
+                             {"{{USER}}", HtmlEscape(session->user)}}),
+        "text/html; charset=utf-8");
+  });
+
+  s.Get("/api/tables", [this](const httplib::Request& req,
+                              httplib::Response& res) {
+    if (!SessionOf(req)) {
+      SendJsonError(res, 401, "Sesión no válida o expirada.");
+      return;
+    }
+    absl::StatusOr<v1::ListTablesResponse> list = options_.tables->ListTables();
+    if (!list.ok()) {
+      SendJsonError(res, 502, NodeErrorMessage(list.status()));
+      return;
+    }
+    std::string out = "{\"tables\":[";
+    for (int i = 0; i < list->tables_size(); ++i) {
+      const v1::TableInfo& t = list->tables(i);
+      absl::StrAppend(&out, i > 0 ? "," : "",
+                      "{\"name\":", JsonString(t.name()),
+                      ",\"title\":", JsonString(t.title()), "}");
+    }
+    out += "]}";
+    NoStore(res);
+    res.set_content(out, "application/json; charset=utf-8");
+  });
+
+  s.Get(R"(/api/table/([a-z0-9_]{1,64})(\.csv)?)",
+        [this](const httplib::Request& req, httplib::Response& res) {
+          if (!SessionOf(req)) {
+            SendJsonError(res, 401, "Sesión no válida o expirada.");
+            return;
+          }
+          const std::string name = req.matches[1];
+          const bool csv = req.matches[2].matched;
+          absl::StatusOr<v1::GetTableRequest> request = MakeTableRequest(
+              name, req.get_param_value("regions"), req.get_param_value("from"),
+              req.get_param_value("to"), options_.current_year());
+          if (!request.ok()) {
+            SendJsonError(res, 400, std::string(request.status().message()));
+            return;
+          }
+          absl::StatusOr<v1::GetTableResponse> table =
+              options_.tables->GetTable(*request);
+          if (!table.ok()) {
+            SendJsonError(res, 502, NodeErrorMessage(table.status()));
+            return;
+          }
+          const TableView view = MakeTableView(*table);
+          NoStore(res);
+          if (csv) {
+            res.set_header(
+                "Content-Disposition",
+                absl::StrCat("attachment; filename=\"", name, ".csv\""));
+            res.set_content(RenderCsv(view), "text/csv; charset=utf-8");
+          } else {
+            res.set_content(RenderJson(view),
+                            "application/json; charset=utf-8");
+          }
+        });
+}
+
+void WebServer::SendLoginPage(httplib::Response& res, int status,
+                              const std::string& message, bool error) {
+  // Double-submit token of the login form (no session exists yet).
+  const std::string csrf = NewToken();
+  res.status = status;
+  NoStore(res);
+  res.set_header("Set-Cookie", absl::StrCat(kLoginCsrfCookie, "=", csrf,
+                                            "; Path=/login; Max-Age=3600",
+                                            CookieAttributes()));
+  res.set_content(LoginPage(csrf, message, error), "text/html; charset=utf-8");
+}
+
+std::optional<SessionStore::Session> WebServer::SessionOf(
+    const httplib::Request& req) {
+  std::optional<SessionStore::Session> session =
+      options_.sessions->Find(Cookie(req, kSessionCookie));
+  if (session && !options_.accounts->IsActive(session->user)) {
+    options_.sessions->EndAllOf(session->user);
+    return std::nullopt;
+  }
+  return session;
+}
+
+absl::StatusOr<int> WebServer::Bind(const std::string& host, int port) {
+  int bound = port;
+  if (port == 0) {
+    bound = server_->bind_to_any_port(host.c_str());
+    if (bound < 0) bound = 0;
+  } else if (!server_->bind_to_port(host.c_str(), port)) {
+    bound = 0;
+  }
+  if (bound <= 0) {
+    return absl::UnavailableError(
+        absl::StrCat("cannot listen on ", host, ":", port,
+                     " (address in use, or not an address of this machine)"));
+  }
+  return bound;
+}
+
+void WebServer::Run() { server_->listen_after_bind(); }
+
+void WebServer::Stop() {
+  if (server_) server_->stop();
+}
+
+}  // namespace ruta::dashboard
