@@ -234,8 +234,8 @@ absl::Status CountedChange::CommitErasure(store::WriteTxn& txn,
   // The erased case's part of `before_`: its counts stay, now as residue.
   for (const auto& [k, v] : erased_case_) {
     after[k] += v;
-    RUTA_RETURN_IF_ERROR(
-        txn.AddToAggregate(absl::StrCat(View(kResiduePrefix), k.first), k.second, v));
+    RUTA_RETURN_IF_ERROR(txn.AddToAggregate(
+        absl::StrCat(View(kResiduePrefix), k.first), k.second, v));
   }
   (void)case_id;
   return ApplyDifference(txn, before_, after);

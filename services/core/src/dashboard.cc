@@ -116,6 +116,9 @@ absl::StatusOr<DashboardTable> OneDimension(
     std::vector<std::string> rows, const std::string& column, bool totals,
     int64_t k) {
   if (rows.empty()) rows = SortedRows(m, 0);
+  DashboardTable table;
+  table.columns = {column};
+  if (rows.empty()) return table;  // an open dimension without counts
   CountTable counts;
   counts.publish_totals = totals;
   for (const std::string& row : rows) {
@@ -124,8 +127,6 @@ absl::StatusOr<DashboardTable> OneDimension(
   }
   RUTA_ASSIGN_OR_RETURN(ReleasedTable released,
                         ReleaseCountTable(counts, DisclosureOptions{k}));
-  DashboardTable table;
-  table.columns = {column};
   for (size_t r = 0; r < rows.size(); ++r) {
     table.rows.push_back({{rows[r]}, {Released(released.cells[r][0])}});
   }
@@ -142,6 +143,11 @@ absl::StatusOr<DashboardTable> Crossed(const std::map<std::string, int64_t>& m,
                                        const std::vector<std::string>& cols,
                                        int64_t k) {
   if (rows.empty()) rows = SortedRows(m, 0);
+  if (rows.empty()) {  // an open dimension without counts
+    DashboardTable table;
+    table.columns = cols;
+    return table;
+  }
   CountTable counts;
   for (const std::string& row : rows) {
     std::vector<int64_t> line;
