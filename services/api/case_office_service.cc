@@ -351,8 +351,31 @@ class CaseOfficeService final : public v1::CaseOffice::CallbackService {
     return new internal::TransferWatch(transfers_, changes_, *actor, after);
   }
 
-  // Later capabilities (referrals, activities).
-  RUTA_UNARY_NOT_YET(CaseOffice, ReferCase)
+  grpc::ServerUnaryReactor* ReferCase(
+      grpc::CallbackServerContext* ctx, const v1::ReferCaseRequest* request,
+      v1::ReferCaseResponse* response) override {
+    AuditedCall call(audit_, "CaseOffice.ReferCase");
+    call.SetSubjectFrom(*request);
+    call.set_success_recorded_by_core();
+    absl::StatusOr<core::Actor> actor =
+        call.Admit(*authorizer_, *ctx, *request);
+    if (!actor.ok()) return FinishAudited(ctx, call, actor.status());
+    core::ReferCaseCommand command;
+    command.request_id = request->request_id();
+    command.case_id = request->case_id();
+    command.partner_id = request->partner_id();
+    command.withdraw = request->withdraw();
+    grpc::ServerUnaryReactor* reactor = ctx->DefaultReactor();
+    cases_->ReferCase(
+        *actor, std::move(command),
+        [reactor, response, call](absl::StatusOr<core::Case> result) {
+          if (result.ok()) ToProto(*result, response->mutable_case_());
+          reactor->Finish(call.Finish(result.status()));
+        });
+    return reactor;
+  }
+
+  // Later capabilities (activities).
   RUTA_UNARY_NOT_YET(CaseOffice, RecordActivity)
   RUTA_UNARY_NOT_YET(CaseOffice, ListActivities)
 

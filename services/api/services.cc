@@ -8,6 +8,8 @@ std::unique_ptr<grpc::Service> NewCaseOfficeService(const Authorizer*,
                                                     const TransferServices&,
                                                     const AuditServices&);
 std::unique_ptr<grpc::Service> NewPartnerStatusService(const Authorizer*,
+                                                       core::PartnerService*,
+                                                       core::ChangeNotifier*,
                                                        const AuditServices&);
 std::unique_ptr<grpc::Service> NewDashboardService(const Authorizer*,
                                                    const AuditServices&);
@@ -23,11 +25,13 @@ NodeServices MakeNodeServices(const Authorizer* authorizer,
                               core::CaseService* cases,
                               core::PrivacyService* privacy,
                               const TransferServices& transfers,
-                              const AuditServices& audit) {
+                              const AuditServices& audit,
+                              core::PartnerService* partners) {
   NodeServices services;
   services.case_office =
       NewCaseOfficeService(authorizer, cases, transfers, audit);
-  services.partner_status = NewPartnerStatusService(authorizer, audit);
+  services.partner_status =
+      NewPartnerStatusService(authorizer, partners, transfers.changes, audit);
   services.dashboard = NewDashboardService(authorizer, audit);
   services.federation = NewFederationService(authorizer, transfers, audit);
   services.admin = NewAdminService(authorizer, privacy, transfers, audit);

@@ -132,6 +132,7 @@ int Run(int argc, const char* const* argv, Io& io) {
   AddPersonCommands(app, context, &action);
   AddTransferCommands(app, context, &action);
   AddServiceCommands(app, context, &action);
+  AddPartnerCommands(app, context, &action);
   AddAdminCommands(app, context, &action);
 
   try {

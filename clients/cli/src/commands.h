@@ -40,6 +40,8 @@ void AddPersonCommands(CLI::App& app, Context& context, Action* action);
 // `ruta transfer ...` and `ruta service ...`.
 void AddTransferCommands(CLI::App& app, Context& context, Action* action);
 void AddServiceCommands(CLI::App& app, Context& context, Action* action);
+// `ruta partner cases|status|watch|service` (partner certificate).
+void AddPartnerCommands(CLI::App& app, Context& context, Action* action);
 // `ruta admin audit verify`, `ruta admin relay status`, `ruta admin person
 // merge`, `ruta admin case erase`, `ruta admin linkage-key rotate`.
 void AddAdminCommands(CLI::App& app, Context& context, Action* action);

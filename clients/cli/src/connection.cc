@@ -46,6 +46,7 @@ void Connection::Reconnect() {
   channel_ = grpc::CreateCustomChannel(settings_.node, credentials_, args);
   stub_ = ruta::v1::CaseOffice::NewStub(channel_);
   admin_stub_ = ruta::v1::Admin::NewStub(channel_);
+  partner_stub_ = ruta::v1::PartnerStatus::NewStub(channel_);
 }
 
 int Connection::RunAttempts(absl::string_view what,

@@ -17,6 +17,7 @@
 #include "ruta/core/audit.h"
 #include "ruta/core/case_service.h"
 #include "ruta/core/change_notifier.h"
+#include "ruta/core/partner_service.h"
 #include "ruta/core/privacy_service.h"
 #include "ruta/core/transfer_service.h"
 #include "ruta/federation/inbox.h"
@@ -63,13 +64,17 @@ struct TransferServices {
   std::string region;  // this node's region
 };
 
-// `authorizer`, `cases`, `privacy`, the pointers in `transfers` and in
-// `audit` must outlive the returned services and the server.
+// `authorizer`, `cases`, `privacy`, `partners`, the pointers in `transfers`
+// and in `audit` must outlive the returned services and the server.
+// `partners` serves PartnerStatus (its watch is woken by
+// `transfers.changes`, notified after every commit); null: PartnerStatus
+// answers UNIMPLEMENTED after authorization.
 NodeServices MakeNodeServices(const Authorizer* authorizer,
                               core::CaseService* cases,
                               core::PrivacyService* privacy,
                               const TransferServices& transfers,
-                              const AuditServices& audit);
+                              const AuditServices& audit,
+                              core::PartnerService* partners = nullptr);
 
 }  // namespace ruta::api
 

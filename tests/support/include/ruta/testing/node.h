@@ -58,6 +58,10 @@ struct NodeSetup {
   uint32_t relay_max_backoff_ms = 0;
   uint32_t relay_ack_timeout_ms = 0;
   uint32_t relay_max_batch_events = 0;
+  // The NGO partners registered on the node, by name (partner id
+  // "<region>/<name>"; the dev PKI issues "tdh" and "caritas" per region),
+  // with the PKI's partner master secret. Default: both dev partners.
+  std::vector<std::string> partners = {"tdh", "caritas"};
 };
 
 // Writes a JSON configuration for a dev-PKI node listening on 127.0.0.1:0
