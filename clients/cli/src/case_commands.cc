@@ -369,32 +369,14 @@ void AddRefer(CLI::App& parent, Context& context, Action* action) {
       ->type_name("UUID");
   cmd->footer(
       "Only the office of the region that owns the case refers it, to a "
-      "partner the
-      node
-      operator registered,
-      and only when the guardian
-          "
-          "consented to partner
-          sharing or
-          the legal basis allows it(UPE "
-                                        "protective measure, prosecutor's
-                                    order)
-              .The partner then sees the
-          "
-          "case's stage, timeline by month and the
-          services it delivers,
-      under
-      "
-      "its own reference. Referring again changes nothing.
-
-      "
-      "Examples:
-      "
-      "  ruta case refer cs_qwertyuiopasdfghjklz cusco/tdh
-      "
-      "  ruta case refer cs_qwertyuiopasdfghjklz cusco/tdh --withdraw
-
-      " +
+      "partner the\nnode operator registered, and only when the guardian "
+      "consented to partner\nsharing or the legal basis allows it (UPE "
+      "protective measure, prosecutor's\norder). The partner then sees the "
+      "case's stage, timeline by month and the\nservices it delivers, under "
+      "its own reference. Referring again changes nothing.\n\n"
+      "Examples:\n"
+      "  ruta case refer cs_qwertyuiopasdfghjklz cusco/tdh\n"
+      "  ruta case refer cs_qwertyuiopasdfghjklz cusco/tdh --withdraw\n\n" +
       GlobalOptionsNote());
   cmd->callback([options, &context, action] {
     *action = [options, &context] { return RunRefer(context, *options); };

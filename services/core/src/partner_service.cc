@@ -317,7 +317,8 @@ void PartnerService::ReadChanges(
               std::vector<RefAndReferral> referrals,
               SortedReferrals(txn, *pseudonyms, partner, region));
           for (const RefAndReferral& r : referrals) {
-            if (r.ref <= after_ref) continue;
+            // The state at `pos`: referrals begun later come from the log.
+            if (r.ref <= after_ref || r.referral.since_position > pos) continue;
             if (static_cast<int>(result->size()) >= limit) {
               return absl::OkStatus();  // the snapshot goes on next read
             }

@@ -19,6 +19,7 @@ PartnerReferral ReadReferral(const Statement& stmt) {
   r.case_id = stmt.ColumnText(1);
   r.owner_region = stmt.ColumnText(2);
   r.referred_at = MicrosToTime(stmt.ColumnInt64(3));
+  r.since_position = stmt.ColumnInt64(4);
   return r;
 }
 
@@ -34,7 +35,8 @@ SqliteReadTxn::ListPartnerReferrals(const std::string& partner_id,
   RUTA_ASSIGN_OR_RETURN(
       Statement stmt,
       connection_.Prepare(
-          "SELECT partner_id, case_id, owner_region, referred_at_us FROM "
+          "SELECT partner_id, case_id, owner_region, referred_at_us, "
+          "since_position FROM "
           "partner_referrals WHERE partner_id = ?1 AND owner_region = ?2 "
           "ORDER BY case_id"));
   stmt.Bind(1, partner_id).Bind(2, owner_region);
@@ -53,7 +55,8 @@ SqliteReadTxn::FindPartnerReferral(const std::string& partner_id,
   RUTA_ASSIGN_OR_RETURN(
       Statement stmt,
       connection_.Prepare(
-          "SELECT partner_id, case_id, owner_region, referred_at_us FROM "
+          "SELECT partner_id, case_id, owner_region, referred_at_us, "
+          "since_position FROM "
           "partner_referrals WHERE partner_id = ?1 AND case_id = ?2"));
   stmt.Bind(1, partner_id).Bind(2, case_id);
   RUTA_ASSIGN_OR_RETURN(bool row, stmt.Step());
@@ -121,10 +124,9 @@ absl::StatusOr<std::vector<CaseStageVersion>> SqliteReadTxn::ListCaseStages(
   return out;
 }
 
-absl::Status SqliteWriteTxn::AppendPartnerChange(const std::string& partner_id,
-                                                 const std::string& case_id,
-                                                 int64_t case_version,
-                                                 bool withdrawn) {
+absl::StatusOr<int64_t> SqliteWriteTxn::AppendPartnerChange(
+    const std::string& partner_id, const std::string& case_id,
+    int64_t case_version, bool withdrawn) {
   RUTA_ASSIGN_OR_RETURN(
       Statement stmt,
       connection_.Prepare("INSERT INTO partner_changes (partner_id, case_id, "
@@ -133,7 +135,8 @@ absl::Status SqliteWriteTxn::AppendPartnerChange(const std::string& partner_id,
       .Bind(2, case_id)
       .Bind(3, case_version)
       .Bind(4, int64_t{withdrawn ? 1 : 0});
-  return stmt.Run();
+  RUTA_RETURN_IF_ERROR(stmt.Run());
+  return static_cast<int64_t>(sqlite3_last_insert_rowid(connection_.db()));
 }
 
 absl::Status SqliteWriteTxn::UpdatePartnerReferrals(
@@ -147,9 +150,13 @@ absl::Status SqliteWriteTxn::UpdatePartnerReferrals(
     stmt.Bind(1, partner).Bind(2, c.case_id);
     RUTA_RETURN_IF_ERROR(stmt.Run());
     RUTA_RETURN_IF_ERROR(
-        AppendPartnerChange(partner, c.case_id, c.version, /*withdrawn=*/true));
+        AppendPartnerChange(partner, c.case_id, c.version, /*withdrawn=*/true)
+            .status());
   }
   for (const std::string& partner : c.referrals) {
+    RUTA_ASSIGN_OR_RETURN(const int64_t position,
+                          AppendPartnerChange(partner, c.case_id, c.version,
+                                              /*withdrawn=*/false));
     if (Contains(before, partner)) {
       RUTA_ASSIGN_OR_RETURN(
           Statement stmt,
@@ -162,15 +169,15 @@ absl::Status SqliteWriteTxn::UpdatePartnerReferrals(
           Statement stmt,
           connection_.Prepare(
               "INSERT OR REPLACE INTO partner_referrals (partner_id, case_id, "
-              "owner_region, referred_at_us) VALUES (?1, ?2, ?3, ?4)"));
+              "owner_region, referred_at_us, since_position) VALUES (?1, ?2, "
+              "?3, ?4, ?5)"));
       stmt.Bind(1, partner)
           .Bind(2, c.case_id)
           .Bind(3, c.owner_region)
-          .Bind(4, TimeToMicros(c.updated_at));
+          .Bind(4, TimeToMicros(c.updated_at))
+          .Bind(5, position);
       RUTA_RETURN_IF_ERROR(stmt.Run());
     }
-    RUTA_RETURN_IF_ERROR(AppendPartnerChange(partner, c.case_id, c.version,
-                                             /*withdrawn=*/false));
   }
   return absl::OkStatus();
 }
@@ -212,7 +219,7 @@ absl::Status SqliteWriteTxn::ErasePartnerData(const std::string& case_id) {
   }
   for (const std::string& partner : partners) {
     RUTA_RETURN_IF_ERROR(
-        AppendPartnerChange(partner, case_id, 0, /*withdrawn=*/true));
+        AppendPartnerChange(partner, case_id, 0, /*withdrawn=*/true).status());
   }
   return absl::OkStatus();
 }

@@ -259,9 +259,11 @@ class SqliteWriteTxn : public WriteTxn {
                                       const std::vector<std::string>& before);
   absl::Status LogPartnerServiceChange(const core::ServiceRecord& s);
   absl::Status ErasePartnerData(const std::string& case_id);
-  absl::Status AppendPartnerChange(const std::string& partner_id,
-                                   const std::string& case_id,
-                                   int64_t case_version, bool withdrawn);
+  // Returns the new change's position.
+  absl::StatusOr<int64_t> AppendPartnerChange(const std::string& partner_id,
+                                              const std::string& case_id,
+                                              int64_t case_version,
+                                              bool withdrawn);
   // Reduces the events of erased cases marked erase_pending that the peer
   // acknowledged (sequence <= applied_through) to their hash.
   absl::Status RedactAcknowledgedErased(const std::string& destination,

@@ -11,6 +11,9 @@ CREATE TABLE partner_referrals (
   case_id        TEXT    NOT NULL,
   owner_region   TEXT    NOT NULL,
   referred_at_us INTEGER NOT NULL,
+  -- Position of the partner change that began the referral: a watch's
+  -- initial state at a position lists only referrals begun by then.
+  since_position INTEGER NOT NULL,
   PRIMARY KEY (partner_id, case_id)
 ) STRICT, WITHOUT ROWID;
 CREATE INDEX partner_referrals_by_case ON partner_referrals (case_id);

@@ -126,6 +126,8 @@ struct PartnerReferral {
   std::string owner_region;                       // the case's custody now
   absl::Time referred_at = absl::InfinitePast();  // the case's updated_at
                                                   // when the referral began
+  // Position of the partner change that began the referral.
+  int64_t since_position = 0;
 };
 
 // One committed change of what a partner sees, in commit order
