@@ -63,7 +63,7 @@ struct CaseServiceOptions {
   int default_page_size = 50;
   // The NGO partners registered on this node (partner ids "<region>/<name>",
   // the node configuration's `partners`): the only ones ReferCase accepts.
-  std::vector<std::string> partners;
+  std::vector<std::string> partners = {};
 };
 
 struct OpenCaseCommand {

@@ -48,7 +48,7 @@ struct PartnerServiceOptions {
   // Slug of the region this node serves. Required.
   std::string region;
   // Partner ids "<region>/<name>" registered on this node.
-  std::vector<std::string> partners;
+  std::vector<std::string> partners = {};
   // Largest page ListReferredCases returns. Default 100.
   int max_page_size = 100;
   // Page size when the request gives none. Default 50.

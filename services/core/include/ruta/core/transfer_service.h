@@ -111,8 +111,8 @@ struct UpdateServiceCommand {
   // case, provided by that partner, and the case referred to it and owned by
   // this region; otherwise NOT_FOUND, whatever the reason. The audit record
   // names PartnerStatus.UpdateServiceStatus.
-  std::string partner_id;
-  std::string partner_case_id;
+  std::string partner_id = {};
+  std::string partner_case_id = {};
 };
 
 struct ServiceList {
