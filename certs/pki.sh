@@ -606,6 +606,24 @@ EOF
   info "linkage key version $version added to $file"
 }
 
+# partner_key OUT: DIR/linkage/partner.key (0600), the partner master secret
+# of a node (one line of 64 hex characters; ruta-node's partner_key_file).
+partner_key() {
+  local out=$1 dir="$1/linkage" file="$1/linkage/partner.key" tmp hex
+  mkdir_private "$dir"
+  [[ ! -e $file ]] || die "$file already exists"
+  hex=$(openssl rand -hex 32)
+  [[ $hex =~ ^[0-9a-f]{64}$ ]] || die "openssl rand -hex 32 returned something unexpected"
+  tmp=$(mktemp "$dir/.partner.XXXXXX")
+  {
+    echo "# ruta partner master secret (partner_case_ref pseudonyms). SECRET: mode 0600, never commit, never log. One line of 64 lowercase hex chars = 32 random bytes; replacing it changes every partner's refs."
+    echo "$hex"
+  } >"$tmp"
+  chmod 0600 "$tmp"
+  mv -f -- "$tmp" "$file"
+  info "partner master secret written to $file"
+}
+
 # ------------------------------------------------------------ subcommands --
 
 cmd_init_region() {
@@ -785,13 +803,14 @@ cmd_dev() {
   local -A office=([cusco]=main-office [madre-de-dios]=puerto-maldonado)
   for slug in "${DEV_REGIONS[@]}"; do
     init_region "$out" "$slug" 0
-    for leaf in node/node "office/${office[$slug]}" office/second-office partner/tdh dashboard/mayors admin/operator; do
+    for leaf in node/node "office/${office[$slug]}" office/second-office partner/tdh partner/caritas dashboard/mayors admin/operator; do
       local hosts=""
       [[ $leaf != node/* ]] || hosts="localhost,127.0.0.1"
       issue_leaf "$out/$slug" "$slug" "${leaf%/*}" "${leaf#*/}" "$LEAF_DAYS" "$hosts"
     done
   done
   linkage_key "$out" ""
+  partner_key "$out"
   # The rogue CA copies cusco's names exactly, but is trusted by nobody.
   init_region_dir "$out/rogue" cusco
   issue_leaf "$out/rogue" cusco office rogue "$LEAF_DAYS"
@@ -806,6 +825,7 @@ ruta dev PKI written to $out
   CRLs of all regions                  trust/crl/hashed/ (<hash>.r<n>), trust/crl/all.crl.pem
   region signing public keys           trust/signing/<region>.pub
   linkage key (version 1)              linkage/linkage.key
+  partner master secret                linkage/partner.key
 EOF
   for slug in "${DEV_REGIONS[@]}"; do
     cat <<EOF
@@ -813,7 +833,7 @@ EOF
     CA certificates                    $slug/ca/root.pem $slug/ca/intermediate.pem $slug/ca/chain.pem
     signing key                        $slug/signing/signing.key $slug/signing/signing.pub
     CRLs                               $slug/crl/root.crl.pem $slug/crl/intermediate.crl.pem $slug/crl/hashed/
-    leaves (cert.pem key.pem leaf.pem) $slug/{node/node,office/${office[$slug]},office/second-office,partner/tdh,dashboard/mayors,admin/operator}/
+    leaves (cert.pem key.pem leaf.pem) $slug/{node/node,office/${office[$slug]},office/second-office,partner/tdh,partner/caritas,dashboard/mayors,admin/operator}/
 EOF
   done
   cat <<EOF

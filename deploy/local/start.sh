@@ -23,6 +23,10 @@ if [[ ! -d $var/pki ]]; then
   echo "start: generating the development PKI in var/pki"
   bash "$repo_root/certs/pki.sh" dev --out "$var/pki"
 fi
+# A PKI generated before partners existed has no partner master secret.
+if [[ ! -f $var/pki/linkage/partner.key ]]; then
+  (umask 077 && openssl rand -hex 32 >"$var/pki/linkage/partner.key")
+fi
 
 for region in "${regions[@]}"; do
   mkdir -p "$var/$region"
@@ -58,6 +62,18 @@ for region in "${regions[@]}"; do
   "server_region": "$region"
 }
 JSON
+  # One for the region's partner Terre des Hommes (partner certificate).
+  if [[ -d $var/pki/$region/partner/tdh ]]; then
+    cat >"$var/$region/partner.json" <<JSON
+{
+  "node": "127.0.0.1:$(cat "$var/$region/port")",
+  "cert": "../pki/$region/partner/tdh/cert.pem",
+  "key": "../pki/$region/partner/tdh/key.pem",
+  "ca": "../pki/trust/roots.pem",
+  "server_region": "$region"
+}
+JSON
+  fi
   # And one for the region's operator (admin certificate).
   cat >"$var/$region/admin.json" <<JSON
 {
@@ -105,6 +121,13 @@ node relays it to the other (they are peers of each other):
       --type vocational-training --status ongoing --start 2026-11
   $cli --config var/madre-de-dios/office.json service list CASE_ID
   $cli --config var/madre-de-dios/admin.json admin relay status
+
+Refer a case to an NGO partner (Terre des Hommes), which then follows it
+under its own pseudonym and records the services it delivers:
+
+  $cli --config var/cusco/office.json case refer CASE_ID cusco/tdh
+  $cli --config var/cusco/partner.json partner cases
+  $cli --config var/cusco/partner.json partner watch
 
   $cli --help        every command, its flags and exit codes
 

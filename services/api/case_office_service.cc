@@ -355,6 +355,30 @@ class CaseOfficeService final : public v1::CaseOffice::CallbackService {
     return new internal::TransferWatch(transfers_, changes_, *actor, after);
   }
 
+  grpc::ServerUnaryReactor* ReferCase(
+      grpc::CallbackServerContext* ctx, const v1::ReferCaseRequest* request,
+      v1::ReferCaseResponse* response) override {
+    AuditedCall call(audit_, "CaseOffice.ReferCase");
+    call.SetSubjectFrom(*request);
+    call.set_success_recorded_by_core();
+    absl::StatusOr<core::Actor> actor =
+        call.Admit(*authorizer_, *ctx, *request);
+    if (!actor.ok()) return FinishAudited(ctx, call, actor.status());
+    core::ReferCaseCommand command;
+    command.request_id = request->request_id();
+    command.case_id = request->case_id();
+    command.partner_id = request->partner_id();
+    command.withdraw = request->withdraw();
+    grpc::ServerUnaryReactor* reactor = ctx->DefaultReactor();
+    cases_->ReferCase(
+        *actor, std::move(command),
+        [reactor, response, call](absl::StatusOr<core::Case> result) {
+          if (result.ok()) ToProto(*result, response->mutable_case_());
+          reactor->Finish(call.Finish(result.status()));
+        });
+    return reactor;
+  }
+
   // --- Activities (DESIGN.md section 4) ---------------------------------
 
   grpc::ServerUnaryReactor* RecordActivity(
@@ -409,9 +433,6 @@ class CaseOfficeService final : public v1::CaseOffice::CallbackService {
         });
     return reactor;
   }
-
-  // Later capabilities (referrals).
-  RUTA_UNARY_NOT_YET(CaseOffice, ReferCase)
 
  private:
   static absl::Status NoActivities(const char* method) {

@@ -9,6 +9,8 @@ std::unique_ptr<grpc::Service> NewCaseOfficeService(const Authorizer*,
                                                     const AuditServices&,
                                                     core::ActivityService*);
 std::unique_ptr<grpc::Service> NewPartnerStatusService(const Authorizer*,
+                                                       core::PartnerService*,
+                                                       core::ChangeNotifier*,
                                                        const AuditServices&);
 std::unique_ptr<grpc::Service> NewDashboardService(const Authorizer*,
                                                    const AuditServices&,
@@ -22,17 +24,16 @@ std::unique_ptr<grpc::Service> NewAdminService(const Authorizer*,
                                                const TransferServices&,
                                                const AuditServices&);
 
-NodeServices MakeNodeServices(const Authorizer* authorizer,
-                              core::CaseService* cases,
-                              core::PrivacyService* privacy,
-                              const TransferServices& transfers,
-                              const AuditServices& audit,
-                              core::ActivityService* activities,
-                              const DashboardServices& dashboard) {
+NodeServices MakeNodeServices(
+    const Authorizer* authorizer, core::CaseService* cases,
+    core::PrivacyService* privacy, const TransferServices& transfers,
+    const AuditServices& audit, core::ActivityService* activities,
+    const DashboardServices& dashboard, core::PartnerService* partners) {
   NodeServices services;
   services.case_office =
       NewCaseOfficeService(authorizer, cases, transfers, audit, activities);
-  services.partner_status = NewPartnerStatusService(authorizer, audit);
+  services.partner_status =
+      NewPartnerStatusService(authorizer, partners, transfers.changes, audit);
   services.dashboard = NewDashboardService(authorizer, audit, dashboard);
   services.federation =
       NewFederationService(authorizer, transfers, audit, dashboard);

@@ -3,6 +3,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 #include <set>
@@ -304,6 +305,49 @@ absl::Status Validate(NodeConfig& config, const std::string& base_dir) {
     return absl::InvalidArgumentError(
         "dashboard.transfer_acceptance_due_days and "
         "dashboard.follow_up_due_days: at most 3650 days");
+  }
+
+  std::set<std::string> partner_ids;
+  for (int i = 0; i < config.partners_size(); ++i) {
+    const auto& partner = config.partners(i);
+    const std::string at = absl::StrCat("partners[", i, "]");
+    const std::string prefix = absl::StrCat(config.region(), "/");
+    const std::string name =
+        partner.id().substr(std::min(partner.id().size(), prefix.size()));
+    bool name_ok = !name.empty() && name.size() <= 63 &&
+                   ((name[0] >= 'a' && name[0] <= 'z') ||
+                    (name[0] >= '0' && name[0] <= '9'));
+    for (char c : name) {
+      if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-')) {
+        name_ok = false;
+      }
+    }
+    if (partner.id().rfind(prefix, 0) != 0 || !name_ok) {
+      return absl::InvalidArgumentError(
+          absl::StrCat(at, ".id: \"", partner.id(), "\" must be \"", prefix,
+                       "<name>\", the partner whose certificate is spiffe://",
+                       config.region(),
+                       ".ruta.pe/partner/<name> (name: lowercase letters, "
+                       "digits and '-')"));
+    }
+    if (!partner_ids.insert(partner.id()).second) {
+      return absl::InvalidArgumentError(
+          absl::StrCat(at, ".id: partner ", partner.id(), " listed twice"));
+    }
+    if (partner.name().empty() || partner.name().size() > 80) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          at, ".name: a display name of 1 to 80 characters is required"));
+    }
+  }
+  if (!config.partner_key_file().empty()) {
+    Resolve(base_dir, config.mutable_partner_key_file());
+    RUTA_RETURN_IF_ERROR(
+        CheckSecretFile("partner_key_file", config.partner_key_file()));
+  } else if (config.partners_size() > 0) {
+    return absl::InvalidArgumentError(
+        "partner_key_file is required when partners are configured: the "
+        "partner master secret (64 hex characters, mode 0600) from which "
+        "each partner's case pseudonyms are derived");
   }
 
   // Left out: the built-in default policy, which needs no validation.

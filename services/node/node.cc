@@ -23,6 +23,8 @@
 #include "ruta/core/case_service.h"
 #include "ruta/core/change_notifier.h"
 #include "ruta/core/federation.h"
+#include "ruta/core/partner_pseudonym.h"
+#include "ruta/core/partner_service.h"
 #include "ruta/core/person_links.h"
 #include "ruta/core/privacy_service.h"
 #include "ruta/core/pseudonym.h"
@@ -140,6 +142,9 @@ struct Node::State {
   // Stopped before the store closes.
   std::unique_ptr<RetentionPurger> purger;
   std::unique_ptr<core::TransferService> transfers;
+  // Set when partners are configured.
+  std::unique_ptr<core::PartnerPseudonyms> partner_pseudonyms;
+  std::unique_ptr<core::PartnerService> partners;
   std::unique_ptr<federation::Inbox> inbox;
   // Stopped (its streams ended, threads joined) before the store closes.
   std::unique_ptr<federation::Relay> relay;
@@ -322,6 +327,9 @@ absl::StatusOr<std::unique_ptr<Node>> Node::Start(
       });
   core::CaseServiceOptions case_options;
   case_options.region = config.region();
+  for (const auto& partner : config.partners()) {
+    case_options.partners.push_back(partner.id());
+  }
   state->cases = std::make_unique<core::CaseService>(
       case_options, state->store.get(),
       static_cast<const core::LinkageKeys*>(state->linkage_keys.get()),
@@ -348,6 +356,28 @@ absl::StatusOr<std::unique_ptr<Node>> Node::Start(
   state->activities = std::make_unique<core::ActivityService>(
       std::move(activity_options), state->store.get());
   RUTA_RETURN_IF_ERROR(StartFederation(config, state.get()));
+
+  // NGO partners (DESIGN.md sections 2 and 6).
+  if (!config.partner_key_file().empty()) {
+    absl::StatusOr<core::PartnerPseudonyms> pseudonyms =
+        core::PartnerPseudonyms::LoadFromFile(config.partner_key_file());
+    if (!pseudonyms.ok()) {
+      return absl::Status(
+          pseudonyms.status().code(),
+          absl::StrCat("partner_key_file: ", pseudonyms.status().message()));
+    }
+    state->partner_pseudonyms =
+        std::make_unique<core::PartnerPseudonyms>(*std::move(pseudonyms));
+  } else if (config.partners_size() > 0) {
+    return absl::FailedPreconditionError(
+        "partner_key_file is required when partners are configured");
+  }
+  core::PartnerServiceOptions partner_options;
+  partner_options.region = config.region();
+  partner_options.partners = case_options.partners;
+  state->partners = std::make_unique<core::PartnerService>(
+      std::move(partner_options), state->store.get(),
+      state->partner_pseudonyms.get(), state->transfers.get());
 
   api::AuthorizerOptions authorizer_options;
   authorizer_options.node_region = config.region();
@@ -396,7 +426,8 @@ absl::StatusOr<std::unique_ptr<Node>> Node::Start(
   }
   state->services = api::MakeNodeServices(
       state->authorizer.get(), state->cases.get(), state->privacy.get(),
-      transfer_services, audit_services, state->activities.get(), dashboard);
+      transfer_services, audit_services, state->activities.get(), dashboard,
+      state->partners.get());
 
   security::ServerTlsOptions tls;
   tls.cert_file = config.tls().cert_file();

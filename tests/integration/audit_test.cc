@@ -319,9 +319,10 @@ TEST_F(AuditTest, EveryKindOfCallLeavesExactlyOneRecord) {
   v1::ReferCaseRequest refer;
   refer.set_case_id(case_id);
   v1::ReferCaseResponse referred;
+  // No request_id: refused before core.
   EXPECT_EQ(
       mdd->ReferCase(Call("not-yet").get(), refer, &referred).error_code(),
-      grpc::StatusCode::UNIMPLEMENTED);
+      grpc::StatusCode::INVALID_ARGUMENT);
 
   const auto all = WaitForClerks(
       kMdd, {"open-ok", "read-ok", "denied", "write-fail", "write-ok",
@@ -344,7 +345,7 @@ TEST_F(AuditTest, EveryKindOfCallLeavesExactlyOneRecord) {
   ExpectRecord(OfClerk(all, "find"), "find", office, "CaseOffice.FindPerson",
                "", "OK");
   ExpectRecord(OfClerk(all, "not-yet"), "not-yet", office,
-               "CaseOffice.ReferCase", case_id, "UNIMPLEMENTED");
+               "CaseOffice.ReferCase", case_id, "INVALID_ARGUMENT");
 
   // The export is the chain: indexes 0, 1, 2, ... and it verifies.
   for (size_t i = 0; i < all.size(); ++i) {

@@ -38,6 +38,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "absl/time/clock.h"
 #include "gtest/gtest.h"
@@ -49,6 +50,7 @@
 #include "ruta/testing/subprocess.h"
 #include "ruta/v1/admin.grpc.pb.h"
 #include "ruta/v1/case_office.grpc.pb.h"
+#include "ruta/v1/partner_status.grpc.pb.h"
 
 namespace ruta {
 namespace {
@@ -250,6 +252,9 @@ struct NodeProcess {
 // -wal, -shm, -journal), its logs (stdout and stderr), its port file and its
 // temporary files (TMPDIR). A later output outside the data directory
 // (metrics, backups) is added here.
+// Everything a node wrote is in its directory, and so are what its partner
+// was answered (partner-responses.bin: the serialized PartnerStatus
+// responses) and printed by the ruta CLI (partner-cli.out).
 std::vector<std::string> OutputsOf(const NodeProcess& node) {
   return {node.data_dir};
 }
@@ -680,6 +685,117 @@ TEST(CanaryTest, NoIdentifierReachesAnyByteEitherNodeWrites) {
     const grpc::Status s =
         mdd->admin->MergePersons(context.get(), merge, &merged);
     if (!s.ok()) errors.Add(absl::StrCat("MergePersons: ", Describe(s)));
+  }
+  errors.Report();
+
+  // 4c. NGO partners: Madre de Dios refers kept cases to its partner Terre
+  //     des Hommes, which lists them, reads each and records a service it
+  //     delivers, over gRPC and with the ruta CLI; every response and CLI
+  //     output lands in Madre de Dios' directory, which is scanned.
+  {
+    const std::string partner_id = "madre-de-dios/tdh";
+    auto partner = v1::PartnerStatus::NewStub(testing::MakeChannel(
+        mdd->address(), DevPki::Get().Partner(kMdd, "tdh"), kMdd));
+    std::ofstream responses(mdd->data_dir + "/partner-responses.bin",
+                            std::ios::binary);
+    std::string service_id, service_case;
+    for (int k = 8; k < 20 && walked + k < cases; ++k) {
+      const std::string case_id = case_at(walked + k).case_id();
+      v1::ReferCaseRequest refer;
+      refer.set_request_id(rid());
+      refer.set_case_id(case_id);
+      refer.set_partner_id(partner_id);
+      v1::ReferCaseResponse referred;
+      auto context = testing::ContextWithDeadline();
+      const grpc::Status s =
+          mdd_office.stub().ReferCase(context.get(), refer, &referred);
+      if (!s.ok()) errors.Add(absl::StrCat("ReferCase: ", Describe(s)));
+      if (service_id.empty()) {
+        v1::AddServiceRequest add;
+        add.set_request_id(rid());
+        add.set_case_id(case_id);
+        add.set_type(v1::SERVICE_TYPE_PSYCHOSOCIAL);
+        add.set_provider(partner_id);
+        add.set_status(v1::SERVICE_STATUS_ONGOING);
+        add.mutable_start_month()->set_year(2026);
+        add.mutable_start_month()->set_month(11);
+        v1::AddServiceResponse added;
+        auto add_context = testing::ContextWithDeadline();
+        const grpc::Status a =
+            mdd_office.stub().AddService(add_context.get(), add, &added);
+        if (!a.ok()) errors.Add(absl::StrCat("AddService: ", Describe(a)));
+        service_id = added.service().service_id();
+        service_case = case_id;
+      }
+    }
+    v1::ListReferredCasesRequest list;
+    v1::ListReferredCasesResponse listed;
+    {
+      auto context = testing::ContextWithDeadline();
+      const grpc::Status s =
+          partner->ListReferredCases(context.get(), list, &listed);
+      if (!s.ok()) errors.Add(absl::StrCat("ListReferredCases: ", Describe(s)));
+    }
+    responses << listed.SerializeAsString();
+    if (listed.cases_size() == 0) errors.Add("the partner sees no case");
+    std::string ref_with_service;
+    for (const v1::ReferredCase& c : listed.cases()) {
+      v1::GetCaseStatusRequest get;
+      get.set_partner_case_ref(c.partner_case_ref());
+      v1::GetCaseStatusResponse got;
+      auto context = testing::ContextWithDeadline();
+      const grpc::Status s = partner->GetCaseStatus(context.get(), get, &got);
+      if (!s.ok()) errors.Add(absl::StrCat("GetCaseStatus: ", Describe(s)));
+      responses << got.SerializeAsString();
+      if (!c.services().empty()) ref_with_service = c.partner_case_ref();
+    }
+    if (ref_with_service.empty()) {
+      errors.Add("the partner does not see its service");
+    } else {
+      v1::UpdateServiceStatusRequest update;
+      update.set_request_id(rid());
+      update.set_partner_case_ref(ref_with_service);
+      update.set_service_id(service_id);
+      update.set_status(v1::SERVICE_STATUS_COMPLETED);
+      update.mutable_end_month()->set_year(2027);
+      update.mutable_end_month()->set_month(1);
+      v1::UpdateServiceStatusResponse updated;
+      auto context = testing::ContextWithDeadline();
+      const grpc::Status s =
+          partner->UpdateServiceStatus(context.get(), update, &updated);
+      if (!s.ok())
+        errors.Add(absl::StrCat("UpdateServiceStatus: ", Describe(s)));
+      responses << updated.SerializeAsString();
+    }
+    responses.close();
+    // The same through the CLI, as a partner runs it.
+    const std::string cli_config = mdd->data_dir + "/partner.json";
+    {
+      const testing::KeyPair id = DevPki::Get().Partner(kMdd, "tdh");
+      std::ofstream(cli_config)
+          << "{\"node\": \"" << mdd->address() << "\", \"cert\": \""
+          << id.cert_file << "\", \"key\": \"" << id.key_file
+          << "\", \"ca\": \"" << DevPki::Get().TrustBundle()
+          << "\", \"server_region\": \"" << kMdd << "\"}\n";
+    }
+    std::vector<std::vector<std::string>> commands = {
+        {"partner", "cases"}, {"--output", "json", "partner", "cases"}};
+    if (!ref_with_service.empty()) {
+      commands.push_back({"partner", "status", ref_with_service});
+    }
+    std::ofstream cli_out(mdd->data_dir + "/partner-cli.out");
+    for (const auto& args : commands) {
+      std::vector<std::string> argv = {testing::CliBinary(), "--config",
+                                       cli_config, "--retries", "0"};
+      argv.insert(argv.end(), args.begin(), args.end());
+      const testing::ProcessResult run =
+          testing::RunProcess(argv, absl::Seconds(60));
+      if (run.exit_code != 0) {
+        errors.Add(
+            absl::StrCat("ruta ", absl::StrJoin(args, " "), ": ", run.err));
+      }
+      cli_out << run.out << run.err;
+    }
   }
   errors.Report();
 

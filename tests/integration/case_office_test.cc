@@ -246,22 +246,12 @@ TEST_F(CaseOfficeTest, PartnerMayNotCallCaseOffice) {
 
 TEST_F(CaseOfficeTest, LaterRpcsAreUnimplementedWithAMessage) {
   auto office = Office();
-  v1::ReferCaseRequest request;
-  v1::ReferCaseResponse response;
+  v1::RecordActivityRequest request;
+  v1::RecordActivityResponse response;
   grpc::Status status =
-      office->ReferCase(ContextWithDeadline().get(), request, &response);
+      office->RecordActivity(ContextWithDeadline().get(), request, &response);
   EXPECT_EQ(status.error_code(), grpc::StatusCode::UNIMPLEMENTED);
-  EXPECT_THAT(status.error_message(), HasSubstr("CaseOffice.ReferCase"));
-
-  // A streaming method too (partner certificate: PartnerStatus).
-  auto partner = v1::PartnerStatus::NewStub(MakeChannel(
-      node_->address(), DevPki::Get().Leaf("madre-de-dios", "partner", "tdh"),
-      "madre-de-dios"));
-  auto context = ContextWithDeadline();
-  auto reader = partner->WatchReferredCases(context.get(), {});
-  v1::WatchReferredCasesResponse update;
-  EXPECT_FALSE(reader->Read(&update));
-  EXPECT_EQ(reader->Finish().error_code(), grpc::StatusCode::UNIMPLEMENTED);
+  EXPECT_THAT(status.error_message(), HasSubstr("CaseOffice.RecordActivity"));
 }
 
 TEST_F(CaseOfficeTest, FederationIsForPeerNodesOnly) {

@@ -56,6 +56,12 @@ std::string WriteNodeConfig(const DevPki& pki, const NodeSetup& setup) {
   config.mutable_storage()->set_database(
       absl::StrCat("sqlite:", dir, "/", setup.region, ".db"));
   config.set_linkage_key_file(pki.LinkageKey());
+  for (const std::string& name : setup.partners) {
+    auto* partner = config.add_partners();
+    partner->set_id(absl::StrCat(setup.region, "/", name));
+    partner->set_name(name);
+  }
+  if (!setup.partners.empty()) config.set_partner_key_file(pki.PartnerKey());
   for (const auto& [region, address] : setup.peers) {
     auto* peer = config.add_peers();
     peer->set_region(region);

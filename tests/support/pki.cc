@@ -90,6 +90,7 @@ int DevPki::RunPkiScript(const std::vector<std::string>& args) const {
 std::string DevPki::TrustBundle() const { return dir_ + "/trust/roots.pem"; }
 
 std::string DevPki::LinkageKey() const { return dir_ + "/linkage/linkage.key"; }
+std::string DevPki::PartnerKey() const { return dir_ + "/linkage/partner.key"; }
 
 std::string MakeTempDir(const std::string& prefix) {
   static std::mutex mu;

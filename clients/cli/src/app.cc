@@ -133,6 +133,7 @@ int Run(int argc, const char* const* argv, Io& io) {
   AddTransferCommands(app, context, &action);
   AddServiceCommands(app, context, &action);
   AddActivityCommands(app, context, &action);
+  AddPartnerCommands(app, context, &action);
   AddAdminCommands(app, context, &action);
   AddStatsCommand(app, context, &action);
 

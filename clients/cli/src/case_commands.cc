@@ -8,6 +8,7 @@
 #include "ruta/cli/case_requests.h"
 #include "ruta/cli/errors.h"
 #include "ruta/cli/exit_codes.h"
+#include "ruta/cli/partner_requests.h"
 
 namespace ruta::cli {
 namespace {
@@ -327,6 +328,61 @@ void AddClose(CLI::App& parent, Context& context, Action* action) {
   });
 }
 
+// ---- refer ----------------------------------------------------------------
+
+struct ReferOptions {
+  std::string case_id;
+  std::string partner_id;
+  bool withdraw = false;
+  std::string request_id;
+};
+
+int RunRefer(Context& context, const ReferOptions& options) {
+  Io& io = *context.io;
+  absl::StatusOr<ruta::v1::ReferCaseRequest> request = BuildReferCaseRequest(
+      options.case_id, options.partner_id, options.withdraw);
+  if (!request.ok()) {
+    return ReportLocalError(io.err, "case refer", request.status(),
+                            "see `ruta case refer --help`.");
+  }
+  return SendChange(
+      context, *request, options.request_id,
+      (options.withdraw ? "withdraw the referral of case " : "refer case ") +
+          options.case_id + " to " + options.partner_id,
+      &Stub::ReferCase, &ruta::v1::ReferCaseResponse::case_);
+}
+
+void AddRefer(CLI::App& parent, Context& context, Action* action) {
+  auto options = std::make_shared<ReferOptions>();
+  CLI::App* cmd = parent.add_subcommand(
+      "refer", "Refer a case to an NGO partner, or withdraw the referral");
+  cmd->add_option("CASE_ID", options->case_id, "The case (cs_...)")->required();
+  cmd->add_option("PARTNER_ID", options->partner_id,
+                  "A partner registered on the node (its certificate "
+                  "identity)")
+      ->required()
+      ->type_name("REGION/NAME");
+  cmd->add_flag("--withdraw", options->withdraw,
+                "Withdraw the referral: the partner loses access at once");
+  cmd->add_option("--request-id", options->request_id,
+                  "Reuse the request_id of a failed attempt (UUID)")
+      ->type_name("UUID");
+  cmd->footer(
+      "Only the office of the region that owns the case refers it, to a "
+      "partner the\nnode operator registered, and only when the guardian "
+      "consented to partner\nsharing or the legal basis allows it (UPE "
+      "protective measure, prosecutor's\norder). The partner then sees the "
+      "case's stage, timeline by month and the\nservices it delivers, under "
+      "its own reference. Referring again changes nothing.\n\n"
+      "Examples:\n"
+      "  ruta case refer cs_qwertyuiopasdfghjklz cusco/tdh\n"
+      "  ruta case refer cs_qwertyuiopasdfghjklz cusco/tdh --withdraw\n\n" +
+      GlobalOptionsNote());
+  cmd->callback([options, &context, action] {
+    *action = [options, &context] { return RunRefer(context, *options); };
+  });
+}
+
 }  // namespace
 
 void AddCaseCommands(CLI::App& app, Context& context, Action* action) {
@@ -338,6 +394,7 @@ void AddCaseCommands(CLI::App& app, Context& context, Action* action) {
   AddList(*cases, context, action);
   AddStage(*cases, context, action);
   AddClose(*cases, context, action);
+  AddRefer(*cases, context, action);
 }
 
 }  // namespace ruta::cli

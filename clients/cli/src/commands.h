@@ -42,6 +42,8 @@ void AddTransferCommands(CLI::App& app, Context& context, Action* action);
 void AddServiceCommands(CLI::App& app, Context& context, Action* action);
 // `ruta activity record awareness|training`, `ruta activity list`.
 void AddActivityCommands(CLI::App& app, Context& context, Action* action);
+// `ruta partner cases|status|watch|service` (partner certificate).
+void AddPartnerCommands(CLI::App& app, Context& context, Action* action);
 // `ruta admin audit verify`, `ruta admin relay status`, `ruta admin person
 // merge`, `ruta admin case erase`, `ruta admin linkage-key rotate`.
 void AddAdminCommands(CLI::App& app, Context& context, Action* action);

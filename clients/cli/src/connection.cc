@@ -47,6 +47,7 @@ void Connection::Reconnect() {
   stub_ = ruta::v1::CaseOffice::NewStub(channel_);
   admin_stub_ = ruta::v1::Admin::NewStub(channel_);
   dashboard_stub_ = ruta::v1::Dashboard::NewStub(channel_);
+  partner_stub_ = ruta::v1::PartnerStatus::NewStub(channel_);
 }
 
 int Connection::RunAttempts(absl::string_view what,

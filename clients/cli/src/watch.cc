@@ -21,6 +21,24 @@ WatchOutcome WatchWithResume(const WatchPolicy& policy,
                              const OpenWatchStream& open,
                              const WatchUpdateSink& sink, std::ostream& err,
                              const WatchHooks& hooks) {
+  return FollowWithResume(
+      policy, cursor,
+      [&](const std::string& after,
+          const std::function<void(const std::string&)>& delivered) {
+        return open(NextWatchRequest(after),
+                    [&](const ruta::v1::WatchTransfersResponse& update) {
+                      sink(update);
+                      delivered(update.cursor());
+                    });
+      },
+      "watch transfers", err, hooks);
+}
+
+WatchOutcome FollowWithResume(const WatchPolicy& policy,
+                              const std::string& cursor,
+                              const OpenCursorStream& open,
+                              absl::string_view what, std::ostream& err,
+                              const WatchHooks& hooks) {
   absl::BitGen gen;
   const auto stopped = [&hooks] { return hooks.stopped && hooks.stopped(); };
   WatchOutcome outcome;
@@ -35,12 +53,10 @@ WatchOutcome WatchWithResume(const WatchPolicy& policy,
     }
     int64_t delivered = 0;
     const StreamEnd end =
-        open(NextWatchRequest(outcome.cursor),
-             [&](const ruta::v1::WatchTransfersResponse& update) {
-               sink(update);
-               ++delivered;
-               if (!update.cursor().empty()) outcome.cursor = update.cursor();
-             });
+        open(outcome.cursor, [&](const std::string& update_cursor) {
+          ++delivered;
+          if (!update_cursor.empty()) outcome.cursor = update_cursor;
+        });
     outcome.updates += delivered;
     if (stopped()) {
       outcome.stopped = true;
@@ -73,8 +89,8 @@ WatchOutcome WatchWithResume(const WatchPolicy& policy,
             : absl::StrFormat("the stream ended (%s: %s)",
                               StatusCodeName(end.status.error_code()),
                               end.status.error_message());
-    err << absl::StrFormat("ruta: watch transfers: %s; reconnecting in %.1f s",
-                           why, absl::ToDoubleSeconds(delay));
+    err << absl::StrFormat("ruta: %s: %s; reconnecting in %.1f s", what, why,
+                           absl::ToDoubleSeconds(delay));
     if (outcome.cursor.empty()) {
       err << " from the start";
     } else {

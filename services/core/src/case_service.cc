@@ -23,6 +23,7 @@ namespace {
 constexpr char kOpenCaseMethod[] = "CaseOffice.OpenCase";
 constexpr char kUpdateStageMethod[] = "CaseOffice.UpdateStage";
 constexpr char kCloseCaseMethod[] = "CaseOffice.CloseCase";
+constexpr char kReferCaseMethod[] = "CaseOffice.ReferCase";
 
 // Upper bound on the cases FindPerson returns for one child.
 constexpr int kMaxCasesPerPerson = 1000;
@@ -470,18 +471,25 @@ namespace {
 // `change` edits it (or refuses with an error), and the new version, its
 // request record, the aggregate counts and the audit record are written
 // together.
+//
+// `change` sets `*unchanged` to leave the case as it is (the request is then
+// recorded, so that a retry replays it, and audited, but no version is
+// written). With `replicate` false the change is not sent to the regions the
+// case is shared with (referrals: local to the owner region).
 void ChangeCase(store::Store* store, const Outbox* outbox, std::string region,
                 const Actor& actor, const char* method, std::string request_id,
                 std::string case_id, std::optional<int64_t> expected_version,
                 std::string fingerprint,
-                std::function<absl::Status(Case&)> change,
-                std::function<void(absl::StatusOr<Case>)> done) {
+                std::function<absl::Status(Case&, bool* unchanged)> change,
+                std::function<void(absl::StatusOr<Case>)> done,
+                bool replicate = true) {
   auto result = std::make_shared<Case>();
   store->Write(
       [result, outbox, region = std::move(region), actor, method,
        request_id = std::move(request_id), case_id = std::move(case_id),
        expected_version, fingerprint = std::move(fingerprint),
-       change = std::move(change)](store::WriteTxn& txn) -> absl::Status {
+       change = std::move(change),
+       replicate](store::WriteTxn& txn) -> absl::Status {
         RUTA_ASSIGN_OR_RETURN(
             bool replayed, Replay(txn, actor.principal, request_id, fingerprint,
                                   result.get()));
@@ -499,14 +507,22 @@ void ChangeCase(store::Store* store, const Outbox* outbox, std::string region,
         }
         RUTA_ASSIGN_OR_RETURN(CountedChange counted,
                               CountedChange::Begin(txn, {c.case_id}, {}));
-        RUTA_RETURN_IF_ERROR(change(c));
+        bool unchanged = false;
+        RUTA_RETURN_IF_ERROR(change(c, &unchanged));
+        if (unchanged) {
+          RUTA_RETURN_IF_ERROR(txn.PutRequest(
+              MakeRecord(actor, request_id, method, fingerprint, c)));
+          RUTA_RETURN_IF_ERROR(AuditMutation(txn, actor, method, c.case_id));
+          *result = std::move(c);
+          return absl::OkStatus();
+        }
         c.version += 1;
         c.updated_at = NowMicros();
         RUTA_RETURN_IF_ERROR(txn.PutCase(c));
         RUTA_RETURN_IF_ERROR(txn.PutRequest(
             MakeRecord(actor, request_id, method, fingerprint, c)));
         RUTA_RETURN_IF_ERROR(counted.Commit(txn));
-        if (outbox != nullptr) {
+        if (outbox != nullptr && replicate) {
           RUTA_RETURN_IF_ERROR(outbox->AppendToShares(
               txn, c.case_id,
               StageChange{c.stage, c.closed_reason, c.version}));
@@ -552,7 +568,7 @@ void CaseService::UpdateStage(const Actor& actor, UpdateStageCommand command,
       store_, outbox_, options_.region, actor, kUpdateStageMethod,
       std::move(command.request_id), std::move(command.case_id),
       command.expected_version, fp.Finish(),
-      [to](Case& c) -> absl::Status {
+      [to](Case& c, bool*) -> absl::Status {
         RUTA_RETURN_IF_ERROR(
             CheckTransition(c.kind, c.stage, to, TransitionSource::kOffice));
         c.stage = to;
@@ -587,7 +603,7 @@ void CaseService::CloseCase(const Actor& actor, CloseCaseCommand command,
       store_, outbox_, options_.region, actor, kCloseCaseMethod,
       std::move(command.request_id), std::move(command.case_id),
       command.expected_version, fp.Finish(),
-      [reason](Case& c) -> absl::Status {
+      [reason](Case& c, bool*) -> absl::Status {
         RUTA_RETURN_IF_ERROR(CheckTransition(c.kind, c.stage, Stage::kClosed,
                                              TransitionSource::kOffice));
         c.care_stage = c.stage;
@@ -596,6 +612,74 @@ void CaseService::CloseCase(const Actor& actor, CloseCaseCommand command,
         return absl::OkStatus();
       },
       std::move(done));
+}
+
+void CaseService::ReferCase(const Actor& actor, ReferCaseCommand command,
+                            std::function<void(absl::StatusOr<Case>)> done) {
+  if (absl::Status s = CheckRegion(options_, actor); !s.ok()) return done(s);
+  if (absl::Status s = CheckRequestId(command.request_id); !s.ok()) {
+    return done(s);
+  }
+  if (absl::Status s = CheckCaseId(command.case_id); !s.ok()) return done(s);
+  if (command.partner_id.empty()) {
+    return done(absl::InvalidArgumentError(
+        "partner_id is required: the partner id \"<region>/<name>\" of a "
+        "partner registered on this node"));
+  }
+  if (std::find(options_.partners.begin(), options_.partners.end(),
+                command.partner_id) == options_.partners.end()) {
+    return done(absl::FailedPreconditionError(absl::StrCat(
+        "partner_id: ", command.partner_id,
+        " is not a partner registered on this node; the node operator "
+        "registers partners in the node configuration's `partners`")));
+  }
+  Fingerprinter fp(kReferCaseMethod);
+  fp.Add(command.case_id)
+      .Add(command.partner_id)
+      .Add(command.withdraw ? "withdraw" : "refer");
+  const std::string partner = command.partner_id;
+  const bool withdraw = command.withdraw;
+  ChangeCase(
+      store_, outbox_, options_.region, actor, kReferCaseMethod,
+      std::move(command.request_id), std::move(command.case_id), std::nullopt,
+      fp.Finish(),
+      [partner, withdraw](Case& c, bool* unchanged) -> absl::Status {
+        auto it = std::find(c.referrals.begin(), c.referrals.end(), partner);
+        if (withdraw) {
+          if (it == c.referrals.end()) {
+            return absl::FailedPreconditionError(
+                absl::StrCat("case ", c.case_id, " is not referred to ",
+                             partner, ": there is no referral to withdraw"));
+          }
+          c.referrals.erase(it);
+          return absl::OkStatus();
+        }
+        if (it != c.referrals.end()) {
+          *unchanged = true;  // referred already
+          return absl::OkStatus();
+        }
+        if (c.stage == Stage::kClosed) {
+          return absl::FailedPreconditionError(absl::StrCat(
+              "case ", c.case_id, " is CLOSED: it cannot be referred anymore"));
+        }
+        const bool basis_allows =
+            c.legal_basis == LegalBasis::kUpeProtectiveMeasure ||
+            c.legal_basis == LegalBasis::kProsecutorOrder;
+        if (!c.consent_partner_sharing && !basis_allows) {
+          return absl::FailedPreconditionError(absl::StrCat(
+              "case ", c.case_id,
+              " cannot be referred to a partner: the guardian's consent to "
+              "partner sharing (consent_partner_sharing) is not recorded, and "
+              "its legal basis ",
+              LegalBasisName(c.legal_basis),
+              " does not allow sharing without it (only "
+              "UPE_PROTECTIVE_MEASURE and PROSECUTOR_ORDER do)"));
+        }
+        c.referrals.push_back(partner);
+        std::sort(c.referrals.begin(), c.referrals.end());
+        return absl::OkStatus();
+      },
+      std::move(done), /*replicate=*/false);
 }
 
 }  // namespace ruta::core

@@ -31,6 +31,8 @@ constexpr char kReceiveMethod[] = "CaseOffice.ReceiveTransfer";
 constexpr char kCancelMethod[] = "CaseOffice.CancelTransfer";
 constexpr char kAddServiceMethod[] = "CaseOffice.AddService";
 constexpr char kUpdateServiceMethod[] = "CaseOffice.UpdateService";
+constexpr char kPartnerUpdateServiceMethod[] =
+    "PartnerStatus.UpdateServiceStatus";
 
 constexpr size_t kMaxNoteLength = 280;
 
@@ -731,7 +733,11 @@ void TransferService::UpdateService(
     return done(absl::InvalidArgumentError(
         "expected_version must be 1 or more when given"));
   }
-  Fingerprinter fp(kUpdateServiceMethod);
+  const bool by_partner = !command.partner_id.empty();
+  const char* method =
+      by_partner ? kPartnerUpdateServiceMethod : kUpdateServiceMethod;
+  Fingerprinter fp(method);
+  if (by_partner) fp.Add(command.partner_id).Add(command.partner_case_id);
   fp.Add(command.service_id)
       .Add(ServiceStatusName(command.status))
       .Add(command.end_month.year)
@@ -740,13 +746,13 @@ void TransferService::UpdateService(
   WriteAndReport<ServiceRecord>(
       store_, outbox_,
       [actor, region = options_.region, command = std::move(command),
-       fingerprint = fp.Finish(), outbox = outbox_](
-          store::WriteTxn& txn, ServiceRecord* out) -> absl::Status {
+       fingerprint = fp.Finish(), outbox = outbox_, method,
+       by_partner](store::WriteTxn& txn, ServiceRecord* out) -> absl::Status {
         RUTA_ASSIGN_OR_RETURN(
             bool replayed,
             ReplayService(txn, actor, command.request_id, fingerprint, out));
         if (replayed) {
-          return AuditMutation(txn, actor, kUpdateServiceMethod, out->case_id);
+          return AuditMutation(txn, actor, method, out->case_id);
         }
         RUTA_ASSIGN_OR_RETURN(std::optional<ServiceRecord> found,
                               txn.FindService(command.service_id));
@@ -755,6 +761,23 @@ void TransferService::UpdateService(
               "no service ", command.service_id, " in region ", region));
         }
         ServiceRecord s = *std::move(found);
+        if (by_partner) {
+          // A partner learns nothing of services it does not deliver on
+          // cases referred to it: one NOT_FOUND for every reason.
+          bool visible = s.provider == command.partner_id &&
+                         s.case_id == command.partner_case_id;
+          if (visible) {
+            RUTA_ASSIGN_OR_RETURN(
+                std::optional<store::PartnerReferral> referral,
+                txn.FindPartnerReferral(command.partner_id, s.case_id));
+            visible = referral.has_value() && referral->owner_region == region;
+          }
+          if (!visible) {
+            return absl::NotFoundError(
+                absl::StrCat("no service ", command.service_id,
+                             " delivered by you on this case referred to you"));
+          }
+        }
         RUTA_ASSIGN_OR_RETURN(std::optional<Case> c, txn.FindCase(s.case_id));
         if (!c.has_value() || c->owner_region != region) {
           return absl::FailedPreconditionError(absl::StrCat(
@@ -790,10 +813,9 @@ void TransferService::UpdateService(
         RUTA_RETURN_IF_ERROR(counted.Commit(txn));
         RUTA_RETURN_IF_ERROR(outbox->AppendToShares(txn, s.case_id, s));
         RUTA_RETURN_IF_ERROR(txn.PutRequest(internal::MakeRequestRecord(
-            actor, command.request_id, kUpdateServiceMethod, fingerprint,
-            s.service_id, s.version, s.updated_at)));
-        RUTA_RETURN_IF_ERROR(
-            AuditMutation(txn, actor, kUpdateServiceMethod, s.case_id));
+            actor, command.request_id, method, fingerprint, s.service_id,
+            s.version, s.updated_at)));
+        RUTA_RETURN_IF_ERROR(AuditMutation(txn, actor, method, s.case_id));
         *out = std::move(s);
         return absl::OkStatus();
       },

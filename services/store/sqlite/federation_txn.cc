@@ -600,9 +600,12 @@ absl::Status SqliteWriteTxn::PutService(const core::ServiceRecord& s) {
   static const std::string history =
       absl::StrCat("INSERT INTO service_history (", kServiceColumns,
                    ") VALUES (", kServicePlaceholders, ")");
-  RUTA_ASSIGN_OR_RETURN(Statement stmt, connection_.Prepare(history));
-  BindService(stmt, s);
-  return stmt.Run();
+  {
+    RUTA_ASSIGN_OR_RETURN(Statement stmt, connection_.Prepare(history));
+    BindService(stmt, s);
+    RUTA_RETURN_IF_ERROR(stmt.Run());
+  }
+  return LogPartnerServiceChange(s);
 }
 
 absl::Status SqliteWriteTxn::AddCaseShare(const std::string& case_id,

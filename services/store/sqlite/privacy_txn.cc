@@ -155,6 +155,7 @@ absl::Status SqliteWriteTxn::EraseCase(const std::string& case_id,
       // Never sent: no sequence was given, so dropping leaves no gap.
       "DELETE FROM outbox WHERE case_id = ?1 AND sequence IS NULL",
   };
+  RUTA_RETURN_IF_ERROR(ErasePartnerData(case_id));
   for (const char* sql : kDeletes) {
     RUTA_RETURN_IF_ERROR(RunForCase(connection_, sql, case_id));
   }

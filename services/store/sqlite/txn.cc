@@ -415,13 +415,19 @@ absl::Status SqliteWriteTxn::PutCase(const core::Case& c) {
   RUTA_RETURN_IF_ERROR(ValidateCase(c));
 
   int64_t stored = 0;
+  std::vector<std::string> referrals_before;
   {
     RUTA_ASSIGN_OR_RETURN(
         Statement stmt,
-        connection_.Prepare("SELECT version FROM cases WHERE case_id = ?1"));
+        connection_.Prepare(
+            "SELECT version, referrals FROM cases WHERE case_id = ?1"));
     stmt.Bind(1, c.case_id);
     RUTA_ASSIGN_OR_RETURN(bool row, stmt.Step());
-    if (row) stored = stmt.ColumnInt64(0);
+    if (row) {
+      stored = stmt.ColumnInt64(0);
+      referrals_before =
+          absl::StrSplit(stmt.ColumnText(1), ',', absl::SkipEmpty());
+    }
   }
   if (c.version != stored + 1) {
     // Versions only: the message carries no case data.
@@ -459,9 +465,12 @@ absl::Status SqliteWriteTxn::PutCase(const core::Case& c) {
   static const std::string history =
       absl::StrCat("INSERT INTO case_history (", kCaseColumns, ") VALUES (",
                    kCasePlaceholders, ")");
-  RUTA_ASSIGN_OR_RETURN(Statement stmt, connection_.Prepare(history));
-  BindCase(stmt, c);
-  return stmt.Run();
+  {
+    RUTA_ASSIGN_OR_RETURN(Statement stmt, connection_.Prepare(history));
+    BindCase(stmt, c);
+    RUTA_RETURN_IF_ERROR(stmt.Run());
+  }
+  return UpdatePartnerReferrals(c, referrals_before);
 }
 
 absl::Status SqliteWriteTxn::PutRequest(const RequestRecord& record) {

@@ -90,6 +90,16 @@ class SqliteReadTxn : public ReadTxn {
                                               const std::string& after,
                                               int limit) override;
 
+  absl::StatusOr<std::vector<PartnerReferral>> ListPartnerReferrals(
+      const std::string& partner_id, const std::string& owner_region) override;
+  absl::StatusOr<std::optional<PartnerReferral>> FindPartnerReferral(
+      const std::string& partner_id, const std::string& case_id) override;
+  absl::StatusOr<std::vector<PartnerChange>> ScanPartnerChanges(
+      const std::string& partner_id, int64_t after, int limit) override;
+  absl::StatusOr<int64_t> LastPartnerChange() override;
+  absl::StatusOr<std::vector<CaseStageVersion>> ListCaseStages(
+      const std::string& case_id, int64_t max_version) override;
+
  private:
   Connection& connection_;
 };
@@ -236,6 +246,26 @@ class SqliteWriteTxn : public WriteTxn {
                                               int limit) override {
     return reads_.ListActivities(filter, after, limit);
   }
+
+  absl::StatusOr<std::vector<PartnerReferral>> ListPartnerReferrals(
+      const std::string& partner_id, const std::string& owner_region) override {
+    return reads_.ListPartnerReferrals(partner_id, owner_region);
+  }
+  absl::StatusOr<std::optional<PartnerReferral>> FindPartnerReferral(
+      const std::string& partner_id, const std::string& case_id) override {
+    return reads_.FindPartnerReferral(partner_id, case_id);
+  }
+  absl::StatusOr<std::vector<PartnerChange>> ScanPartnerChanges(
+      const std::string& partner_id, int64_t after, int limit) override {
+    return reads_.ScanPartnerChanges(partner_id, after, limit);
+  }
+  absl::StatusOr<int64_t> LastPartnerChange() override {
+    return reads_.LastPartnerChange();
+  }
+  absl::StatusOr<std::vector<CaseStageVersion>> ListCaseStages(
+      const std::string& case_id, int64_t max_version) override {
+    return reads_.ListCaseStages(case_id, max_version);
+  }
   absl::StatusOr<int64_t> JoinPersonRef(const std::string& from,
                                         const std::string& to) override;
   absl::Status EraseCase(const std::string& case_id,
@@ -266,6 +296,17 @@ class SqliteWriteTxn : public WriteTxn {
                                  const AuditCheckpoint& checkpoint) override;
 
  private:
+  // Partner referrals and change log (partner_txn.cc): after `c` was put,
+  // with `before` the referrals of the version it replaced.
+  absl::Status UpdatePartnerReferrals(const core::Case& c,
+                                      const std::vector<std::string>& before);
+  absl::Status LogPartnerServiceChange(const core::ServiceRecord& s);
+  absl::Status ErasePartnerData(const std::string& case_id);
+  // Returns the new change's position.
+  absl::StatusOr<int64_t> AppendPartnerChange(const std::string& partner_id,
+                                              const std::string& case_id,
+                                              int64_t case_version,
+                                              bool withdrawn);
   // Reduces the events of erased cases marked erase_pending that the peer
   // acknowledged (sequence <= applied_through) to their hash.
   absl::Status RedactAcknowledgedErased(const std::string& destination,

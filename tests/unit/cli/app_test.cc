@@ -286,6 +286,35 @@ TEST(AppTest, ServiceArgumentsAreCheckedBeforeConnecting) {
                         "legal, identity-documents, residential-care"));
 }
 
+TEST(AppTest, PartnerArgumentsAreCheckedBeforeConnecting) {
+  constexpr const char* kRef = "pc_abcdefghijklmnopabcdefghijklmnop";
+  ExpectRefusedNaming({"partner", "status", kCase}, "PARTNER_CASE_REF");
+  ExpectRefusedNaming({"partner", "cases", "--stage", "shelter"}, "--stage");
+  ExpectRefusedNaming(
+      {"partner", "service", kRef, kService, "--status", "completed"},
+      "--end-month");
+  ExpectRefusedNaming(
+      {"partner", "service", kRef, "sv_1", "--status", "ongoing"},
+      "SERVICE_ID");
+  ExpectRefusedNaming({"partner", "watch", "--cursor", "a b"}, "--cursor");
+  ExpectRefusedNaming({"case", "refer", kCase, "tdh"}, "PARTNER_ID");
+  ExpectRefusedNaming({"case", "refer", "cs_1", "cusco/tdh"}, "CASE_ID");
+  for (std::vector<const char*> args : std::vector<std::vector<const char*>>{
+           {"partner", "cases"},
+           {"partner", "status", kRef},
+           {"partner", "watch"},
+           {"partner", "service", kRef, kService, "--status", "completed",
+            "--end-month", "2027-01"},
+           {"case", "refer", kCase, "cusco/tdh", "--withdraw"}}) {
+    Result result = RunCli(args);
+    // Valid: it goes on to look for the node's address.
+    EXPECT_THAT(result.err, HasSubstr("node")) << args[1];
+    Result help = RunCli({args[0], args[1], "--help"});
+    EXPECT_EQ(help.exit_code, 0) << args[1];
+    EXPECT_THAT(help.out, HasSubstr("Example")) << args[1];
+  }
+}
+
 TEST(AppTest, ValidTransferCommandsGoOnToTheConfiguration) {
   for (std::vector<const char*> args : std::vector<std::vector<const char*>>{
            {"transfer", "request", kCase, "--to", "madre-de-dios", "--province",

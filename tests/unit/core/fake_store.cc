@@ -234,6 +234,23 @@ class FakeTxn final : public store::WriteTxn {
   absl::StatusOr<int64_t> LastTransferChange() override {
     return NotModelled();
   }
+  absl::StatusOr<std::vector<store::PartnerReferral>> ListPartnerReferrals(
+      const std::string&, const std::string&) override {
+    return NotModelled();
+  }
+  absl::StatusOr<std::optional<store::PartnerReferral>> FindPartnerReferral(
+      const std::string&, const std::string&) override {
+    return NotModelled();
+  }
+  absl::StatusOr<std::vector<store::PartnerChange>> ScanPartnerChanges(
+      const std::string&, int64_t, int) override {
+    return NotModelled();
+  }
+  absl::StatusOr<int64_t> LastPartnerChange() override { return NotModelled(); }
+  absl::StatusOr<std::vector<store::CaseStageVersion>> ListCaseStages(
+      const std::string&, int64_t) override {
+    return NotModelled();
+  }
   absl::StatusOr<std::optional<core::ServiceRecord>> FindService(
       const std::string&) override {
     return NotModelled();

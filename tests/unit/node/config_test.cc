@@ -6,6 +6,8 @@
 #include <filesystem>
 #include <fstream>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_replace.h"
@@ -286,6 +288,58 @@ TEST_F(ConfigTest, AuditDefaultsAndSigningKeys) {
            R"("region": "cusco", "audit": {"flush_interval_ms": 1500},)"));
   EXPECT_EQ(config.status().code(), absl::StatusCode::kInvalidArgument);
   EXPECT_THAT(config.status().message(), HasSubstr("audit.flush_interval_ms"));
+}
+
+TEST_F(ConfigTest, PartnersNeedTheirMasterSecretAndWellFormedIds) {
+  const std::string key = DevPki::Get().PartnerKey();
+  const std::string peers = R"("peers": [)";
+  auto with_partners = [&](const std::string& partners,
+                           const std::string& key_file) {
+    std::string extra = absl::StrCat(R"("partners": )", partners, ",");
+    if (!key_file.empty()) {
+      absl::StrAppend(&extra, R"("partner_key_file": ")", key_file, R"(",)");
+    }
+    return Parse(With(peers, extra + peers));
+  };
+  const std::string two =
+      R"([{"id": "cusco/tdh", "name": "Terre des Hommes"},
+          {"id": "cusco/caritas", "name": "Caritas"}])";
+  absl::StatusOr<v1::NodeConfig> config = with_partners(two, key);
+  ASSERT_TRUE(config.ok()) << config.status();
+  EXPECT_EQ(config->partners_size(), 2);
+  EXPECT_EQ(config->partner_key_file(), key);
+
+  // Partners without the secret: a clear start-up error naming it.
+  config = with_partners(two, "");
+  ASSERT_EQ(config.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(config.status().message(), HasSubstr("partner_key_file"));
+  // A missing secret file, and one readable by others.
+  config = with_partners(two, dir_ + "/none.key");
+  EXPECT_EQ(config.status().code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_THAT(config.status().message(), HasSubstr("partner_key_file"));
+  const std::string open_key = dir_ + "/open.key";
+  std::filesystem::copy_file(key, open_key);
+  ::chmod(open_key.c_str(), 0644);
+  config = with_partners(two, open_key);
+  EXPECT_EQ(config.status().code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_THAT(config.status().message(), HasSubstr("chmod 600"));
+
+  // Ids: this node's region, a name, listed once; a display name.
+  for (const auto& [partners, what] :
+       std::vector<std::pair<std::string, std::string>>{
+           {R"([{"id": "madre-de-dios/tdh", "name": "x"}])", "partners[0].id"},
+           {R"([{"id": "tdh", "name": "x"}])", "partners[0].id"},
+           {R"([{"id": "cusco/", "name": "x"}])", "partners[0].id"},
+           {R"([{"id": "cusco/T_D", "name": "x"}])", "partners[0].id"},
+           {R"([{"id": "cusco/tdh", "name": "x"},
+                {"id": "cusco/tdh", "name": "y"}])",
+            "listed twice"},
+           {R"([{"id": "cusco/tdh"}])", "partners[0].name"}}) {
+    config = with_partners(partners, key);
+    ASSERT_EQ(config.status().code(), absl::StatusCode::kInvalidArgument)
+        << partners;
+    EXPECT_THAT(config.status().message(), HasSubstr(what)) << partners;
+  }
 }
 
 TEST_F(ConfigTest, LoadConfigMissingFile) {

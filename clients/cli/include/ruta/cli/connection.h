@@ -18,6 +18,7 @@
 #include "ruta/v1/admin.grpc.pb.h"
 #include "ruta/v1/case_office.grpc.pb.h"
 #include "ruta/v1/dashboard.grpc.pb.h"
+#include "ruta/v1/partner_status.grpc.pb.h"
 
 namespace ruta::cli {
 
@@ -26,6 +27,7 @@ class Connection {
   using Stub = ruta::v1::CaseOffice::StubInterface;
   using AdminStub = ruta::v1::Admin::StubInterface;
   using DashboardStub = ruta::v1::Dashboard::StubInterface;
+  using PartnerStub = ruta::v1::PartnerStatus::StubInterface;
 
   // Loads the TLS credentials (FAILED_PRECONDITION naming a missing or
   // unreadable file) and prepares a channel to settings.node.
@@ -67,6 +69,17 @@ class Connection {
     });
   }
 
+  // Run for a call to the node's PartnerStatus service (partner
+  // certificate); a mutating one gives its `request_id`, as for Run.
+  template <typename Call>
+  int RunPartner(absl::string_view what, const std::string& request_id,
+                 Call call) {
+    return RunAttempts(what, request_id,
+                       [this, &call](grpc::ClientContext& context) {
+                         return call(*partner_stub_, context);
+                       });
+  }
+
   // What the hints of failed calls say about the record (errors.h).
   void set_record_hints(RecordHints hints) { record_hints_ = std::move(hints); }
 
@@ -75,6 +88,7 @@ class Connection {
   // Reconnect() for a fresh channel.
   grpc::Channel& channel() { return *channel_; }
   Stub& stub() { return *stub_; }
+  PartnerStub& partner_stub() { return *partner_stub_; }
   // A fresh channel (own subchannel pool, so no reconnect backoff is shared
   // with an earlier failed attempt).
   void Reconnect();
@@ -100,6 +114,7 @@ class Connection {
   std::unique_ptr<Stub> stub_;
   std::unique_ptr<AdminStub> admin_stub_;
   std::unique_ptr<DashboardStub> dashboard_stub_;
+  std::unique_ptr<PartnerStub> partner_stub_;
   RecordHints record_hints_;
 };
 

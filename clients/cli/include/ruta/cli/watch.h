@@ -94,6 +94,19 @@ WatchOutcome WatchWithResume(const WatchPolicy& policy,
                              const WatchUpdateSink& sink, std::ostream& err,
                              const WatchHooks& hooks = {});
 
+// The same for any resumable stream (`ruta partner watch`): `open` opens one
+// stream resuming after the cursor it is given and calls `delivered` with
+// the cursor of every update it handed on (after printing it). `what`
+// names the watch in notes and errors ("watch transfers").
+using OpenCursorStream = std::function<StreamEnd(
+    const std::string& cursor,
+    const std::function<void(const std::string& cursor)>& delivered)>;
+WatchOutcome FollowWithResume(const WatchPolicy& policy,
+                              const std::string& cursor,
+                              const OpenCursorStream& open,
+                              absl::string_view what, std::ostream& err,
+                              const WatchHooks& hooks = {});
+
 }  // namespace ruta::cli
 
 #endif  // RUTA_CLI_WATCH_H_

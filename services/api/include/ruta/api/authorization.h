@@ -26,9 +26,9 @@
 //    core::CaseService again (an actor of another region is
 //    PERMISSION_DENIED; a case owned by another region is NOT_FOUND). Transfers
 //    involving its region: core, with the transfer RPCs (later work).
-//  * A partner sees only cases referred to it, under its per-partner
-//    pseudonym: core, in the PartnerStatus implementation (later work; today
-//    PartnerStatus answers UNIMPLEMENTED after authorization). Note that
+//  * A partner sees only cases referred to it (and owned by this node's
+//    region), under its per-partner pseudonym: core::PartnerService, which
+//    also requires the partner to be registered on the node. Note that
 //    core::Actor carries no role and CaseService scopes by region only: a
 //    custom policy granting CaseOffice methods to a partner gives that partner
 //    the office's region-wide view of those methods.

@@ -19,6 +19,7 @@
 #include "ruta/core/audit.h"
 #include "ruta/core/case_service.h"
 #include "ruta/core/change_notifier.h"
+#include "ruta/core/partner_service.h"
 #include "ruta/core/privacy_service.h"
 #include "ruta/core/transfer_service.h"
 #include "ruta/federation/inbox.h"
@@ -80,17 +81,21 @@ struct DashboardServices {
   int max_quarters = 40;
 };
 
-// `authorizer`, `cases`, `privacy`, `activities`, the pointers in
+// `authorizer`, `cases`, `privacy`, `activities`, `partners`, the pointers in
 // `transfers`, `audit` and `dashboard` must outlive the returned services and
 // the server. `activities` serves CaseOffice.RecordActivity and
 // ListActivities; null: they answer UNIMPLEMENTED after authorization.
+// `partners` serves PartnerStatus (its watch is woken by
+// `transfers.changes`, notified after every commit); null: PartnerStatus
+// answers UNIMPLEMENTED after authorization.
 NodeServices MakeNodeServices(const Authorizer* authorizer,
                               core::CaseService* cases,
                               core::PrivacyService* privacy,
                               const TransferServices& transfers,
                               const AuditServices& audit,
                               core::ActivityService* activities = nullptr,
-                              const DashboardServices& dashboard = {});
+                              const DashboardServices& dashboard = {},
+                              core::PartnerService* partners = nullptr);
 
 }  // namespace ruta::api
 

@@ -61,6 +61,9 @@ struct CaseServiceOptions {
   int max_page_size = 100;
   // Page size when the request gives none. Default 50.
   int default_page_size = 50;
+  // The NGO partners registered on this node (partner ids "<region>/<name>",
+  // the node configuration's `partners`): the only ones ReferCase accepts.
+  std::vector<std::string> partners = {};
 };
 
 struct OpenCaseCommand {
@@ -86,6 +89,14 @@ struct CloseCaseCommand {
   std::string case_id;
   ClosedReason reason = ClosedReason::kUnspecified;
   std::optional<int64_t> expected_version;
+};
+
+// Refers a case to an NGO partner, or withdraws the referral.
+struct ReferCaseCommand {
+  std::string request_id;
+  std::string case_id;
+  std::string partner_id;  // "<region>/<name>", registered on this node
+  bool withdraw = false;
 };
 
 struct FindPersonResult {
@@ -138,6 +149,20 @@ class CaseService final {
   void UpdateStage(const Actor& actor, UpdateStageCommand command,
                    std::function<void(absl::StatusOr<Case>)> done);
   void CloseCase(const Actor& actor, CloseCaseCommand command,
+                 std::function<void(absl::StatusOr<Case>)> done);
+  // Refers a case of this region to a registered partner (or withdraws the
+  // referral, which ends the partner's access at once). Errors beyond the
+  // common ones: FAILED_PRECONDITION when partner_id is not a registered
+  // partner (the message names the configuration's `partners`);
+  // NOT_FOUND when the case is not owned by this region (as UpdateStage);
+  // FAILED_PRECONDITION when the case may not be shared with a partner (no
+  // guardian consent and a legal basis that does not allow it without one:
+  // only UPE_PROTECTIVE_MEASURE and PROSECUTOR_ORDER do), when the case is
+  // CLOSED (new referrals only; a withdrawal is always allowed), or when
+  // withdrawing a referral that does not exist. Referring a case already
+  // referred to the partner changes nothing and returns the case. The
+  // referral is local to the owner region: it is not sent to the peers.
+  void ReferCase(const Actor& actor, ReferCaseCommand command,
                  std::function<void(absl::StatusOr<Case>)> done);
 
  private:

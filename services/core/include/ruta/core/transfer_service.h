@@ -105,6 +105,14 @@ struct UpdateServiceCommand {
   ServiceStatus status = ServiceStatus::kUnspecified;
   YearMonth end_month;  // required for COMPLETED and DROPPED
   std::optional<int64_t> expected_version;
+  // Set when an NGO partner records the status of a service it delivers
+  // (PartnerStatus.UpdateServiceStatus, core/partner_service.h): the
+  // partner's id and the case it named. The service must then be of that
+  // case, provided by that partner, and the case referred to it and owned by
+  // this region; otherwise NOT_FOUND, whatever the reason. The audit record
+  // names PartnerStatus.UpdateServiceStatus.
+  std::string partner_id = {};
+  std::string partner_case_id = {};
 };
 
 struct ServiceList {

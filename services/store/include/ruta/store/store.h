@@ -120,6 +120,36 @@ struct TransferChange {
   core::Transfer transfer;  // as it was right after the change
 };
 
+// A referral of a case to an NGO partner, as the store keeps it
+// (PutCase maintains it from Case::referrals).
+struct PartnerReferral {
+  std::string partner_id;
+  std::string case_id;
+  std::string owner_region;                       // the case's custody now
+  absl::Time referred_at = absl::InfinitePast();  // the case's updated_at
+                                                  // when the referral began
+  // Position of the partner change that began the referral.
+  int64_t since_position = 0;
+};
+
+// One committed change of what a partner sees, in commit order
+// (PartnerStatus.WatchReferredCases).
+struct PartnerChange {
+  int64_t position = 0;  // increasing in commit order, never reused
+  std::string partner_id;
+  std::string case_id;
+  int64_t case_version = 0;  // the case's version after the change
+  // The partner's access ended: referral withdrawn or case erased.
+  bool withdrawn = false;
+};
+
+// One stored version of a case, reduced to its stage (partner timelines).
+struct CaseStageVersion {
+  int64_t version = 0;
+  core::Stage stage = core::Stage::kUnspecified;
+  absl::Time at = absl::InfinitePast();  // updated_at of that version
+};
+
 struct ServicePage {
   std::vector<core::ServiceRecord> services;
   std::string next_after;
@@ -310,6 +340,24 @@ class ReadTxn {
   // (>0, else INVALID_ARGUMENT), in activity_id order.
   virtual absl::StatusOr<ActivityPage> ListActivities(
       const ActivityFilter& filter, const std::string& after, int limit) = 0;
+  // --- NGO partners (DESIGN.md sections 2 and 6)
+  // The cases referred to `partner_id` whose custody is `owner_region`, in
+  // case_id order.
+  virtual absl::StatusOr<std::vector<PartnerReferral>> ListPartnerReferrals(
+      const std::string& partner_id, const std::string& owner_region) = 0;
+  // The referral of `case_id` to `partner_id`; nullopt when there is none.
+  virtual absl::StatusOr<std::optional<PartnerReferral>> FindPartnerReferral(
+      const std::string& partner_id, const std::string& case_id) = 0;
+  // Changes for `partner_id` with position > `after`, at most `limit` (>0,
+  // else INVALID_ARGUMENT), in position order.
+  virtual absl::StatusOr<std::vector<PartnerChange>> ScanPartnerChanges(
+      const std::string& partner_id, int64_t after, int limit) = 0;
+  // The position of the last partner change of any partner (0 when none).
+  virtual absl::StatusOr<int64_t> LastPartnerChange() = 0;
+  // The stage of every stored version of `case_id` up to `max_version`, in
+  // version order (empty when the case is unknown or erased).
+  virtual absl::StatusOr<std::vector<CaseStageVersion>> ListCaseStages(
+      const std::string& case_id, int64_t max_version) = 0;
 };
 
 // Read-write view inside the single writer's transaction.
@@ -319,6 +367,11 @@ class WriteTxn : public ReadTxn {
   // history. `c.version` must be one more than the stored version (1 for a
   // new case): otherwise FAILED_PRECONDITION. INVALID_ARGUMENT for an empty
   // case_id or a referral partner id that is empty or contains ','.
+  // Maintains the partner referrals and change log in the same transaction:
+  // a partner added to `referrals` gets a referral (at `c.updated_at`) and a
+  // change; a partner removed gets its referral deleted and a withdrawn
+  // change; every other partner of `referrals` gets a change (custody
+  // included: the referral follows `owner_region`).
   virtual absl::Status PutCase(const core::Case& c) = 0;
   // ALREADY_EXISTS when (principal, request_id) is already recorded.
   virtual absl::Status PutRequest(const RequestRecord& record) = 0;
@@ -351,7 +404,8 @@ class WriteTxn : public ReadTxn {
   virtual absl::Status PutTransfer(const core::Transfer& transfer) = 0;
   // Inserts or replaces the current service record (history kept). Its
   // version must be greater than the stored one, or equal with a different
-  // author region (FAILED_PRECONDITION otherwise).
+  // author region (FAILED_PRECONDITION otherwise). When its provider is a
+  // partner the case is referred to, a partner change is logged for it.
   virtual absl::Status PutService(const core::ServiceRecord& service) = 0;
   // Records that `case_id` is shared with `region` (no-op when it is).
   virtual absl::Status AddCaseShare(const std::string& case_id,
@@ -388,7 +442,9 @@ class WriteTxn : public ReadTxn {
   // acknowledged stay until the peer acknowledges them (PutOutboxAck then
   // reduces them to their hash): the peer may still need them. Audit
   // records, request records (ids and fingerprints only) and aggregate
-  // counts stay. ALREADY_EXISTS when the case is already erased.
+  // counts stay. Every partner the case was referred to loses its referral
+  // and its earlier changes of the case, and gets one withdrawn change.
+  // ALREADY_EXISTS when the case is already erased.
   virtual absl::Status EraseCase(const std::string& case_id,
                                  const std::string& owner_region,
                                  absl::Time at) = 0;

@@ -60,6 +60,10 @@ struct NodeSetup {
   uint32_t relay_max_batch_events = 0;
   // dashboard.peer_counts_max_age_seconds (0: the default, 300).
   uint32_t dashboard_peer_counts_max_age_seconds = 0;
+  // The NGO partners registered on the node, by name (partner id
+  // "<region>/<name>"; the dev PKI issues "tdh" and "caritas" per region),
+  // with the PKI's partner master secret. Default: both dev partners.
+  std::vector<std::string> partners = {"tdh", "caritas"};
 };
 
 // Writes a JSON configuration for a dev-PKI node listening on 127.0.0.1:0

@@ -52,6 +52,12 @@ class DevPki final {
   int RunPkiScript(const std::vector<std::string>& args) const;
   std::string TrustBundle() const;  // roots of all dev regions
   std::string LinkageKey() const;
+  // DIR/linkage/partner.key: the partner master secret of the dev nodes.
+  std::string PartnerKey() const;
+  // DIR/<region>/partner/<name>: the dev partners "tdh" and "caritas".
+  KeyPair Partner(const std::string& region, const std::string& name) const {
+    return Leaf(region, "partner", name);
+  }
 
  private:
   explicit DevPki(std::string dir) : dir_(std::move(dir)) {}
