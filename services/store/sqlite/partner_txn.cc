@@ -1,5 +1,5 @@
 // NGO partners of the SQLite store: referrals and the partner change log
-// (schema: migrations/sqlite/0007_partners.sql).
+// (schema: migrations/sqlite/0006_partners.sql).
 #include <algorithm>
 #include <cstdint>
 #include <string>

@@ -1,4 +1,4 @@
-// The store's partner tables (migration 0007): referrals and the partner
+// The store's partner tables (migration 0006): referrals and the partner
 // change log maintained by PutCase, PutService and EraseCase.
 #include <stdlib.h>
 
