@@ -242,6 +242,34 @@ TEST_F(ConfigTest, RetentionDefaultsAndLimits) {
       HasSubstr("privacy.retention_days"));
 }
 
+TEST_F(ConfigTest, DashboardDefaultsAndLimits) {
+  absl::StatusOr<v1::NodeConfig> config = Parse(valid_);
+  ASSERT_TRUE(config.ok()) << config.status();
+  EXPECT_EQ(config->dashboard().threshold(), 10u);
+  EXPECT_EQ(config->dashboard().peer_counts_max_age_seconds(), 300u);
+  EXPECT_EQ(config->dashboard().transfer_acceptance_due_days(), 7u);
+  EXPECT_EQ(config->dashboard().follow_up_due_days(), 90u);
+  config = Parse(With(R"("region": "cusco",)",
+                      R"("region": "cusco", "dashboard": {"threshold": 5,)"
+                      R"( "follow_up_due_days": 30},)"));
+  ASSERT_TRUE(config.ok()) << config.status();
+  EXPECT_EQ(config->dashboard().threshold(), 5u);
+  EXPECT_EQ(config->dashboard().follow_up_due_days(), 30u);
+  const absl::Status below =
+      Parse(With(R"("region": "cusco",)", R"("region": "cusco", "dashboard":)"
+                                          R"( {"threshold": 4},)"))
+          .status();
+  EXPECT_EQ(below.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(below.message(), HasSubstr("dashboard.threshold"));
+  EXPECT_THAT(below.message(), HasSubstr("below 5"));
+  EXPECT_THAT(Parse(With(R"("region": "cusco",)",
+                         R"("region": "cusco", "dashboard":)"
+                         R"( {"transfer_acceptance_due_days": 4000},)"))
+                  .status()
+                  .message(),
+              HasSubstr("at most 3650"));
+}
+
 TEST_F(ConfigTest, AuditDefaultsAndSigningKeys) {
   const std::string signing_key =
       DevPki::Get().dir() + "/cusco/signing/signing.key";

@@ -454,6 +454,70 @@ TEST_F(StoreTest, AggregatesAreUpserted) {
   EXPECT_EQ(Aggregate("other_table", "cusco|2026Q1|A"), 7);
 }
 
+TEST_F(StoreTest, AggregatesAreScannedByKeyPrefixAndCleared) {
+  Open();
+  ASSERT_OK(store_->WriteSync([](WriteTxn& txn) -> absl::Status {
+    for (const char* key :
+         {"cusco|2026Q1|A", "cusco|2026Q2|B", "cusco-norte|2026Q1|A",
+          "cuscoa|2026Q1|A", "cusc|2026Q1|A"}) {
+      absl::Status s = txn.AddToAggregate("t", key, 2);
+      if (!s.ok()) return s;
+    }
+    return txn.AddToAggregate("u", "cusco|2026Q1|A", 5);
+  }));
+  std::vector<std::pair<std::string, int64_t>> rows, all;
+  ASSERT_OK(store_->ReadSync([&](ReadTxn& txn) -> absl::Status {
+    auto r = txn.ScanAggregates("t", "cusco|");
+    if (!r.ok()) return r.status();
+    rows = *std::move(r);
+    r = txn.ScanAggregates("t", "");
+    if (!r.ok()) return r.status();
+    all = *std::move(r);
+    return absl::OkStatus();
+  }));
+  EXPECT_EQ(rows, (std::vector<std::pair<std::string, int64_t>>{
+                      {"cusco|2026Q1|A", 2}, {"cusco|2026Q2|B", 2}}));
+  EXPECT_EQ(all.size(), 5u);
+  ASSERT_OK(store_->WriteSync(
+      [](WriteTxn& txn) { return txn.ClearAggregates("t"); }));
+  EXPECT_EQ(Aggregate("t", "cusco|2026Q1|A"), 0);
+  EXPECT_EQ(Aggregate("u", "cusco|2026Q1|A"), 5);
+}
+
+TEST_F(StoreTest, StalledWorkListsOnlyTheOpenSetPastItsDueDate) {
+  Open();
+  Case old_follow_up = MakeCase(CaseId(1));
+  old_follow_up.stage = Stage::kFollowUp;
+  old_follow_up.updated_at = absl::FromUnixSeconds(1000);
+  Case recent_follow_up = MakeCase(CaseId(2));
+  recent_follow_up.stage = Stage::kFollowUp;
+  recent_follow_up.updated_at = absl::FromUnixSeconds(5000);
+  Case old_closed = MakeCase(CaseId(3));
+  old_closed.stage = Stage::kClosed;
+  old_closed.updated_at = absl::FromUnixSeconds(1000);
+  Case other_region = old_follow_up;
+  other_region.case_id = CaseId(4);
+  other_region.owner_region = "cusco";
+  ASSERT_OK(store_->WriteSync([&](WriteTxn& txn) -> absl::Status {
+    for (const Case* c :
+         {&old_follow_up, &recent_follow_up, &old_closed, &other_region}) {
+      absl::Status s = txn.PutCase(*c);
+      if (!s.ok()) return s;
+    }
+    return absl::OkStatus();
+  }));
+  std::vector<Case> stalled;
+  ASSERT_OK(store_->ReadSync([&](ReadTxn& txn) -> absl::Status {
+    auto r =
+        txn.ListStalledFollowUps("madre-de-dios", absl::FromUnixSeconds(3000));
+    if (!r.ok()) return r.status();
+    stalled = *std::move(r);
+    return absl::OkStatus();
+  }));
+  ASSERT_EQ(stalled.size(), 1u);
+  EXPECT_EQ(stalled[0].case_id, CaseId(1));
+}
+
 TEST_F(StoreTest, ListCasesPagesInCaseIdOrder) {
   Open();
   // Inserted out of order.

@@ -1,3 +1,4 @@
+-- ruta SQLite schema, version 7: the dashboard (DESIGN.md §6).
 -- The dashboard's stalled work (DESIGN.md §6), computed when asked because it
 -- depends on "now": partial indexes over the open set only, so that the
 -- query never scans closed cases or settled transfers.
