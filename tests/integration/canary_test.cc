@@ -50,6 +50,7 @@
 #include "ruta/testing/subprocess.h"
 #include "ruta/v1/admin.grpc.pb.h"
 #include "ruta/v1/case_office.grpc.pb.h"
+#include "ruta/v1/dashboard.grpc.pb.h"
 #include "ruta/v1/partner_status.grpc.pb.h"
 
 namespace ruta {
@@ -254,7 +255,9 @@ struct NodeProcess {
 // (metrics, backups) is added here.
 // Everything a node wrote is in its directory, and so are what its partner
 // was answered (partner-responses.bin: the serialized PartnerStatus
-// responses) and printed by the ruta CLI (partner-cli.out).
+// responses) and printed by the ruta CLI (partner-cli.out), and what the
+// dashboard was answered (dashboard-responses.bin: every table of
+// Dashboard.GetTable) and `ruta stats` printed (dashboard-cli.out).
 std::vector<std::string> OutputsOf(const NodeProcess& node) {
   return {node.data_dir};
 }
@@ -785,6 +788,63 @@ TEST(CanaryTest, NoIdentifierReachesAnyByteEitherNodeWrites) {
     }
     std::ofstream cli_out(mdd->data_dir + "/partner-cli.out");
     for (const auto& args : commands) {
+      std::vector<std::string> argv = {testing::CliBinary(), "--config",
+                                       cli_config, "--retries", "0"};
+      argv.insert(argv.end(), args.begin(), args.end());
+      const testing::ProcessResult run =
+          testing::RunProcess(argv, absl::Seconds(60));
+      if (run.exit_code != 0) {
+        errors.Add(
+            absl::StrCat("ruta ", absl::StrJoin(args, " "), ": ", run.err));
+      }
+      cli_out << run.out << run.err;
+    }
+  }
+  // 4d. The mayors' dashboard: every table Cusco releases for both regions,
+  //     as the RPC answers it and as `ruta stats` prints it.
+  {
+    const testing::KeyPair id =
+        DevPki::Get().Leaf(kCusco, "dashboard", "mayors");
+    auto dashboard = v1::Dashboard::NewStub(
+        testing::MakeChannel(cusco->address(), id, kCusco));
+    std::ofstream responses(cusco->data_dir + "/dashboard-responses.bin",
+                            std::ios::binary);
+    v1::ListTablesResponse tables;
+    {
+      auto context = testing::ContextWithDeadline();
+      const grpc::Status s = dashboard->ListTables(context.get(), {}, &tables);
+      if (!s.ok()) errors.Add(absl::StrCat("ListTables: ", Describe(s)));
+    }
+    if (tables.tables_size() == 0) errors.Add("the dashboard lists no table");
+    const absl::CivilYear year =
+        absl::ToCivilYear(absl::Now(), absl::UTCTimeZone());
+    for (const v1::TableInfo& info : tables.tables()) {
+      v1::GetTableRequest request;
+      request.set_table(info.name());
+      request.mutable_from_quarter()->set_year(static_cast<int>(year.year()) -
+                                               1);
+      request.mutable_from_quarter()->set_quarter(1);
+      request.mutable_to_quarter()->set_year(static_cast<int>(year.year()) + 1);
+      request.mutable_to_quarter()->set_quarter(4);
+      v1::GetTableResponse response;
+      auto context = testing::ContextWithDeadline();
+      const grpc::Status s =
+          dashboard->GetTable(context.get(), request, &response);
+      if (!s.ok()) {
+        errors.Add(absl::StrCat("GetTable ", info.name(), ": ", Describe(s)));
+      }
+      responses << response.SerializeAsString();
+    }
+    const std::string cli_config = cusco->data_dir + "/dashboard.json";
+    std::ofstream(cli_config)
+        << "{\"node\": \"" << cusco->address() << "\", \"cert\": \""
+        << id.cert_file << "\", \"key\": \"" << id.key_file << "\", \"ca\": \""
+        << DevPki::Get().TrustBundle() << "\", \"server_region\": \"" << kCusco
+        << "\"}\n";
+    std::ofstream cli_out(cusco->data_dir + "/dashboard-cli.out");
+    for (const std::vector<std::string>& args :
+         std::vector<std::vector<std::string>>{{"stats"},
+                                               {"--output", "json", "stats"}}) {
       std::vector<std::string> argv = {testing::CliBinary(), "--config",
                                        cli_config, "--retries", "0"};
       argv.insert(argv.end(), args.begin(), args.end());
