@@ -133,10 +133,12 @@ if [[ -f $accounts ]] && "$dash_bin" account list --accounts "$accounts" |
   [[ -s $dash/password ]] || echo "start: account $dash_user exists but" \
     "var/dashboard/password is gone; delete var/dashboard/accounts to reset" >&2
 else
-  # Hex: no character a form or a shell would need to escape.
-  (umask 077 && openssl rand -hex 16 >"$dash/password")
+  # Hex: no character a form or a shell would need to escape. The password
+  # file is replaced only once the account holds that password.
+  (umask 077 && openssl rand -hex 16 >"$dash/password.new")
   "$dash_bin" account add "$dash_user" --accounts "$accounts" \
-    --password-stdin <"$dash/password" >/dev/null
+    --password-stdin <"$dash/password.new" >/dev/null
+  mv "$dash/password.new" "$dash/password"
   # Shown this once; later runs only say where it is.
   password_line="password $(cat "$dash/password") (kept in var/dashboard/password)"
 fi
