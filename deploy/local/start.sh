@@ -1,8 +1,11 @@
 #!/usr/bin/env bash
 # Starts the two-region exchange on loopback: a Cusco node on 127.0.0.1:7443
 # and a Madre de Dios node on 127.0.0.1:7444, each a ruta-node process with
-# its own SQLite database (var/<region>/) and certificates (var/pki/).
-# Expects build/ to hold ruta-node and ruta (scripts/run-local.sh does all).
+# its own SQLite database (var/<region>/) and certificates (var/pki/); and
+# the mayors' dashboard (ruta-dashboard) on https://127.0.0.1:8443/, a client
+# of the Cusco node, with its files in var/dashboard/.
+# Expects build/ to hold ruta-node, ruta and ruta-dashboard
+# (scripts/run-local.sh does all). Running it again keeps what exists.
 set -euo pipefail
 
 repo_root=$(cd -- "$(dirname -- "${BASH_SOURCE[0]}")/../.." && pwd)
@@ -10,10 +13,14 @@ build_dir=${RUTA_BUILD_DIR:-$repo_root/build}
 var=$repo_root/var
 node_bin=$build_dir/services/node/ruta-node
 cli_bin=$build_dir/clients/cli/ruta
+dash_bin=$build_dir/clients/dashboard/ruta-dashboard
+# A fixed port, so the URL printed below stays the same from run to run.
+dash_port=8443
+dash_user=alcaldia
 regions=(cusco madre-de-dios)
 declare -A office=([cusco]=main-office [madre-de-dios]=puerto-maldonado)
 
-for bin in "$node_bin" "$cli_bin"; do
+for bin in "$node_bin" "$cli_bin" "$dash_bin"; do
   [[ -x $bin ]] || { echo "start: $bin is not built; run scripts/run-local.sh" >&2; exit 1; }
 done
 
@@ -26,6 +33,11 @@ fi
 # A PKI generated before partners existed has no partner master secret.
 if [[ ! -f $var/pki/linkage/partner.key ]]; then
   (umask 077 && openssl rand -hex 32 >"$var/pki/linkage/partner.key")
+fi
+# Nor, one generated before the dashboard existed, a dashboard certificate.
+if [[ ! -e $var/pki/cusco/dashboard/mayors/cert.pem ]]; then
+  bash "$repo_root/certs/pki.sh" issue --region cusco --role dashboard \
+    --name mayors --out "$var/pki"
 fi
 
 for region in "${regions[@]}"; do
@@ -86,6 +98,76 @@ JSON
 JSON
 done
 
+# The mayors' CLI configuration (dashboard certificate), for `ruta stats`.
+cat >"$var/cusco/mayors.json" <<JSON
+{
+  "node": "127.0.0.1:$(cat "$var/cusco/port")",
+  "cert": "../pki/cusco/dashboard/mayors/cert.pem",
+  "key": "../pki/cusco/dashboard/mayors/key.pem",
+  "ca": "../pki/trust/roots.pem",
+  "server_region": "cusco"
+}
+JSON
+
+# The mayors' dashboard. Its HTTPS certificate is a self-signed one for
+# loopback only (the browser warns once): it is a web certificate for the
+# staff's browsers, not a ruta SPIFFE identity, so it is not made by pki.sh.
+dash=$var/dashboard
+mkdir -p "$dash"
+chmod 700 "$dash"
+if [[ ! -s $dash/https-key.pem || ! -s $dash/https-cert.pem ]]; then
+  echo "start: generating a self-signed HTTPS certificate in var/dashboard"
+  (umask 077 && openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 \
+    -nodes -days 825 -subj "/CN=localhost" \
+    -addext "subjectAltName=DNS:localhost,IP:127.0.0.1" \
+    -keyout "$dash/https-key.pem" -out "$dash/https-cert.pem" 2>/dev/null)
+  chmod 600 "$dash/https-key.pem"
+fi
+# One account, with a random password kept in var/dashboard/password (0600)
+# so that it can be read again. An existing account is kept as it is: adding
+# it again would fail, and its password is already in the file.
+accounts=$dash/accounts
+password_line="password in var/dashboard/password"
+if [[ -f $accounts ]] && "$dash_bin" account list --accounts "$accounts" |
+  cut -f1 | grep -qx "$dash_user"; then
+  [[ -s $dash/password ]] || echo "start: account $dash_user exists but" \
+    "var/dashboard/password is gone; delete var/dashboard/accounts to reset" >&2
+else
+  # Hex: no character a form or a shell would need to escape. The password
+  # file is replaced only once the account holds that password.
+  (umask 077 && openssl rand -hex 16 >"$dash/password.new")
+  "$dash_bin" account add "$dash_user" --accounts "$accounts" \
+    --password-stdin <"$dash/password.new" >/dev/null
+  mv "$dash/password.new" "$dash/password"
+  # Shown this once; later runs only say where it is.
+  password_line="password $(cat "$dash/password") (kept in var/dashboard/password)"
+fi
+dash_pid_file=$dash/pid
+if [[ -f $dash_pid_file ]] && kill -0 "$(cat "$dash_pid_file")" 2>/dev/null; then
+  echo "start: dashboard already running (pid $(cat "$dash_pid_file"))"
+else
+  rm -f "$dash/port"
+  "$dash_bin" --node "127.0.0.1:$(cat "$var/cusco/port")" --node-region cusco \
+    --ca "$var/pki/trust/roots.pem" \
+    --cert "$var/pki/cusco/dashboard/mayors/cert.pem" \
+    --key "$var/pki/cusco/dashboard/mayors/key.pem" \
+    --listen "127.0.0.1:$dash_port" \
+    --tls-cert "$dash/https-cert.pem" --tls-key "$dash/https-key.pem" \
+    --accounts "$accounts" --port-file "$dash/port" \
+    >"$dash/dashboard.log" 2>&1 &
+  echo $! >"$dash_pid_file"
+  for _ in $(seq 100); do
+    [[ -s $dash/port ]] && break
+    if ! kill -0 "$(cat "$dash_pid_file")" 2>/dev/null; then
+      echo "start: the dashboard exited; its log ($dash/dashboard.log):" >&2
+      cat "$dash/dashboard.log" >&2
+      exit 1
+    fi
+    sleep 0.1
+  done
+  [[ -s $dash/port ]] || { echo "start: dashboard did not start in 10 s" >&2; exit 1; }
+fi
+
 cli=${cli_bin#"$repo_root"/}
 cat <<TEXT
 
@@ -129,7 +211,19 @@ under its own pseudonym and records the services it delivers:
   $cli --config var/cusco/partner.json partner cases
   $cli --config var/cusco/partner.json partner watch
 
+The mayors' dashboard (aggregate tables of both regions, small counts shown
+as <k) runs against the Cusco node; your browser will warn once about its
+self-signed certificate:
+
+  https://127.0.0.1:$dash_port/   user $dash_user, $password_line
+  log var/dashboard/dashboard.log
+
+The same tables in the terminal, with the mayors' dashboard certificate:
+
+  $cli --config var/cusco/mayors.json stats
+  $cli --config var/cusco/mayors.json stats --table cases_by_stage
+
   $cli --help        every command, its flags and exit codes
 
-Stop both nodes with: deploy/local/stop.sh
+Stop the nodes and the dashboard with: deploy/local/stop.sh
 TEXT
