@@ -133,6 +133,15 @@ TableView MakeTableView(const v1::GetTableResponse& response) {
 }
 
 std::string CsvField(absl::string_view field) {
+  // A spreadsheet runs a cell that starts with one of these as a formula;
+  // labels such as campaign names are an office's free text, so they are
+  // neutralized with a leading apostrophe (OWASP "CSV injection").
+  std::string text;
+  if (!field.empty() &&
+      absl::string_view("=+-@\t\r").find(field[0]) != absl::string_view::npos) {
+    text = absl::StrCat("'", field);
+    field = text;
+  }
   if (field.find_first_of(",\"\r\n") == absl::string_view::npos) {
     return std::string(field);
   }

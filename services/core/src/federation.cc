@@ -215,9 +215,15 @@ absl::StatusOr<Case> ApplyTransferToCase(store::WriteTxn& txn,
   if (to == TransferState::kRejected || to == TransferState::kCancelled) {
     c.care_stage = Stage::kUnspecified;
   }
-  if (to == TransferState::kReceived) c.owner_region = transfer.to_region;
+  if (to == TransferState::kReceived) {
+    c.owner_region = transfer.to_region;
+    // Referrals are to the partners of the region holding custody: they end
+    // when custody moves (the store logs each as withdrawn), so a partner
+    // never regains a case that comes back without a new referral.
+    c.referrals.clear();
+  }
   if (c.stage == before.stage && c.owner_region == before.owner_region &&
-      c.care_stage == before.care_stage) {
+      c.care_stage == before.care_stage && c.referrals == before.referrals) {
     return before;
   }
   c.version += 1;

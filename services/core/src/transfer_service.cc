@@ -756,14 +756,19 @@ void TransferService::UpdateService(
         }
         RUTA_ASSIGN_OR_RETURN(std::optional<ServiceRecord> found,
                               txn.FindService(command.service_id));
+        // A partner learns nothing of services it does not deliver on cases
+        // referred to it: one NOT_FOUND, with one message, for every reason.
+        const std::string not_found_for_partner =
+            absl::StrCat("no service ", command.service_id,
+                         " delivered by you on this case referred to you");
         if (!found.has_value()) {
-          return absl::NotFoundError(absl::StrCat(
-              "no service ", command.service_id, " in region ", region));
+          return absl::NotFoundError(
+              by_partner ? not_found_for_partner
+                         : absl::StrCat("no service ", command.service_id,
+                                        " in region ", region));
         }
         ServiceRecord s = *std::move(found);
         if (by_partner) {
-          // A partner learns nothing of services it does not deliver on
-          // cases referred to it: one NOT_FOUND for every reason.
           bool visible = s.provider == command.partner_id &&
                          s.case_id == command.partner_case_id;
           if (visible) {
@@ -772,11 +777,7 @@ void TransferService::UpdateService(
                 txn.FindPartnerReferral(command.partner_id, s.case_id));
             visible = referral.has_value() && referral->owner_region == region;
           }
-          if (!visible) {
-            return absl::NotFoundError(
-                absl::StrCat("no service ", command.service_id,
-                             " delivered by you on this case referred to you"));
-          }
+          if (!visible) return absl::NotFoundError(not_found_for_partner);
         }
         RUTA_ASSIGN_OR_RETURN(std::optional<Case> c, txn.FindCase(s.case_id));
         if (!c.has_value() || c->owner_region != region) {
@@ -786,8 +787,10 @@ void TransferService::UpdateService(
               "; its services are updated by that region"));
         }
         if (c->stage == Stage::kInTransit) {
+          // A partner knows the case only by its pseudonym: no case id.
           return absl::FailedPreconditionError(absl::StrCat(
-              "case ", c->case_id,
+              by_partner ? std::string("the case")
+                         : absl::StrCat("case ", c->case_id),
               " is IN_TRANSIT; its services are updated once it is received"));
         }
         if (command.expected_version.has_value() &&

@@ -187,6 +187,15 @@ TEST(CsvTest, QuotingFollowsRfc4180) {
   EXPECT_EQ(CsvField("Protección"), "Protección");
 }
 
+TEST(CsvTest, FormulasAreNeutralized) {
+  EXPECT_EQ(CsvField("=HYPERLINK(\"x\")"), "\"'=HYPERLINK(\"\"x\"\")\"");
+  EXPECT_EQ(CsvField("+1"), "'+1");
+  EXPECT_EQ(CsvField("-1"), "'-1");
+  EXPECT_EQ(CsvField("@SUM(A1)"), "'@SUM(A1)");
+  EXPECT_EQ(CsvField("\tx"), "'\tx");
+  EXPECT_EQ(CsvField("No te dejes engañar"), "No te dejes engañar");
+}
+
 TEST(CsvTest, CsvIsExactlyTheReleasedRows) {
   v1::GetTableResponse r = ByStage(10);
   AddRow(r, {"cusco", "OTHER, UNLISTED \"X\""}, {Count(10)});

@@ -455,5 +455,78 @@ TEST(ConvergenceTest, CancelRacingAcceptEndsCancelledOnBothSides) {
   }
 }
 
+// Referrals are to the partners of the region holding custody: when custody
+// moves at RECEIVED they end on both nodes (and the sending node's partner
+// loses its referral row), so a case that comes back is not silently visible
+// to its former partner again.
+TEST(ConvergenceTest, CustodyMoveEndsTheSendersReferrals) {
+  const std::string dir = testing::MakeTempDir("convergence-referrals");
+  Federation net(dir, 11);
+  const std::string case_id = net.OpenCaseInCare(net.mdd());
+  const std::string partner = "madre-de-dios/tdh";
+  ASSERT_TRUE(net.mdd()
+                  .store
+                  ->WriteSync([&](store::WriteTxn& txn) {
+                    absl::StatusOr<std::optional<core::Case>> c =
+                        txn.FindCase(case_id);
+                    if (!c.ok()) return c.status();
+                    core::Case referred = **c;
+                    referred.referrals = {partner};
+                    referred.version += 1;
+                    return txn.PutCase(referred);
+                  })
+                  .ok());
+  core::RequestTransferCommand request;
+  request.request_id = Rid(net.NextRequest());
+  request.case_id = case_id;
+  request.to_region = kCusco;
+  request.destination_province = "0801";
+  absl::StatusOr<Transfer> t = Await<Transfer>([&](auto done) {
+    net.mdd().transfers->RequestTransfer(net.mdd().office, request, done);
+  });
+  ASSERT_TRUE(t.ok()) << t.status();
+  net.Drain();
+  core::TransferStepCommand step;
+  step.transfer_id = t->transfer_id;
+  step.request_id = Rid(net.NextRequest());
+  ASSERT_TRUE(Await<Transfer>([&](auto done) {
+                net.cusco().transfers->AcceptTransfer(net.cusco().office, step,
+                                                      done);
+              }).ok());
+  net.Drain();
+  step.request_id = Rid(net.NextRequest());
+  ASSERT_TRUE(Await<Transfer>([&](auto done) {
+                net.mdd().transfers->DepartTransfer(net.mdd().office, step,
+                                                    done);
+              }).ok());
+  net.Drain();
+  // Still in Madre de Dios' custody while in transit: the referral holds.
+  EXPECT_EQ(History(net.mdd(), case_id).back().referrals,
+            std::vector<std::string>{partner});
+  step.request_id = Rid(net.NextRequest());
+  ASSERT_TRUE(Await<Transfer>([&](auto done) {
+                net.cusco().transfers->ReceiveTransfer(net.cusco().office, step,
+                                                       done);
+              }).ok());
+  net.Drain();
+  for (Node* node : {&net.mdd(), &net.cusco()}) {
+    const core::Case now = History(*node, case_id).back();
+    EXPECT_EQ(now.owner_region, kCusco) << node->region;
+    EXPECT_TRUE(now.referrals.empty()) << node->region;
+  }
+  ASSERT_TRUE(
+      net.mdd()
+          .store
+          ->ReadSync([&](store::ReadTxn& txn) {
+            absl::StatusOr<std::optional<store::PartnerReferral>> referral =
+                txn.FindPartnerReferral(partner, case_id);
+            if (!referral.ok()) return referral.status();
+            EXPECT_FALSE(referral->has_value())
+                << "the referral row outlived custody";
+            return absl::OkStatus();
+          })
+          .ok());
+}
+
 }  // namespace
 }  // namespace ruta

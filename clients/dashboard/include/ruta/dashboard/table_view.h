@@ -53,7 +53,8 @@ TableView MakeTableView(const v1::GetTableResponse& response);
 // a quote, CR or LF) of exactly the released rows: the header, then every
 // released row.
 std::string RenderCsv(const TableView& view);
-// Quotes one CSV field when needed.
+// Quotes one CSV field when needed; a field a spreadsheet would run as a
+// formula (starting with = + - @ tab or CR) gets a leading apostrophe.
 std::string CsvField(absl::string_view field);
 
 // JSON of the view for app.js.

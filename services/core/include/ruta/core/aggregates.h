@@ -20,8 +20,9 @@
 // takes a `CountedChange` snapshot of the contributions of the persons it
 // touches before the change and applies the difference after it, in the
 // same transaction; `RecountAggregates` recomputes everything from the stored
-// records. The property test (tests/unit/core/aggregates_property_test.cc)
-// checks that both agree after random histories.
+// records. The property test
+// (tests/unit/federation/aggregates_property_test.cc) checks that both agree
+// after random histories.
 //
 // Erasure (DESIGN.md §6): an erased case's records are deleted but its
 // counts stay. At erasure its contributions are moved into "residue" tables

@@ -120,8 +120,9 @@ absl::Status ApplyFederationEvent(store::WriteTxn& txn,
                                   const FederationEvent& event);
 
 // Moves a case's stage as the transfer's new state implies and, at
-// RECEIVED, its custody to the receiving region. The dashboard counters are
-// the caller's (a CountedChange around it, aggregates.h); `region` is this
+// RECEIVED, its custody to the receiving region, ending its referrals (they
+// are to the partners of the region that held custody). The dashboard counters
+// are the caller's (a CountedChange around it, aggregates.h); `region` is this
 // node's region. Shared by the author
 // (TransferService) and the receiver of the event (ApplyFederationEvent), so
 // that both compute the same case. Returns the case after the change (or
