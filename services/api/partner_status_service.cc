@@ -131,7 +131,8 @@ class PartnerStatusService final : public v1::PartnerStatus::CallbackService {
     if (refused.ok()) {
       // Refuses a cursor this node did not issue, an unregistered partner,
       // before the stream opens.
-      if (absl::StatusOr<std::string> partner = core::PartnerIdOf(*actor);
+      if (absl::StatusOr<std::string> partner =
+              partners_->RegisteredPartner(*actor);
           !partner.ok()) {
         refused = partner.status();
       } else if (!request->cursor().empty()) {

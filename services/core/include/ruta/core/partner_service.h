@@ -148,10 +148,11 @@ class PartnerService final {
       const Actor& actor, PartnerServiceStatusCommand command,
       std::function<void(absl::StatusOr<ServiceRecord>)> done);
 
- private:
-  // The caller's partner id when it is registered; PERMISSION_DENIED else.
+  // The caller's partner id when it is registered on this node (from the
+  // options; never blocks); PERMISSION_DENIED else.
   absl::StatusOr<std::string> RegisteredPartner(const Actor& actor) const;
 
+ private:
   const PartnerServiceOptions options_;
   store::Store* const store_;
   const PartnerPseudonyms* const pseudonyms_;
