@@ -24,6 +24,10 @@ std::string JoinStages(const std::vector<Stage>& stages) {
 // The allowed next stages an office can act on, CLOSED included, as text.
 std::string OfficeAllowedText(CaseKind kind, Stage from) {
   if (!IsOpenStage(from)) return "none (the case is closed)";
+  if (from == Stage::kInTransit) {
+    return "none while the child is in transit (the receiving region moves "
+           "or closes the case once it is received)";
+  }
   std::string text = JoinStages(AllowedNextStages(kind, from));
   if (!text.empty()) text += ", ";
   text += kCloseHint;
@@ -151,8 +155,12 @@ absl::Status CheckTransition(CaseKind kind, Stage from, Stage to,
                      LifecycleAllowedText(kind, from)));
   }
 
-  // An office (UpdateStage / CloseCase).
-  if (to == Stage::kClosed && IsOpenStage(from)) return absl::OkStatus();
+  // An office (UpdateStage / CloseCase). Not while IN_TRANSIT: custody may
+  // move to the receiver at any moment, and a change the sender authored
+  // then would reach a region where the sender no longer owns the case.
+  if (to == Stage::kClosed && IsOpenStage(from) && from != Stage::kInTransit) {
+    return absl::OkStatus();
+  }
   if (Contains(AllowedNextStages(kind, from), to)) return absl::OkStatus();
 
   std::string why;

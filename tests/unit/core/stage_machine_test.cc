@@ -66,11 +66,11 @@ const std::set<Edge>& AllowedEdges() {
         {kP, kOffice, S::kIdentified, S::kPreventionSupport},
         {kP, kOffice, S::kPreventionSupport, S::kFollowUp},
     };
-    // Any open stage -> CLOSED (CloseCase), by an office only.
-    for (Stage s :
-         {S::kDetected, S::kIdentified, S::kImmediateProtection,
-          S::kResidentialCare, S::kFamilyCare, S::kTransferRequested,
-          S::kInTransit, S::kReceived, S::kReintegrationPlan, S::kFollowUp}) {
+    // Any open stage -> CLOSED (CloseCase), by an office only; not
+    // IN_TRANSIT, where custody may move to the receiver at any moment.
+    for (Stage s : {S::kDetected, S::kIdentified, S::kImmediateProtection,
+                    S::kResidentialCare, S::kFamilyCare, S::kTransferRequested,
+                    S::kReceived, S::kReintegrationPlan, S::kFollowUp}) {
       e->insert({kV, kOffice, s, S::kClosed});
     }
     for (Stage s : {S::kIdentified, S::kPreventionSupport, S::kFollowUp}) {
@@ -134,8 +134,11 @@ TEST_P(TransitionTableTest, EveryTargetStage) {
     for (Stage next : ExpectedNext(kind, source, from, false)) {
       EXPECT_THAT(msg, HasSubstr(StageName(next)));
     }
-    if (source == kOffice && IsOpenStage(from)) {
+    if (source == kOffice && IsOpenStage(from) && from != S::kInTransit) {
       EXPECT_THAT(msg, HasSubstr("CLOSED (with a reason, via CloseCase)"));
+    }
+    if (source == kOffice && from == S::kInTransit) {
+      EXPECT_THAT(msg, HasSubstr("none while the child is in transit"));
     }
     if (source == kOffice && IsTransferStage(to) && IsOpenStage(from)) {
       EXPECT_THAT(msg, HasSubstr("set by the transfer lifecycle"));
@@ -188,9 +191,9 @@ INSTANTIATE_TEST_SUITE_P(
     });
 
 TEST(StageMachineTest, TableHasTheExpectedSize) {
-  // 10 office edges + 6 lifecycle edges + 10 closes (VICTIM);
-  // 2 office edges + 3 closes (PREVENTION).
-  EXPECT_EQ(AllowedEdges().size(), 10u + 6u + 10u + 2u + 3u);
+  // 10 office edges + 6 lifecycle edges + 9 closes (VICTIM: every open
+  // stage but IN_TRANSIT); 2 office edges + 3 closes (PREVENTION).
+  EXPECT_EQ(AllowedEdges().size(), 10u + 6u + 9u + 2u + 3u);
 }
 
 TEST(StageMachineTest, MessageExampleFromHeader) {

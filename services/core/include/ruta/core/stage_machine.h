@@ -21,6 +21,10 @@ std::vector<Stage> AllowedNextStages(CaseKind kind, Stage from);
 // FAILED_PRECONDITION whose message names the current stage and the allowed
 // next stages, e.g. "cannot move case from DETECTED to FOLLOW_UP; allowed
 // next stages: IDENTIFIED, CLOSED". INVALID_ARGUMENT for kUnspecified.
+// An office may close a case from any open stage but IN_TRANSIT: custody may
+// move to the receiving region at any moment then, and a closure authored by
+// the sender would reach a region where the sender no longer owns the case
+// (its federation stream would refuse it and stop).
 absl::Status CheckTransition(CaseKind kind, Stage from, Stage to,
                              TransitionSource source);
 
