@@ -2,22 +2,22 @@
 // web page over HTTPS and reads the tables from a node's Dashboard service
 // over mutual TLS; `ruta-dashboard account ...` manages the staff accounts.
 #include <signal.h>
-#include <termios.h>
 #include <unistd.h>
 
-#include <cstdio>
-#include <fstream>
 #include <iostream>
+#include <optional>
 #include <string>
 #include <thread>
 
 #include "CLI/CLI.hpp"
 #include "absl/strings/str_cat.h"
-#include "ruta/dashboard/accounts.h"
 #include "ruta/dashboard/config.h"
 #include "ruta/dashboard/node_table_source.h"
-#include "ruta/dashboard/sessions.h"
 #include "ruta/dashboard/web_server.h"
+#include "ruta/web/account_cli.h"
+#include "ruta/web/accounts.h"
+#include "ruta/web/http.h"
+#include "ruta/web/sessions.h"
 #include "spdlog/spdlog.h"
 
 #ifndef RUTA_DASHBOARD_WEB_ROOT
@@ -33,65 +33,6 @@ int Fail(const std::string& message) {
   return 2;
 }
 
-// Reads a line from the terminal without echo.
-bool ReadHidden(const std::string& prompt, std::string* out) {
-  std::cerr << prompt << std::flush;
-  termios old_mode;
-  if (tcgetattr(STDIN_FILENO, &old_mode) != 0) return false;
-  termios quiet = old_mode;
-  quiet.c_lflag &= ~static_cast<tcflag_t>(ECHO);
-  tcsetattr(STDIN_FILENO, TCSAFLUSH, &quiet);
-  const bool ok = static_cast<bool>(std::getline(std::cin, *out));
-  tcsetattr(STDIN_FILENO, TCSAFLUSH, &old_mode);
-  std::cerr << "\n";
-  return ok;
-}
-
-int AccountAdd(const std::string& file, const std::string& user,
-               bool password_stdin) {
-  std::string password;
-  if (password_stdin) {
-    if (!std::getline(std::cin, password)) {
-      return Fail("--password-stdin: no password on standard input");
-    }
-    if (!password.empty() && password.back() == '\r') password.pop_back();
-  } else {
-    if (isatty(STDIN_FILENO) == 0) {
-      return Fail(
-          "the password is read from a terminal without echo; without a "
-          "terminal, pass it on standard input with --password-stdin");
-    }
-    std::string again;
-    if (!ReadHidden("Contraseña (mínimo 12 caracteres): ", &password) ||
-        !ReadHidden("Repita la contraseña: ", &again)) {
-      return Fail("no password read");
-    }
-    if (password != again) return Fail("the two passwords differ");
-  }
-  absl::Status s = ruta::dashboard::AddAccount(file, user, password);
-  if (!s.ok()) return Fail(std::string(s.message()));
-  std::cout << "account " << user << " added to " << file << "\n";
-  return 0;
-}
-
-int AccountDisable(const std::string& file, const std::string& user) {
-  absl::Status s = ruta::dashboard::DisableAccount(file, user);
-  if (!s.ok()) return Fail(std::string(s.message()));
-  std::cout << "account " << user << " disabled (its sessions end on its "
-            << "next request)\n";
-  return 0;
-}
-
-int AccountList(const std::string& file) {
-  auto accounts = ruta::dashboard::ReadAccountsFile(file);
-  if (!accounts.ok()) return Fail(std::string(accounts.status().message()));
-  for (const auto& a : *accounts) {
-    std::cout << a.user << "\t" << (a.disabled ? "disabled" : "enabled")
-              << "\n";
-  }
-  return 0;
-}
-
 int Serve(const DashboardConfig& config) {
   if (absl::Status s = ruta::dashboard::ValidateConfig(config); !s.ok()) {
     return Fail(std::string(s.message()));
@@ -104,13 +45,13 @@ int Serve(const DashboardConfig& config) {
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
   signal(SIGPIPE, SIG_IGN);
 
-  ruta::dashboard::AccountStore::Options account_options;
-  auto accounts = ruta::dashboard::AccountStore::Open(config.accounts_file,
-                                                      account_options);
+  ruta::web::AccountStore::Options account_options;
+  auto accounts =
+      ruta::web::AccountStore::Open(config.accounts_file, account_options);
   if (!accounts.ok()) return Fail(std::string(accounts.status().message()));
-  ruta::dashboard::SessionStore::Options session_options;
+  ruta::web::SessionStore::Options session_options;
   session_options.idle_timeout = absl::Minutes(config.session_idle_minutes);
-  ruta::dashboard::SessionStore sessions(session_options);
+  ruta::web::SessionStore sessions(session_options);
 
   ruta::dashboard::NodeTableSource::Options node;
   node.address = config.node_address;
@@ -137,19 +78,17 @@ int Serve(const DashboardConfig& config) {
   std::string host;
   int port = 0;
   if (absl::Status s =
-          ruta::dashboard::SplitHostPort(config.listen_address, &host, &port);
+          ruta::web::SplitHostPort(config.listen_address, &host, &port);
       !s.ok()) {
     return Fail(std::string(s.message()));
   }
   absl::StatusOr<int> bound = (*web)->Bind(host, port);
   if (!bound.ok()) return Fail(std::string(bound.status().message()));
   if (!config.port_file.empty()) {
-    const std::string tmp = config.port_file + ".tmp";
-    {
-      std::ofstream out(tmp);
-      out << *bound << "\n";
+    if (absl::Status s = ruta::web::WritePortFile(config.port_file, *bound);
+        !s.ok()) {
+      return Fail(std::string(s.message()));
     }
-    std::rename(tmp.c_str(), config.port_file.c_str());
   }
   spdlog::info(
       "ruta-dashboard serving {} on {}:{} (node {})",
@@ -211,28 +150,13 @@ int main(int argc, char** argv) {
                  "folder of index.html, app.js, style.css, chart.umd.js")
       ->capture_default_str();
 
-  CLI::App* account = app.add_subcommand("account", "manage staff accounts");
-  account->require_subcommand(1);
-  std::string accounts_file;
-  account->add_option("--accounts", accounts_file, "the accounts file")
-      ->required();
-  std::string user;
-  bool password_stdin = false;
-  CLI::App* add = account->add_subcommand(
-      "add", "add an account (password from the terminal, no echo)");
-  add->add_option("user", user, "user name")->required();
-  add->add_flag("--password-stdin", password_stdin,
-                "read the password from standard input");
-  CLI::App* disable = account->add_subcommand("disable", "disable an account");
-  disable->add_option("user", user, "user name")->required();
-  CLI::App* list = account->add_subcommand("list", "list the accounts");
-  // `account add --accounts FILE user` as well as `account --accounts FILE
-  // add user`.
-  for (CLI::App* leaf : {add, disable, list}) leaf->fallthrough();
+  ruta::web::AccountCli account;
+  ruta::web::AddAccountCommands(app, "staff", &account);
 
   CLI11_PARSE(app, argc, argv);
-  if (add->parsed()) return AccountAdd(accounts_file, user, password_stdin);
-  if (disable->parsed()) return AccountDisable(accounts_file, user);
-  if (list->parsed()) return AccountList(accounts_file);
+  if (std::optional<int> code =
+          ruta::web::RunAccountCommand(account, "ruta-dashboard")) {
+    return *code;
+  }
   return Serve(config);
 }

@@ -1,14 +1,17 @@
 #include "ruta/dashboard/config.h"
 
-#include <arpa/inet.h>
 #include <unistd.h>
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "ruta/common/status_macros.h"
+#include "ruta/web/http.h"
 
 namespace ruta::dashboard {
 namespace {
+
+using web::IsLoopbackHost;
+using web::SplitHostPort;
 
 absl::Status Readable(const std::string& what, const std::string& path) {
   if (path.empty()) {
@@ -22,37 +25,6 @@ absl::Status Readable(const std::string& what, const std::string& path) {
 }
 
 }  // namespace
-
-absl::Status SplitHostPort(const std::string& address, std::string* host,
-                           int* port) {
-  const size_t colon = address.rfind(':');
-  if (colon == std::string::npos || colon == 0) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "address '", address, "' must be host:port (e.g. 127.0.0.1:8443)"));
-  }
-  std::string h = address.substr(0, colon);
-  if (h.size() >= 2 && h.front() == '[' && h.back() == ']') {
-    h = h.substr(1, h.size() - 2);
-  }
-  int p = -1;
-  if (!absl::SimpleAtoi(address.substr(colon + 1), &p) || p < 0 || p > 65535 ||
-      h.empty()) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "address '", address, "' must be host:port with a port 0-65535"));
-  }
-  *host = h;
-  *port = p;
-  return absl::OkStatus();
-}
-
-bool IsLoopbackHost(const std::string& host) {
-  if (host == "localhost" || host == "::1") return true;
-  in_addr v4;
-  if (inet_pton(AF_INET, host.c_str(), &v4) == 1) {
-    return (ntohl(v4.s_addr) >> 24) == 127;
-  }
-  return false;
-}
 
 absl::Status ValidateConfig(const DashboardConfig& c) {
   if (c.node_address.empty()) {

@@ -8,10 +8,17 @@
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "absl/time/time.h"
-#include "ruta/dashboard/labels.h"
+#include "ruta/web/http.h"
+#include "ruta/web/labels.h"
 
 namespace ruta::dashboard {
 namespace {
+
+using web::HeaderLabel;
+using web::IsTotalLabel;
+using web::JsonString;
+using web::RegionName;
+using web::ValueLabel;
 
 bool IsTotalRow(const v1::Row& row) {
   for (const std::string& label : row.labels()) {
@@ -167,40 +174,6 @@ std::string RenderCsv(const TableView& view) {
   for (const TableView::Row& row : view.rows) {
     line(row.cells);
   }
-  return out;
-}
-
-std::string JsonString(absl::string_view text) {
-  std::string out = "\"";
-  for (unsigned char c : text) {
-    switch (c) {
-      case '"':
-        out += "\\\"";
-        break;
-      case '\\':
-        out += "\\\\";
-        break;
-      case '\n':
-        out += "\\n";
-        break;
-      case '\r':
-        out += "\\r";
-        break;
-      case '\t':
-        out += "\\t";
-        break;
-      case '<':  // never "</script>" or "<!--" in a JSON document
-        out += "\\u003c";
-        break;
-      default:
-        if (c < 0x20) {
-          out += absl::StrFormat("\\u%04x", c);
-        } else {
-          out += static_cast<char>(c);
-        }
-    }
-  }
-  out += '"';
   return out;
 }
 

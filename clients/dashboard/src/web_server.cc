@@ -13,18 +13,22 @@
 #include "absl/strings/strip.h"
 #include "absl/time/clock.h"
 #include "ruta/dashboard/table_view.h"
+#include "ruta/web/http.h"
 #include "spdlog/spdlog.h"
 
 namespace ruta::dashboard {
 namespace {
 
+using web::Cookie;
+using web::HtmlEscape;
+using web::JsonString;
+using web::NewToken;
+using web::NoStore;
+using web::ParseForm;
+using web::TokensEqual;
+
 constexpr char kSessionCookie[] = "ruta_session";
 constexpr char kLoginCsrfCookie[] = "ruta_login_csrf";
-constexpr char kCsp[] =
-    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' "
-    "data:; connect-src 'self'; object-src 'none'; base-uri 'none'; "
-    "form-action 'self'; frame-ancestors 'none'";
-
 absl::StatusOr<std::string> ReadWhole(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
   if (!in) {
@@ -34,66 +38,6 @@ absl::StatusOr<std::string> ReadWhole(const std::string& path) {
   std::ostringstream out;
   out << in.rdbuf();
   return out.str();
-}
-
-std::string HtmlEscape(absl::string_view text) {
-  return absl::StrReplaceAll(text, {{"&", "&amp;"},
-                                    {"<", "&lt;"},
-                                    {">", "&gt;"},
-                                    {"\"", "&quot;"},
-                                    {"'", "&#39;"}});
-}
-
-int HexValue(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
-}
-
-std::string UrlDecode(absl::string_view s) {
-  std::string out;
-  for (size_t i = 0; i < s.size(); ++i) {
-    if (s[i] == '+') {
-      out += ' ';
-    } else if (s[i] == '%' && i + 2 < s.size() && HexValue(s[i + 1]) >= 0 &&
-               HexValue(s[i + 2]) >= 0) {
-      out += static_cast<char>(HexValue(s[i + 1]) * 16 + HexValue(s[i + 2]));
-      i += 2;
-    } else {
-      out += s[i];
-    }
-  }
-  return out;
-}
-
-// Fields of an application/x-www-form-urlencoded body.
-std::map<std::string, std::string> ParseForm(absl::string_view body) {
-  std::map<std::string, std::string> out;
-  for (absl::string_view pair : absl::StrSplit(body, '&', absl::SkipEmpty())) {
-    std::pair<absl::string_view, absl::string_view> kv =
-        absl::StrSplit(pair, absl::MaxSplits('=', 1));
-    out[UrlDecode(kv.first)] = UrlDecode(kv.second);
-  }
-  return out;
-}
-
-std::string Cookie(const httplib::Request& req, absl::string_view name) {
-  for (size_t i = 0, n = req.get_header_value_count("Cookie"); i < n; ++i) {
-    const std::string header = req.get_header_value("Cookie", i);
-    for (absl::string_view part : absl::StrSplit(header, ';')) {
-      part = absl::StripAsciiWhitespace(part);
-      if (absl::ConsumePrefix(&part, name) && absl::ConsumePrefix(&part, "=")) {
-        return std::string(part);
-      }
-    }
-  }
-  return "";
-}
-
-void NoStore(httplib::Response& res) {
-  res.set_header("Cache-Control", "no-store");
-  res.set_header("Pragma", "no-cache");
 }
 
 void SendJsonError(httplib::Response& res, int status,
@@ -216,23 +160,12 @@ absl::StatusOr<std::unique_ptr<WebServer>> WebServer::Create(Options options) {
 }
 
 std::string WebServer::CookieAttributes() const {
-  return secure_ ? "; HttpOnly; SameSite=Strict; Secure"
-                 : "; HttpOnly; SameSite=Strict";
+  return web::CookieAttributes(secure_);
 }
 
 void WebServer::Routes() {
   httplib::Server& s = *server_;
-  httplib::Headers headers = {
-      {"Content-Security-Policy", kCsp},
-      {"X-Frame-Options", "DENY"},
-      {"X-Content-Type-Options", "nosniff"},
-      {"Referrer-Policy", "no-referrer"},
-      {"Cross-Origin-Opener-Policy", "same-origin"},
-  };
-  if (secure_) {
-    headers.emplace("Strict-Transport-Security", "max-age=31536000");
-  }
-  s.set_default_headers(headers);
+  web::SetSecurityHeaders(s, secure_);
   s.set_payload_max_length(16 * 1024);
   s.set_read_timeout(10, 0);
   s.set_write_timeout(10, 0);

@@ -78,26 +78,5 @@ TEST(DashboardConfigTest, MissingSettingsAndFilesAreNamed) {
   EXPECT_FALSE(ValidateConfig(c).ok());
 }
 
-TEST(DashboardConfigTest, LoopbackHosts) {
-  EXPECT_TRUE(IsLoopbackHost("127.0.0.1"));
-  EXPECT_TRUE(IsLoopbackHost("127.1.2.3"));
-  EXPECT_TRUE(IsLoopbackHost("::1"));
-  EXPECT_TRUE(IsLoopbackHost("localhost"));
-  EXPECT_FALSE(IsLoopbackHost("0.0.0.0"));
-  EXPECT_FALSE(IsLoopbackHost("128.0.0.1"));
-  EXPECT_FALSE(IsLoopbackHost("localhost.example.org"));
-  EXPECT_FALSE(IsLoopbackHost("::"));
-}
-
-TEST(DashboardConfigTest, SplitHostPort) {
-  std::string host;
-  int port = -1;
-  ASSERT_TRUE(SplitHostPort("[::1]:8443", &host, &port).ok());
-  EXPECT_EQ(host, "::1");
-  EXPECT_EQ(port, 8443);
-  EXPECT_FALSE(SplitHostPort("host:99999", &host, &port).ok());
-  EXPECT_FALSE(SplitHostPort(":80", &host, &port).ok());
-}
-
 }  // namespace
 }  // namespace ruta::dashboard

@@ -2,10 +2,16 @@
 
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
-#include "ruta/dashboard/labels.h"
+#include "ruta/web/http.h"
+#include "ruta/web/labels.h"
 
 namespace ruta::dashboard {
 namespace {
+
+using web::HeaderLabel;
+using web::JsonString;
+using web::RegionName;
+using web::ValueLabel;
 
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;

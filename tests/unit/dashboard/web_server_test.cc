@@ -17,6 +17,10 @@
 namespace ruta::dashboard {
 namespace {
 
+using web::AddAccount;
+using web::DisableAccount;
+using web::NewToken;
+
 using ::testing::HasSubstr;
 using ::testing::Not;
 

@@ -42,13 +42,6 @@ struct DashboardConfig {
   std::string web_root;
 };
 
-// Splits "host:port" or "[v6]:port". INVALID_ARGUMENT when malformed.
-absl::Status SplitHostPort(const std::string& address, std::string* host,
-                           int* port);
-
-// Whether `host` is a loopback address: 127.0.0.0/8, ::1 or "localhost".
-bool IsLoopbackHost(const std::string& host);
-
 // Checks a configuration before anything starts: required settings present,
 // ranges, plain HTTP only on loopback, and every file readable.
 // INVALID_ARGUMENT / FAILED_PRECONDITION with a message saying what to fix.

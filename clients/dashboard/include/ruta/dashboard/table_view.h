@@ -59,8 +59,6 @@ std::string CsvField(absl::string_view field);
 
 // JSON of the view for app.js.
 std::string RenderJson(const TableView& view);
-// A JSON string literal (quotes included), escaping as RFC 8259 requires.
-std::string JsonString(absl::string_view text);
 
 // Parses "2026Q3" (year 2000-2999, quarter 1-4). INVALID_ARGUMENT saying
 // the expected form otherwise.

@@ -14,9 +14,9 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
-#include "ruta/dashboard/accounts.h"
-#include "ruta/dashboard/sessions.h"
 #include "ruta/v1/dashboard.pb.h"
+#include "ruta/web/accounts.h"
+#include "ruta/web/sessions.h"
 
 namespace httplib {
 class Server;
@@ -25,6 +25,9 @@ struct Response;
 }  // namespace httplib
 
 namespace ruta::dashboard {
+
+using web::AccountStore;
+using web::SessionStore;
 
 // Where tables come from. Implementations are called from the server's
 // worker threads, concurrently; each call must end within a deadline.

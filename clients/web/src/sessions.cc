@@ -1,10 +1,10 @@
-#include "ruta/dashboard/sessions.h"
+#include "ruta/web/sessions.h"
 
 #include <sodium.h>
 
 #include <string>
 
-namespace ruta::dashboard {
+namespace ruta::web {
 namespace {
 
 // The map key of a token: BLAKE2b of it, so a memory dump holds no usable
@@ -90,4 +90,4 @@ size_t SessionStore::size() {
   return sessions_.size();
 }
 
-}  // namespace ruta::dashboard
+}  // namespace ruta::web

@@ -1,4 +1,4 @@
-#include "ruta/dashboard/labels.h"
+#include "ruta/web/labels.h"
 
 #include <map>
 #include <string>
@@ -7,7 +7,7 @@
 #include "absl/strings/str_cat.h"
 #include "ruta/core/ubigeo.h"
 
-namespace ruta::dashboard {
+namespace ruta::web {
 namespace {
 
 const std::map<std::string, std::string, std::less<>>& Headers() {
@@ -206,4 +206,4 @@ std::string ValueLabel(std::string_view value) {
   return it == Values().end() ? std::string(value) : it->second;
 }
 
-}  // namespace ruta::dashboard
+}  // namespace ruta::web

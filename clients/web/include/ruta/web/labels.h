@@ -1,13 +1,13 @@
 // Spanish display text for what the node's tables name in English or by
 // code: dimension and column names, enum values (stages, age bands, sex...),
 // region slugs, UBIGEO province codes and quarters.
-#ifndef RUTA_DASHBOARD_LABELS_H_
-#define RUTA_DASHBOARD_LABELS_H_
+#ifndef RUTA_WEB_LABELS_H_
+#define RUTA_WEB_LABELS_H_
 
 #include <string>
 #include <string_view>
 
-namespace ruta::dashboard {
+namespace ruta::web {
 
 // "region" -> "Región", "stage" -> "Etapa", "cases" -> "Casos"...; other
 // names are taken as values of a crossed table's column dimension
@@ -29,6 +29,6 @@ std::string RegionName(std::string_view slug);
 // "ALL").
 bool IsTotalLabel(std::string_view value);
 
-}  // namespace ruta::dashboard
+}  // namespace ruta::web
 
-#endif  // RUTA_DASHBOARD_LABELS_H_
+#endif  // RUTA_WEB_LABELS_H_

@@ -1,4 +1,4 @@
-#include "ruta/dashboard/accounts.h"
+#include "ruta/web/accounts.h"
 
 #include <fcntl.h>
 #include <sodium.h>
@@ -15,7 +15,7 @@
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_split.h"
 
-namespace ruta::dashboard {
+namespace ruta::web {
 namespace {
 
 bool SodiumReady() {
@@ -299,4 +299,4 @@ bool AccountStore::IsLocked(const std::string& user) {
   return it != failures_.end() && it->second.locked_until > Now();
 }
 
-}  // namespace ruta::dashboard
+}  // namespace ruta::web

@@ -1,9 +1,9 @@
-// Login sessions of the dashboard: a 256-bit random token (libsodium
+// Login sessions of a web client: a 256-bit random token (libsodium
 // randombytes) carried in a cookie, with a CSRF token per session, idle
 // expiry and a maximum lifetime. Only a hash of each token is kept in memory;
 // tokens are never logged.
-#ifndef RUTA_DASHBOARD_SESSIONS_H_
-#define RUTA_DASHBOARD_SESSIONS_H_
+#ifndef RUTA_WEB_SESSIONS_H_
+#define RUTA_WEB_SESSIONS_H_
 
 #include <functional>
 #include <map>
@@ -14,7 +14,7 @@
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 
-namespace ruta::dashboard {
+namespace ruta::web {
 
 // A fresh random token: 32 bytes from randombytes_buf, base64url without
 // padding (43 characters).
@@ -71,6 +71,6 @@ class SessionStore final {
   std::map<std::string, Entry> sessions_ ABSL_GUARDED_BY(mu_);
 };
 
-}  // namespace ruta::dashboard
+}  // namespace ruta::web
 
-#endif  // RUTA_DASHBOARD_SESSIONS_H_
+#endif  // RUTA_WEB_SESSIONS_H_

@@ -1,4 +1,5 @@
-// Accounts of the mayors' network staff who read the dashboard.
+// Accounts of the people who log in to a web client (the mayors' network
+// staff on ruta-dashboard, the clerks on ruta-console).
 //
 // The accounts file holds one account per line: "<user>\t<hash>\t<state>"
 // where <hash> is a libsodium Argon2id string (crypto_pwhash_str with
@@ -6,8 +7,8 @@
 // lines starting with '#' are comments. The file must have mode 0600 (or
 // stricter): a file readable or writable by group or others is refused.
 // Passwords are never stored, logged or returned.
-#ifndef RUTA_DASHBOARD_ACCOUNTS_H_
-#define RUTA_DASHBOARD_ACCOUNTS_H_
+#ifndef RUTA_WEB_ACCOUNTS_H_
+#define RUTA_WEB_ACCOUNTS_H_
 
 #include <sys/types.h>
 
@@ -23,7 +24,7 @@
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 
-namespace ruta::dashboard {
+namespace ruta::web {
 
 // Minimum length of a password, in bytes.
 inline constexpr size_t kMinPasswordLength = 12;
@@ -117,6 +118,6 @@ class AccountStore final {
   std::string dummy_hash_;  // verified for unknown users
 };
 
-}  // namespace ruta::dashboard
+}  // namespace ruta::web
 
-#endif  // RUTA_DASHBOARD_ACCOUNTS_H_
+#endif  // RUTA_WEB_ACCOUNTS_H_

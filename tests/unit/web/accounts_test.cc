@@ -1,4 +1,4 @@
-#include "ruta/dashboard/accounts.h"
+#include "ruta/web/accounts.h"
 
 #include <sys/stat.h>
 
@@ -9,7 +9,7 @@
 #include "gtest/gtest.h"
 #include "ruta/testing/pki.h"
 
-namespace ruta::dashboard {
+namespace ruta::web {
 namespace {
 
 using ::testing::HasSubstr;
@@ -141,4 +141,4 @@ TEST(AccountStoreTest, FiveFailuresLockTheAccountForFifteenMinutes) {
 }
 
 }  // namespace
-}  // namespace ruta::dashboard
+}  // namespace ruta::web

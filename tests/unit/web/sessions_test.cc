@@ -1,10 +1,10 @@
-#include "ruta/dashboard/sessions.h"
+#include "ruta/web/sessions.h"
 
 #include <set>
 
 #include "gtest/gtest.h"
 
-namespace ruta::dashboard {
+namespace ruta::web {
 namespace {
 
 TEST(TokenTest, TokensAre256BitRandomBase64Url) {
@@ -91,4 +91,4 @@ TEST(SessionStoreTest, OldestSessionIsDroppedBeyondTheMaximum) {
 }
 
 }  // namespace
-}  // namespace ruta::dashboard
+}  // namespace ruta::web
