@@ -30,7 +30,6 @@
 #include "absl/strings/strip.h"
 #include "absl/time/clock.h"
 #include "gtest/gtest.h"
-#include "ruta/dashboard/labels.h"
 #include "ruta/dashboard/table_view.h"
 #include "ruta/testing/node.h"
 #include "ruta/testing/office_client.h"
@@ -39,13 +38,15 @@
 #include "ruta/testing/subprocess.h"
 #include "ruta/v1/case_office.grpc.pb.h"
 #include "ruta/v1/dashboard.grpc.pb.h"
+#include "ruta/web/http.h"
+#include "ruta/web/labels.h"
 
 namespace ruta {
 namespace {
 
-using dashboard::JsonString;
 using testing::BackgroundProcess;
 using testing::DevPki;
+using web::JsonString;
 
 constexpr char kCusco[] = "cusco";
 constexpr char kMdd[] = "madre-de-dios";
@@ -299,8 +300,8 @@ TEST(DashboardBrowserTest, MayorsReadTheSeededFiguresInChromium) {
   for (int s = v1::Stage_MIN + 1; s <= v1::Stage_MAX; ++s) {
     if (!v1::Stage_IsValid(s)) continue;
     const std::string name = ShortStage(static_cast<v1::Stage>(s));
-    stage_labels.push_back(absl::StrCat(
-        JsonString(name), ":", JsonString(dashboard::ValueLabel(name))));
+    stage_labels.push_back(
+        absl::StrCat(JsonString(name), ":", JsonString(web::ValueLabel(name))));
   }
   std::vector<std::string> seeded_json;
   for (const auto& [region, stages] : seeded) {

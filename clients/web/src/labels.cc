@@ -127,6 +127,15 @@ const std::map<std::string, std::string, std::less<>>& Values() {
       {"TRANSFER_NOT_ACCEPTED", "Traslado sin aceptar"},
       {"FOLLOW_UP_OVERDUE", "Seguimiento vencido"},
       // TrainingLevel
+      // LegalBasis
+      {"UPE_PROTECTIVE_MEASURE", "Medida de protección de la UPE"},
+      {"PROSECUTOR_ORDER", "Disposición fiscal"},
+      {"WRITTEN_CONSENT", "Consentimiento escrito"},
+      // RejectReason
+      {"NO_CAPACITY", "Sin capacidad de atención"},
+      {"INCOMPLETE_REQUEST", "Solicitud incompleta"},
+      {"WRONG_REGION", "Región equivocada"},
+      {"RISK_AT_DESTINATION", "Riesgo en el destino"},
       {"COMMUNITY", "Comunal"},
       {"LOCAL", "Local"},
       {"REGIONAL", "Regional"},
@@ -152,6 +161,8 @@ constexpr std::string_view kPrefixes[] = {
     "SERVICE_TYPE_",
     "SERVICE_STATUS_",
     "TRAINING_LEVEL_",
+    "LEGAL_BASIS_",
+    "REJECT_REASON_",
 };
 
 bool AllDigits(std::string_view s) {

@@ -1,0 +1,82 @@
+#include <chrono>
+
+#include "grpcpp/create_channel.h"
+#include "grpcpp/support/channel_arguments.h"
+#include "ruta/console/office_backend.h"
+#include "ruta/security/tls.h"
+
+namespace ruta::console {
+namespace {
+
+// One unary call: deadline, the clerk's id as metadata, gRPC status to
+// absl::Status.
+template <typename Request, typename Response>
+absl::StatusOr<Response> Call(
+    v1::CaseOffice::Stub* stub,
+    grpc::Status (v1::CaseOffice::Stub::*method)(grpc::ClientContext*,
+                                                 const Request&, Response*),
+    absl::Duration deadline, const std::string& clerk, const Request& request) {
+  grpc::ClientContext context;
+  context.set_deadline(std::chrono::system_clock::now() +
+                       absl::ToChronoMilliseconds(deadline));
+  context.AddMetadata("x-ruta-clerk", clerk);
+  Response response;
+  grpc::Status s = (stub->*method)(&context, request, &response);
+  if (!s.ok()) {
+    return absl::Status(static_cast<absl::StatusCode>(s.error_code()),
+                        s.error_message());
+  }
+  return response;
+}
+
+}  // namespace
+
+absl::StatusOr<std::unique_ptr<NodeOfficeBackend>> NodeOfficeBackend::Create(
+    const Options& options) {
+  security::ClientTlsOptions tls;
+  tls.cert_file = options.cert_file;
+  tls.key_file = options.key_file;
+  tls.ca_file = options.ca_file;
+  tls.expected_server_region = options.node_region;
+  absl::StatusOr<std::shared_ptr<grpc::ChannelCredentials>> credentials =
+      security::MakeChannelCredentials(tls);
+  if (!credentials.ok()) return credentials.status();
+  grpc::ChannelArguments args;
+  // A node back from an outage is found again within seconds.
+  args.SetInt(GRPC_ARG_INITIAL_RECONNECT_BACKOFF_MS, 250);
+  args.SetInt(GRPC_ARG_MAX_RECONNECT_BACKOFF_MS, 5000);
+  args.SetString(GRPC_ARG_PRIMARY_USER_AGENT_STRING, "ruta-console");
+  std::shared_ptr<grpc::Channel> channel =
+      grpc::CreateCustomChannel(options.address, *credentials, args);
+  return std::unique_ptr<NodeOfficeBackend>(new NodeOfficeBackend(
+      v1::CaseOffice::NewStub(channel), options.deadline));
+}
+
+#define RUTA_CONSOLE_OFFICE_CALL(Method)                                      \
+  absl::StatusOr<v1::Method##Response> NodeOfficeBackend::Method(             \
+      const std::string& clerk, const v1::Method##Request& request) {         \
+    return Call(stub_.get(), &v1::CaseOffice::Stub::Method, deadline_, clerk, \
+                request);                                                     \
+  }
+RUTA_CONSOLE_OFFICE_CALL(OpenCase)
+RUTA_CONSOLE_OFFICE_CALL(FindPerson)
+RUTA_CONSOLE_OFFICE_CALL(GetCase)
+RUTA_CONSOLE_OFFICE_CALL(ListCases)
+RUTA_CONSOLE_OFFICE_CALL(UpdateStage)
+RUTA_CONSOLE_OFFICE_CALL(CloseCase)
+RUTA_CONSOLE_OFFICE_CALL(ReferCase)
+RUTA_CONSOLE_OFFICE_CALL(RequestTransfer)
+RUTA_CONSOLE_OFFICE_CALL(AcceptTransfer)
+RUTA_CONSOLE_OFFICE_CALL(RejectTransfer)
+RUTA_CONSOLE_OFFICE_CALL(DepartTransfer)
+RUTA_CONSOLE_OFFICE_CALL(ReceiveTransfer)
+RUTA_CONSOLE_OFFICE_CALL(CancelTransfer)
+RUTA_CONSOLE_OFFICE_CALL(ListTransfers)
+RUTA_CONSOLE_OFFICE_CALL(AddService)
+RUTA_CONSOLE_OFFICE_CALL(UpdateService)
+RUTA_CONSOLE_OFFICE_CALL(ListServices)
+RUTA_CONSOLE_OFFICE_CALL(RecordActivity)
+RUTA_CONSOLE_OFFICE_CALL(ListActivities)
+#undef RUTA_CONSOLE_OFFICE_CALL
+
+}  // namespace ruta::console

@@ -1,0 +1,695 @@
+#include "ruta/console/server.h"
+
+#include <httplib.h>
+#include <sodium.h>
+
+#include <fstream>
+#include <sstream>
+
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "absl/strings/str_split.h"
+#include "absl/time/clock.h"
+#include "ruta/console/pages.h"
+#include "ruta/console/queues.h"
+#include "ruta/core/ids.h"
+#include "ruta/web/http.h"
+#include "ruta/web/labels.h"
+#include "spdlog/spdlog.h"
+
+namespace ruta::console {
+namespace {
+
+using web::Cookie;
+using web::JsonString;
+using web::NoStore;
+
+constexpr char kSessionCookie[] = "ruta_console_session";
+constexpr char kLoginCsrfCookie[] = "ruta_console_login_csrf";
+constexpr char kIdPattern[] = "[a-z]{20}";
+
+absl::StatusOr<std::string> ReadWhole(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("web file ", path, " is missing or unreadable"));
+  }
+  std::ostringstream out;
+  out << in.rdbuf();
+  return out.str();
+}
+
+// The HTTP status of a failed call to the node.
+int HttpStatusOf(const absl::Status& status) {
+  switch (status.code()) {
+    case absl::StatusCode::kInvalidArgument:
+      return 400;
+    case absl::StatusCode::kNotFound:
+      return 404;
+    case absl::StatusCode::kFailedPrecondition:
+    case absl::StatusCode::kAborted:
+    case absl::StatusCode::kAlreadyExists:
+      return 409;
+    case absl::StatusCode::kUnavailable:
+    case absl::StatusCode::kDeadlineExceeded:
+      return 503;
+    default:
+      return 502;
+  }
+}
+
+ConsoleServer::Outcome Refused(const absl::Status& status) {
+  ConsoleServer::Outcome out;
+  out.http_status = HttpStatusOf(status);
+  out.error = NodeErrorMessage(status);
+  return out;
+}
+
+// A form that the console itself found wrong (forms.h messages are already
+// Spanish sentences for the clerk).
+ConsoleServer::Outcome Invalid(const absl::Status& status) {
+  ConsoleServer::Outcome out;
+  out.http_status = 400;
+  out.error = std::string(status.message());
+  return out;
+}
+
+ConsoleServer::Outcome Go(std::string url) {
+  ConsoleServer::Outcome out;
+  out.go = std::move(url);
+  return out;
+}
+
+bool WantsJson(const httplib::Request& req) {
+  return absl::StrContains(req.get_header_value("Accept"), "application/json");
+}
+
+// Overwrites the identifiers of a request before it is released.
+void Wipe(v1::PersonIdentifiers* ids) {
+  for (std::string* s :
+       {ids->mutable_dni(), ids->mutable_cnv(), ids->mutable_given_names(),
+        ids->mutable_surnames(), ids->mutable_birth_district()}) {
+    if (!s->empty()) sodium_memzero(s->data(), s->size());
+  }
+  ids->Clear();
+}
+
+// Wipes the posted body and its parsed fields (the intake form holds
+// identifiers).
+void WipeForm(Form* form, std::string* body) {
+  for (auto& [name, value] : *form) {
+    if (!value.empty()) sodium_memzero(value.data(), value.size());
+  }
+  form->clear();
+  if (!body->empty()) sodium_memzero(body->data(), body->size());
+}
+
+}  // namespace
+
+ConsoleServer::ConsoleServer(Options options) : options_(std::move(options)) {}
+
+ConsoleServer::~ConsoleServer() { Stop(); }
+
+absl::StatusOr<std::unique_ptr<ConsoleServer>> ConsoleServer::Create(
+    Options options) {
+  if (options.accounts == nullptr || options.sessions == nullptr ||
+      options.backend == nullptr) {
+    return absl::InvalidArgumentError(
+        "ConsoleServer needs accounts, sessions and a backend");
+  }
+  std::unique_ptr<ConsoleServer> console(new ConsoleServer(std::move(options)));
+  Options& o = console->options_;
+  console->secure_ = !o.tls_cert_file.empty();
+  if (console->secure_) {
+    auto ssl = std::make_unique<httplib::SSLServer>(o.tls_cert_file.c_str(),
+                                                    o.tls_key_file.c_str());
+    if (!ssl->is_valid()) {
+      return absl::FailedPreconditionError(absl::StrCat(
+          "cannot load the HTTPS certificate ", o.tls_cert_file, " or key ",
+          o.tls_key_file, " (PEM files, the key matching the certificate)"));
+    }
+    console->server_ = std::move(ssl);
+  } else {
+    console->server_ = std::make_unique<httplib::Server>();
+  }
+  for (const char* file : {"console.js", "style.css"}) {
+    absl::StatusOr<std::string> content =
+        ReadWhole(absl::StrCat(o.web_root, "/", file));
+    if (!content.ok()) return content.status();
+    console->static_files_[absl::StrCat("/", file)] = *std::move(content);
+  }
+  if (!o.clock) o.clock = [] { return absl::Now(); };
+  console->Routes();
+  return console;
+}
+
+absl::Time ConsoleServer::Now() const { return options_.clock(); }
+
+absl::CivilDay ConsoleServer::Today() const {
+  // Peru has no daylight saving time: UTC-5 all year.
+  return absl::ToCivilDay(Now(), absl::FixedTimeZone(-5 * 60 * 60));
+}
+
+PageContext ConsoleServer::Context(const Clerk& clerk) const {
+  PageContext ctx;
+  ctx.user = clerk.user;
+  ctx.csrf_token = clerk.csrf_token;
+  ctx.region = options_.region;
+  ctx.department = options_.department;
+  ctx.peer_departments = options_.peer_departments;
+  ctx.today = Today();
+  return ctx;
+}
+
+std::optional<ConsoleServer::Clerk> ConsoleServer::ClerkOf(
+    const httplib::Request& req) {
+  std::optional<web::SessionStore::Session> session =
+      options_.sessions->Find(Cookie(req, kSessionCookie));
+  if (!session) return std::nullopt;
+  if (!options_.accounts->IsActive(session->user)) {
+    options_.sessions->EndAllOf(session->user);
+    return std::nullopt;
+  }
+  return Clerk{session->user, session->csrf_token};
+}
+
+void ConsoleServer::SendLoginPage(httplib::Response& res, int status,
+                                  const std::string& message, bool error) {
+  // Double-submit token of the login form (no session exists yet).
+  const std::string csrf = web::NewToken();
+  res.status = status;
+  NoStore(res);
+  res.set_header("Set-Cookie", absl::StrCat(kLoginCsrfCookie, "=", csrf,
+                                            "; Path=/login; Max-Age=3600",
+                                            web::CookieAttributes(secure_)));
+  res.set_content(LoginPage(csrf, message, error), "text/html; charset=utf-8");
+}
+
+void ConsoleServer::GetPage(const std::string& pattern,
+                            std::function<absl::StatusOr<std::string>(
+                                const Clerk&, const httplib::Request&)>
+                                render) {
+  server_->Get(pattern, [this, render](const httplib::Request& req,
+                                       httplib::Response& res) {
+    NoStore(res);
+    std::optional<Clerk> clerk = ClerkOf(req);
+    if (!clerk) {
+      res.set_redirect("/login?expirada=1", 303);
+      return;
+    }
+    absl::StatusOr<std::string> html = render(*clerk, req);
+    if (!html.ok()) {
+      res.status = HttpStatusOf(html.status());
+      res.set_content(MessagePage(Context(*clerk), "No se pudo mostrar",
+                                  NodeErrorMessage(html.status()), "/"),
+                      "text/html; charset=utf-8");
+      return;
+    }
+    res.set_content(*html, "text/html; charset=utf-8");
+  });
+}
+
+void ConsoleServer::PostForm(const std::string& pattern,
+                             const std::string& back, FormHandler handler) {
+  server_->Post(pattern, [this, back, handler](const httplib::Request& req,
+                                               httplib::Response& res) {
+    NoStore(res);
+    const bool json = WantsJson(req);
+    auto answer = [&](const Outcome& outcome, const Clerk* clerk) {
+      res.status = outcome.go.empty() ? outcome.http_status : 200;
+      if (json) {
+        std::string body =
+            outcome.go.empty()
+                ? absl::StrCat("{\"error\":", JsonString(outcome.error))
+                : absl::StrCat("{\"go\":", JsonString(outcome.go));
+        if (outcome.http_status == 401) {
+          absl::StrAppend(&body, ",\"login\":\"/login?expirada=1\"");
+        }
+        if (outcome.confirm) absl::StrAppend(&body, ",\"confirm\":true");
+        if (!outcome.known.empty()) {
+          std::vector<std::string> known;
+          for (const v1::Case& c : outcome.known) {
+            known.push_back(absl::StrCat(
+                "{\"id\":", JsonString(c.case_id()), ",\"region\":",
+                JsonString(web::RegionName(c.owner_region())), ",\"stage\":",
+                JsonString(web::ValueLabel(v1::Stage_Name(c.stage()))), "}"));
+          }
+          absl::StrAppend(&body, ",\"known\":[", absl::StrJoin(known, ","),
+                          "]");
+        }
+        body += "}";
+        res.set_content(body, "application/json; charset=utf-8");
+        return;
+      }
+      if (!outcome.go.empty()) {
+        res.set_redirect(outcome.go, 303);
+        return;
+      }
+      if (outcome.http_status == 401 || clerk == nullptr) {
+        res.set_redirect("/login?expirada=1", 303);
+        return;
+      }
+      res.set_content(
+          MessagePage(Context(*clerk), "No se registró", outcome.error, back),
+          "text/html; charset=utf-8");
+    };
+    std::optional<Clerk> clerk = ClerkOf(req);
+    if (!clerk) {
+      Outcome expired;
+      expired.http_status = 401;
+      expired.error =
+          "Su sesión expiró o se cerró. Ingrese de nuevo (en otra pestaña, "
+          "para no perder este formulario) y vuelva a enviarlo.";
+      answer(expired, nullptr);
+      return;
+    }
+    std::string body = req.body;
+    Form form = web::ParseFormMulti(body);
+    auto csrf = form.find("csrf");
+    if (csrf == form.end() ||
+        !web::TokensEqual(clerk->csrf_token, csrf->second)) {
+      spdlog::warn("console: {} posted {} without a valid CSRF token",
+                   clerk->user, req.path);
+      Outcome refused;
+      refused.http_status = 403;
+      refused.error =
+          "Solicitud rechazada: el formulario no tiene un token de "
+          "seguridad válido. Recargue la página.";
+      answer(refused, &*clerk);
+      WipeForm(&form, &body);
+      return;
+    }
+    Outcome outcome = handler(*clerk, form, req);
+    WipeForm(&form, &body);
+    spdlog::info("console: {} {} -> {}", clerk->user, req.path,
+                 outcome.go.empty() ? outcome.http_status : 200);
+    answer(outcome, &*clerk);
+  });
+}
+
+void ConsoleServer::Routes() {
+  httplib::Server& s = *server_;
+  web::SetSecurityHeaders(s, secure_);
+  s.set_payload_max_length(16 * 1024);
+  s.set_read_timeout(30, 0);
+  s.set_write_timeout(30, 0);
+
+  for (const auto& [path, content] : static_files_) {
+    const std::string type = absl::EndsWith(path, ".js")
+                                 ? "text/javascript; charset=utf-8"
+                                 : "text/css; charset=utf-8";
+    const std::string* body = &content;
+    s.Get(path, [body, type](const httplib::Request&, httplib::Response& res) {
+      // Revalidated on each use, so an upgrade reaches every clerk; the
+      // files are a few KB.
+      res.set_header("Cache-Control", "no-cache");
+      res.set_content(*body, type.c_str());
+    });
+  }
+  s.Get("/favicon.ico", [](const httplib::Request&, httplib::Response& res) {
+    res.status = 204;
+  });
+
+  s.Get("/login", [this](const httplib::Request& req, httplib::Response& res) {
+    std::string message;
+    if (req.has_param("salida")) message = "Sesión cerrada.";
+    if (req.has_param("expirada")) {
+      message = "Su sesión expiró o se cerró. Ingrese de nuevo.";
+    }
+    SendLoginPage(res, 200, message, false);
+  });
+
+  s.Post("/login", [this](const httplib::Request& req, httplib::Response& res) {
+    std::map<std::string, std::string> form = web::ParseForm(req.body);
+    if (!web::TokensEqual(Cookie(req, kLoginCsrfCookie), form["csrf"])) {
+      SendLoginPage(res, 403,
+                    "El formulario expiró o no es válido. Vuelva a "
+                    "intentarlo.",
+                    true);
+      return;
+    }
+    const std::string user = form["user"];
+    if (options_.accounts->Login(user, form["password"]) !=
+        web::AccountStore::LoginResult::kOk) {
+      if (web::IsValidUserName(user) && options_.accounts->IsLocked(user)) {
+        spdlog::warn("console login refused; account {} is locked", user);
+      } else {
+        spdlog::info("console login refused");
+      }
+      SendLoginPage(res, 401, "Usuario o contraseña incorrectos.", true);
+      return;
+    }
+    web::SessionStore::Created created = options_.sessions->Create(user);
+    spdlog::info("console login of {}", user);
+    NoStore(res);
+    res.set_header("Set-Cookie",
+                   absl::StrCat(kSessionCookie, "=", created.token, "; Path=/",
+                                web::CookieAttributes(secure_)));
+    res.set_header("Set-Cookie",
+                   absl::StrCat(kLoginCsrfCookie, "=; Path=/login; Max-Age=0",
+                                web::CookieAttributes(secure_)));
+    res.set_redirect("/", 303);
+  });
+
+  s.Post(
+      "/logout", [this](const httplib::Request& req, httplib::Response& res) {
+        const std::string token = Cookie(req, kSessionCookie);
+        std::optional<web::SessionStore::Session> session =
+            options_.sessions->Find(token);
+        std::map<std::string, std::string> form = web::ParseForm(req.body);
+        NoStore(res);
+        if (!session || !web::TokensEqual(session->csrf_token, form["csrf"])) {
+          res.status = 403;
+          res.set_content("Solicitud rechazada (token CSRF inválido).",
+                          "text/plain; charset=utf-8");
+          return;
+        }
+        options_.sessions->End(token);
+        res.set_header("Set-Cookie",
+                       absl::StrCat(kSessionCookie, "=; Path=/; Max-Age=0",
+                                    web::CookieAttributes(secure_)));
+        res.set_redirect("/login?salida=1", 303);
+      });
+
+  GetPage("/",
+          [this](const Clerk& clerk,
+                 const httplib::Request&) -> absl::StatusOr<std::string> {
+            QueueOptions q;
+            q.region = options_.region;
+            q.waiting_days = options_.waiting_days;
+            q.follow_up_days = options_.follow_up_days;
+            return HomePage(Context(clerk),
+                            ComputeWorkQueues(*options_.backend, clerk.user, q,
+                                              Now(), Today()));
+          });
+
+  GetPage("/ingreso",
+          [this](const Clerk& clerk,
+                 const httplib::Request&) -> absl::StatusOr<std::string> {
+            return IntakePage(Context(clerk));
+          });
+  PostForm("/ingreso", "/ingreso",
+           [this](const Clerk& clerk, const Form& form,
+                  const httplib::Request&) { return Intake(clerk, form); });
+
+  GetPage(absl::StrCat("/caso/(cs_", kIdPattern, ")"),
+          [this](const Clerk& clerk, const httplib::Request& req) {
+            return RenderCase(clerk, req.matches[1], req);
+          });
+
+  GetPage(
+      "/casos",
+      [this](const Clerk& clerk,
+             const httplib::Request& req) -> absl::StatusOr<std::string> {
+        v1::ListCasesRequest request;
+        request.set_exclude_closed(true);
+        v1::Stage stage = v1::STAGE_UNSPECIFIED;
+        if (req.has_param("etapa") && !req.get_param_value("etapa").empty() &&
+            !v1::Stage_Parse(req.get_param_value("etapa"), &stage)) {
+          return absl::InvalidArgumentError("unknown stage filter");
+        }
+        request.set_stage(stage);
+        request.set_page_token(req.get_param_value("pagina"));
+        absl::StatusOr<v1::ListCasesResponse> list =
+            options_.backend->ListCases(clerk.user, request);
+        if (!list.ok()) return list.status();
+        return CasesPage(Context(clerk), *list, stage, request.page_token());
+      });
+
+  GetPage("/actividades",
+          [this](const Clerk& clerk,
+                 const httplib::Request& req) -> absl::StatusOr<std::string> {
+            v1::ListActivitiesRequest request;
+            request.set_page_token(req.get_param_value("pagina"));
+            absl::StatusOr<v1::ListActivitiesResponse> list =
+                options_.backend->ListActivities(clerk.user, request);
+            if (!list.ok()) return list.status();
+            return ActivitiesPage(Context(clerk), *list, request.page_token());
+          });
+
+  // Case forms.
+  const std::string case_route = absl::StrCat("/caso/(cs_", kIdPattern, ")/");
+  auto case_of = [](const httplib::Request& req) {
+    return std::string(req.matches[1]);
+  };
+  auto back_to = [](const std::string& case_id) {
+    return absl::StrCat("/caso/", case_id);
+  };
+  PostForm(case_route + "etapa", "/",
+           [this, case_of, back_to](const Clerk& clerk, const Form& form,
+                                    const httplib::Request& req) {
+             auto request = ParseStageForm(case_of(req), form);
+             if (!request.ok()) return Invalid(request.status());
+             auto done = options_.backend->UpdateStage(clerk.user, *request);
+             if (!done.ok()) return Refused(done.status());
+             return Go(back_to(case_of(req)));
+           });
+  PostForm(case_route + "cierre", "/",
+           [this, case_of, back_to](const Clerk& clerk, const Form& form,
+                                    const httplib::Request& req) {
+             auto request = ParseCloseForm(case_of(req), form);
+             if (!request.ok()) return Invalid(request.status());
+             auto done = options_.backend->CloseCase(clerk.user, *request);
+             if (!done.ok()) return Refused(done.status());
+             return Go(back_to(case_of(req)));
+           });
+  PostForm(case_route + "derivacion", "/",
+           [this, case_of, back_to](const Clerk& clerk, const Form& form,
+                                    const httplib::Request& req) {
+             auto request = ParseReferForm(case_of(req), form);
+             if (!request.ok()) return Invalid(request.status());
+             auto done = options_.backend->ReferCase(clerk.user, *request);
+             if (!done.ok()) return Refused(done.status());
+             return Go(back_to(case_of(req)));
+           });
+  PostForm(case_route + "traslado", "/",
+           [this, case_of, back_to](const Clerk& clerk, const Form& form,
+                                    const httplib::Request& req) {
+             auto request = ParseTransferForm(case_of(req), form,
+                                              options_.peer_departments);
+             if (!request.ok()) return Invalid(request.status());
+             auto done =
+                 options_.backend->RequestTransfer(clerk.user, *request);
+             if (!done.ok()) return Refused(done.status());
+             return Go(back_to(case_of(req)));
+           });
+  PostForm(case_route + "servicio", "/",
+           [this, case_of, back_to](const Clerk& clerk, const Form& form,
+                                    const httplib::Request& req) {
+             auto request = ParseAddServiceForm(case_of(req), form);
+             if (!request.ok()) return Invalid(request.status());
+             auto done = options_.backend->AddService(clerk.user, *request);
+             if (!done.ok()) return Refused(done.status());
+             return Go(back_to(case_of(req)));
+           });
+  PostForm(absl::StrCat("/servicio/(sv_", kIdPattern, ")/estado"), "/",
+           [this, back_to](const Clerk& clerk, const Form& form,
+                           const httplib::Request& req) {
+             auto request = ParseUpdateServiceForm(req.matches[1], form);
+             if (!request.ok()) return Invalid(request.status());
+             auto done = options_.backend->UpdateService(clerk.user, *request);
+             if (!done.ok()) return Refused(done.status());
+             return Go(back_to(done->service().case_id()));
+           });
+
+  // Transfer forms: every answer leads back to the transfer's case.
+  const std::string transfer_route =
+      absl::StrCat("/traslado/(tr_", kIdPattern, ")/");
+  auto transfer_of = [](const httplib::Request& req) {
+    return std::string(req.matches[1]);
+  };
+  PostForm(transfer_route + "aceptar", "/",
+           [this, transfer_of, back_to](const Clerk& clerk, const Form& form,
+                                        const httplib::Request& req) {
+             v1::AcceptTransferRequest request;
+             auto request_id = RequestIdOf(form);
+             if (!request_id.ok()) return Invalid(request_id.status());
+             request.set_request_id(*request_id);
+             request.set_transfer_id(transfer_of(req));
+             auto done = options_.backend->AcceptTransfer(clerk.user, request);
+             if (!done.ok()) return Refused(done.status());
+             return Go(back_to(done->transfer().case_id()));
+           });
+  PostForm(transfer_route + "rechazar", "/",
+           [this, transfer_of, back_to](const Clerk& clerk, const Form& form,
+                                        const httplib::Request& req) {
+             auto request = ParseRejectForm(transfer_of(req), form);
+             if (!request.ok()) return Invalid(request.status());
+             auto done = options_.backend->RejectTransfer(clerk.user, *request);
+             if (!done.ok()) return Refused(done.status());
+             return Go(back_to(done->transfer().case_id()));
+           });
+  PostForm(transfer_route + "cancelar", "/",
+           [this, transfer_of, back_to](const Clerk& clerk, const Form& form,
+                                        const httplib::Request& req) {
+             auto request = ParseCancelForm(transfer_of(req), form);
+             if (!request.ok()) return Invalid(request.status());
+             auto done = options_.backend->CancelTransfer(clerk.user, *request);
+             if (!done.ok()) return Refused(done.status());
+             return Go(back_to(done->transfer().case_id()));
+           });
+  PostForm(transfer_route + "salida", "/",
+           [this, transfer_of, back_to](const Clerk& clerk, const Form& form,
+                                        const httplib::Request& req) {
+             auto request = ParseDepartForm(transfer_of(req), form, Today());
+             if (!request.ok()) return Invalid(request.status());
+             auto done = options_.backend->DepartTransfer(clerk.user, *request);
+             if (!done.ok()) return Refused(done.status());
+             return Go(back_to(done->transfer().case_id()));
+           });
+  PostForm(transfer_route + "llegada", "/",
+           [this, transfer_of, back_to](const Clerk& clerk, const Form& form,
+                                        const httplib::Request& req) {
+             auto request = ParseReceiveForm(transfer_of(req), form, Today());
+             if (!request.ok()) return Invalid(request.status());
+             auto done =
+                 options_.backend->ReceiveTransfer(clerk.user, *request);
+             if (!done.ok()) return Refused(done.status());
+             return Go(back_to(done->transfer().case_id()));
+           });
+
+  // Activities.
+  PostForm(
+      "/actividades/campana", "/actividades",
+      [this](const Clerk& clerk, const Form& form, const httplib::Request&) {
+        auto request = ParseAwarenessForm(form, options_.department);
+        if (!request.ok()) return Invalid(request.status());
+        auto done = options_.backend->RecordActivity(clerk.user, *request);
+        if (!done.ok()) return Refused(done.status());
+        return Go("/actividades");
+      });
+  PostForm(
+      "/actividades/capacitacion", "/actividades",
+      [this](const Clerk& clerk, const Form& form, const httplib::Request&) {
+        auto request = ParseTrainingForm(form, options_.department);
+        if (!request.ok()) return Invalid(request.status());
+        auto done = options_.backend->RecordActivity(clerk.user, *request);
+        if (!done.ok()) return Refused(done.status());
+        return Go("/actividades");
+      });
+}
+
+ConsoleServer::Outcome ConsoleServer::Intake(const Clerk& clerk,
+                                             const Form& form) {
+  absl::StatusOr<IntakeForm> intake = ParseIntakeForm(form, Today());
+  if (!intake.ok()) return Invalid(intake.status());
+  struct WipeOnExit {
+    IntakeForm* form;
+    ~WipeOnExit() {
+      Wipe(form->find.mutable_identifiers());
+      Wipe(form->open.mutable_identifiers());
+    }
+  } wipe{&*intake};
+
+  absl::StatusOr<v1::FindPersonResponse> found =
+      options_.backend->FindPerson(clerk.user, intake->find);
+  if (!found.ok()) return Refused(found.status());
+  std::vector<v1::Case> open_here;
+  for (const v1::Case& c : found->cases()) {
+    if (c.owner_region() == options_.region && c.stage() != v1::STAGE_CLOSED) {
+      open_here.push_back(c);
+    }
+  }
+  if (!open_here.empty() && !intake->confirmed_duplicate) {
+    Outcome out;
+    out.http_status = 409;
+    out.confirm = true;
+    out.known.assign(found->cases().begin(), found->cases().end());
+    out.error =
+        "Esta niña, niño o adolescente ya tiene un caso abierto en la región "
+        "(si acaba de enviar este formulario, es el caso que se abrió). "
+        "Ábralo en lugar de crear otro, o marque «Abrir un caso nuevo de "
+        "todos modos» si es una nueva victimización.";
+    return out;
+  }
+  absl::StatusOr<v1::OpenCaseResponse> opened =
+      options_.backend->OpenCase(clerk.user, intake->open);
+  if (!opened.ok()) return Refused(opened.status());
+  std::vector<std::string> earlier;
+  for (const v1::Case& c : found->cases()) {
+    if (c.case_id() != opened->case_().case_id())
+      earlier.push_back(c.case_id());
+  }
+  std::string go =
+      absl::StrCat("/caso/", opened->case_().case_id(), "?nuevo=1");
+  if (!earlier.empty()) {
+    absl::StrAppend(&go, "&previos=", absl::StrJoin(earlier, "."));
+  }
+  return Go(go);
+}
+
+absl::StatusOr<std::string> ConsoleServer::RenderCase(
+    const Clerk& clerk, const std::string& case_id,
+    const httplib::Request& req) {
+  CaseView view;
+  v1::GetCaseRequest get;
+  get.set_case_id(case_id);
+  absl::StatusOr<v1::GetCaseResponse> got =
+      options_.backend->GetCase(clerk.user, get);
+  if (!got.ok()) return got.status();
+  view.case_record = got->case_();
+
+  v1::ListTransfersRequest transfers;
+  transfers.set_case_id(case_id);
+  transfers.set_page_size(100);
+  absl::StatusOr<v1::ListTransfersResponse> listed =
+      options_.backend->ListTransfers(clerk.user, transfers);
+  if (!listed.ok()) return listed.status();
+  view.transfers.assign(listed->transfers().begin(), listed->transfers().end());
+  std::sort(view.transfers.begin(), view.transfers.end(),
+            [](const v1::Transfer& a, const v1::Transfer& b) {
+              auto key = [](const v1::Transfer& t) {
+                return std::make_tuple(t.requested_on().year(),
+                                       t.requested_on().month(),
+                                       t.requested_on().day(), t.transfer_id());
+              };
+              return key(a) < key(b);
+            });
+
+  v1::ListServicesRequest services;
+  services.set_case_id(case_id);
+  services.set_page_size(100);
+  absl::StatusOr<v1::ListServicesResponse> offered =
+      options_.backend->ListServices(clerk.user, services);
+  if (!offered.ok()) return offered.status();
+  view.services.assign(offered->services().begin(), offered->services().end());
+
+  if (req.has_param("nuevo")) view.notice = "Caso abierto.";
+  for (absl::string_view id :
+       absl::StrSplit(req.get_param_value("previos"), '.', absl::SkipEmpty())) {
+    if (!core::IsValidCaseId(std::string_view(id.data(), id.size())) ||
+        view.earlier_cases.size() >= 20)
+      continue;
+    v1::GetCaseRequest earlier;
+    earlier.set_case_id(std::string(id));
+    absl::StatusOr<v1::GetCaseResponse> e =
+        options_.backend->GetCase(clerk.user, earlier);
+    if (e.ok()) view.earlier_cases.push_back(e->case_());
+  }
+  return CasePage(Context(clerk), view);
+}
+
+absl::StatusOr<int> ConsoleServer::Bind(const std::string& host, int port) {
+  int bound = port;
+  if (port == 0) {
+    bound = server_->bind_to_any_port(host.c_str());
+    if (bound < 0) bound = 0;
+  } else if (!server_->bind_to_port(host.c_str(), port)) {
+    bound = 0;
+  }
+  if (bound <= 0) {
+    return absl::UnavailableError(
+        absl::StrCat("cannot listen on ", host, ":", port,
+                     " (address in use, or not an address of this machine)"));
+  }
+  return bound;
+}
+
+void ConsoleServer::Run() { server_->listen_after_bind(); }
+
+void ConsoleServer::Stop() {
+  if (server_) server_->stop();
+}
+
+}  // namespace ruta::console
