@@ -3,8 +3,10 @@
 # and a Madre de Dios node on 127.0.0.1:7444, each a ruta-node process with
 # its own SQLite database (var/<region>/) and certificates (var/pki/); and
 # the mayors' dashboard (ruta-dashboard) on https://127.0.0.1:8443/, a client
-# of the Cusco node, with its files in var/dashboard/.
-# Expects build/ to hold ruta-node, ruta and ruta-dashboard
+# of the Cusco node, with its files in var/dashboard/; and the office console
+# (ruta-console) of each region, Cusco on https://127.0.0.1:8444/ and Madre de
+# Dios on https://127.0.0.1:8445/, with their files in var/console-<region>/.
+# Expects build/ to hold ruta-node, ruta, ruta-dashboard and ruta-console
 # (scripts/run-local.sh does all). Running it again keeps what exists.
 set -euo pipefail
 
@@ -14,13 +16,17 @@ var=$repo_root/var
 node_bin=$build_dir/services/node/ruta-node
 cli_bin=$build_dir/clients/cli/ruta
 dash_bin=$build_dir/clients/dashboard/ruta-dashboard
+console_bin=$build_dir/clients/console/ruta-console
 # A fixed port, so the URL printed below stays the same from run to run.
 dash_port=8443
 dash_user=alcaldia
 regions=(cusco madre-de-dios)
 declare -A office=([cusco]=main-office [madre-de-dios]=puerto-maldonado)
+# The office consoles: fixed ports and one clerk account per region.
+declare -A console_port=([cusco]=8444 [madre-de-dios]=8445)
+declare -A clerk=([cusco]=ana [madre-de-dios]=luis)
 
-for bin in "$node_bin" "$cli_bin" "$dash_bin"; do
+for bin in "$node_bin" "$cli_bin" "$dash_bin" "$console_bin"; do
   [[ -x $bin ]] || { echo "start: $bin is not built; run scripts/run-local.sh" >&2; exit 1; }
 done
 
@@ -109,67 +115,112 @@ cat >"$var/cusco/mayors.json" <<JSON
 }
 JSON
 
-# The mayors' dashboard. Its HTTPS certificate is a self-signed one for
-# loopback only (the browser warns once): it is a web certificate for the
-# staff's browsers, not a ruta SPIFFE identity, so it is not made by pki.sh.
-dash=$var/dashboard
-mkdir -p "$dash"
-chmod 700 "$dash"
-if [[ ! -s $dash/https-key.pem || ! -s $dash/https-cert.pem ]]; then
-  echo "start: generating a self-signed HTTPS certificate in var/dashboard"
+# The web clients' HTTPS certificate is a self-signed one for loopback only
+# (the browser warns once): it is a web certificate for the staff's
+# browsers, not a ruta SPIFFE identity, so it is not made by pki.sh.
+web_tls=$var/web-tls
+mkdir -p "$web_tls"
+chmod 700 "$web_tls"
+if [[ ! -s $web_tls/https-key.pem || ! -s $web_tls/https-cert.pem ]]; then
+  echo "start: generating a self-signed HTTPS certificate in var/web-tls"
   (umask 077 && openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 \
     -nodes -days 825 -subj "/CN=localhost" \
     -addext "subjectAltName=DNS:localhost,IP:127.0.0.1" \
-    -keyout "$dash/https-key.pem" -out "$dash/https-cert.pem" 2>/dev/null)
-  chmod 600 "$dash/https-key.pem"
+    -keyout "$web_tls/https-key.pem" -out "$web_tls/https-cert.pem" 2>/dev/null)
+  chmod 600 "$web_tls/https-key.pem"
 fi
-# One account, with a random password kept in var/dashboard/password (0600)
-# so that it can be read again. An existing account is kept as it is: adding
-# it again would fail, and its password is already in the file.
-accounts=$dash/accounts
-password_line="password in var/dashboard/password"
-if [[ -f $accounts ]] && "$dash_bin" account list --accounts "$accounts" |
-  cut -f1 | grep -qx "$dash_user"; then
-  [[ -s $dash/password ]] || echo "start: account $dash_user exists but" \
-    "var/dashboard/password is gone; delete var/dashboard/accounts to reset" >&2
-else
+
+# account_line BIN DIR USER: makes sure DIR/accounts holds USER, with a
+# random password kept in DIR/password (0600) so that it can be read again,
+# and prints how to log in. An existing account is kept as it is: adding it
+# again would fail, and its password is already in the file.
+account_line() {
+  local bin=$1 dir=$2 user=$3
+  local rel=${dir#"$repo_root"/}
+  if [[ -f $dir/accounts ]] && "$bin" account list --accounts "$dir/accounts" |
+    cut -f1 | grep -qx "$user"; then
+    [[ -s $dir/password ]] || echo "start: account $user exists but" \
+      "$rel/password is gone; delete $rel/accounts to reset" >&2
+    echo "user $user, password in $rel/password"
+    return
+  fi
   # Hex: no character a form or a shell would need to escape. The password
   # file is replaced only once the account holds that password.
-  (umask 077 && openssl rand -hex 16 >"$dash/password.new")
-  "$dash_bin" account add "$dash_user" --accounts "$accounts" \
-    --password-stdin <"$dash/password.new" >/dev/null
-  mv "$dash/password.new" "$dash/password"
+  (umask 077 && openssl rand -hex 16 >"$dir/password.new")
+  "$bin" account add "$user" --accounts "$dir/accounts" \
+    --password-stdin <"$dir/password.new" >/dev/null
+  mv "$dir/password.new" "$dir/password"
   # Shown this once; later runs only say where it is.
-  password_line="password $(cat "$dash/password") (kept in var/dashboard/password)"
-fi
-dash_pid_file=$dash/pid
-if [[ -f $dash_pid_file ]] && kill -0 "$(cat "$dash_pid_file")" 2>/dev/null; then
-  echo "start: dashboard already running (pid $(cat "$dash_pid_file"))"
-else
-  rm -f "$dash/port"
-  "$dash_bin" --node "127.0.0.1:$(cat "$var/cusco/port")" --node-region cusco \
-    --ca "$var/pki/trust/roots.pem" \
-    --cert "$var/pki/cusco/dashboard/mayors/cert.pem" \
-    --key "$var/pki/cusco/dashboard/mayors/key.pem" \
-    --listen "127.0.0.1:$dash_port" \
-    --tls-cert "$dash/https-cert.pem" --tls-key "$dash/https-key.pem" \
-    --accounts "$accounts" --port-file "$dash/port" \
-    >"$dash/dashboard.log" 2>&1 &
-  echo $! >"$dash_pid_file"
+  echo "user $user, password $(cat "$dir/password") (kept in $rel/password)"
+}
+
+# start_web NAME DIR BIN ARGS...: starts a web client in the background
+# (log DIR/NAME.log, pid DIR/pid) unless it runs, and waits for its port.
+start_web() {
+  local name=$1 dir=$2 bin=$3
+  shift 3
+  if [[ -f $dir/pid ]] && kill -0 "$(cat "$dir/pid")" 2>/dev/null; then
+    echo "start: $name already running (pid $(cat "$dir/pid"))"
+    return
+  fi
+  rm -f "$dir/port"
+  "$bin" "$@" --tls-cert "$web_tls/https-cert.pem" \
+    --tls-key "$web_tls/https-key.pem" --accounts "$dir/accounts" \
+    --port-file "$dir/port" >"$dir/$name.log" 2>&1 &
+  echo $! >"$dir/pid"
   for _ in $(seq 100); do
-    [[ -s $dash/port ]] && break
-    if ! kill -0 "$(cat "$dash_pid_file")" 2>/dev/null; then
-      echo "start: the dashboard exited; its log ($dash/dashboard.log):" >&2
-      cat "$dash/dashboard.log" >&2
+    [[ -s $dir/port ]] && return
+    if ! kill -0 "$(cat "$dir/pid")" 2>/dev/null; then
+      echo "start: $name exited; its log ($dir/$name.log):" >&2
+      cat "$dir/$name.log" >&2
       exit 1
     fi
     sleep 0.1
   done
-  [[ -s $dash/port ]] || { echo "start: dashboard did not start in 10 s" >&2; exit 1; }
-fi
+  echo "start: $name did not start in 10 s" >&2
+  exit 1
+}
+
+# The mayors' dashboard, a client of the Cusco node.
+dash=$var/dashboard
+mkdir -p "$dash"
+chmod 700 "$dash"
+password_line=$(account_line "$dash_bin" "$dash" "$dash_user")
+start_web dashboard "$dash" "$dash_bin" \
+  --node "127.0.0.1:$(cat "$var/cusco/port")" --node-region cusco \
+  --ca "$var/pki/trust/roots.pem" \
+  --cert "$var/pki/cusco/dashboard/mayors/cert.pem" \
+  --key "$var/pki/cusco/dashboard/mayors/key.pem" \
+  --listen "127.0.0.1:$dash_port"
+
+# One office console per region, each with the office's certificate and one
+# clerk account.
+declare -A console_line
+for region in "${regions[@]}"; do
+  dir=$var/console-$region
+  mkdir -p "$dir"
+  chmod 700 "$dir"
+  console_line[$region]=$(account_line "$console_bin" "$dir" "${clerk[$region]}")
+  start_web console "$dir" "$console_bin" --region "$region" \
+    --node "127.0.0.1:$(cat "$var/$region/port")" \
+    --ca "$var/pki/trust/roots.pem" \
+    --cert "$var/pki/$region/office/${office[$region]}/cert.pem" \
+    --key "$var/pki/$region/office/${office[$region]}/key.pem" \
+    --listen "127.0.0.1:${console_port[$region]}"
+done
 
 cli=${cli_bin#"$repo_root"/}
 cat <<TEXT
+
+The office consoles, where clerks work (open a case, request, accept and
+follow transfers, record services and activities); your browser will warn
+once about their self-signed certificate:
+
+  Cusco          https://127.0.0.1:${console_port[cusco]}/   ${console_line[cusco]}
+  Madre de Dios  https://127.0.0.1:${console_port[madre-de-dios]}/   ${console_line[madre-de-dios]}
+  logs var/console-<region>/console.log
+
+Add a clerk: ${console_bin#"$repo_root"/} account add NAME --accounts var/console-cusco/accounts
 
 Two regional nodes are running on loopback:
   Cusco          127.0.0.1:$(cat "$var/cusco/port")   data var/cusco/          log var/cusco/node.log
@@ -215,7 +266,7 @@ The mayors' dashboard (aggregate tables of both regions, small counts shown
 as <k) runs against the Cusco node; your browser will warn once about its
 self-signed certificate:
 
-  https://127.0.0.1:$dash_port/   user $dash_user, $password_line
+  https://127.0.0.1:$dash_port/   $password_line
   log var/dashboard/dashboard.log
 
 The same tables in the terminal, with the mayors' dashboard certificate:
@@ -225,5 +276,5 @@ The same tables in the terminal, with the mayors' dashboard certificate:
 
   $cli --help        every command, its flags and exit codes
 
-Stop the nodes and the dashboard with: deploy/local/stop.sh
+Stop the nodes, the dashboard and the consoles with: deploy/local/stop.sh
 TEXT

@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
-# Stops the local two-region exchange gracefully (SIGTERM: the nodes and the
-# dashboard stop accepting calls, finish in-flight ones, and exit 0).
+# Stops the local two-region exchange gracefully (SIGTERM: the nodes, the
+# dashboard and the consoles stop accepting calls, finish in-flight ones,
+# and exit 0).
 set -euo pipefail
 
 repo_root=$(cd -- "$(dirname -- "${BASH_SOURCE[0]}")/../.." && pwd)
-# The dashboard first: it is a client of the Cusco node.
-for name in dashboard cusco madre-de-dios; do
+# The web clients first: they are clients of the nodes.
+for name in console-cusco console-madre-de-dios dashboard cusco madre-de-dios; do
   pid_file=$repo_root/var/$name/pid
   [[ -f $pid_file ]] || continue
   pid=$(cat "$pid_file")
@@ -16,8 +17,8 @@ for name in dashboard cusco madre-de-dios; do
       echo "stop: $name (pid $pid) did not exit in 15 s" >&2
       continue
     fi
-    if [[ $name == dashboard ]]; then
-      echo "stop: dashboard stopped"
+    if [[ $name == dashboard || $name == console-* ]]; then
+      echo "stop: $name stopped"
     else
       echo "stop: $name node stopped"
     fi

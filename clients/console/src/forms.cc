@@ -301,13 +301,16 @@ absl::StatusOr<IntakeForm> ParseIntakeForm(const Form& form,
     return Invalid(
         "Marque al menos una forma de explotación (caso de víctima).");
   }
-  if (!Field(form, "lugar").empty()) {
+  // Victims: where and how the child was exploited are required; a child
+  // at risk (prevention) may have neither.
+  const bool victim = open.kind() == v1::CASE_KIND_VICTIM;
+  if (victim || !Field(form, "lugar").empty()) {
     absl::StatusOr<v1::Setting> setting =
         Choice(form, "lugar", &v1::Setting_Parse, "el lugar de explotación");
     if (!setting.ok()) return setting.status();
     profile.set_setting(*setting);
   }
-  if (!Field(form, "captacion").empty()) {
+  if (victim || !Field(form, "captacion").empty()) {
     absl::StatusOr<v1::RecruitmentMeans> means =
         Choice(form, "captacion", &v1::RecruitmentMeans_Parse,
                "el medio de captación");

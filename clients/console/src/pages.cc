@@ -424,9 +424,9 @@ std::string IntakePage(const PageContext& ctx) {
       ProvinceSelect("provincia", "provincia", ""),
       "</label><p>Formas de explotación</p>",
       EnumCheckboxes("forma", v1::ExploitationForm_descriptor()),
-      "<label>Lugar de explotación ",
+      "<label>Lugar de explotación (víctimas) ",
       EnumSelect("lugar", "lugar", v1::Setting_descriptor(), false),
-      "</label><label>Medio de captación ",
+      "</label><label>Medio de captación (víctimas) ",
       EnumSelect("captacion", "captacion", v1::RecruitmentMeans_descriptor(),
                  false),
       "</label><label>Mes de identificación <input type=\"month\" "
