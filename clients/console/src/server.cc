@@ -25,8 +25,6 @@ using web::Cookie;
 using web::JsonString;
 using web::NoStore;
 
-constexpr char kSessionCookie[] = "ruta_console_session";
-constexpr char kLoginCsrfCookie[] = "ruta_console_login_csrf";
 constexpr char kIdPattern[] = "[a-z]{20}";
 
 absl::StatusOr<std::string> ReadWhole(const std::string& path) {
@@ -121,6 +119,12 @@ absl::StatusOr<std::unique_ptr<ConsoleServer>> ConsoleServer::Create(
   std::unique_ptr<ConsoleServer> console(new ConsoleServer(std::move(options)));
   Options& o = console->options_;
   console->secure_ = !o.tls_cert_file.empty();
+  // Browsers do not keep cookies apart by port: two consoles on one host
+  // (the local run, a shared office machine) must not overwrite each
+  // other's session.
+  console->session_cookie_ = absl::StrCat("ruta_console_", o.region);
+  console->login_csrf_cookie_ =
+      absl::StrCat("ruta_console_", o.region, "_login");
   if (console->secure_) {
     auto ssl = std::make_unique<httplib::SSLServer>(o.tls_cert_file.c_str(),
                                                     o.tls_key_file.c_str());
@@ -165,7 +169,7 @@ PageContext ConsoleServer::Context(const Clerk& clerk) const {
 std::optional<ConsoleServer::Clerk> ConsoleServer::ClerkOf(
     const httplib::Request& req) {
   std::optional<web::SessionStore::Session> session =
-      options_.sessions->Find(Cookie(req, kSessionCookie));
+      options_.sessions->Find(Cookie(req, session_cookie_));
   if (!session) return std::nullopt;
   if (!options_.accounts->IsActive(session->user)) {
     options_.sessions->EndAllOf(session->user);
@@ -180,7 +184,7 @@ void ConsoleServer::SendLoginPage(httplib::Response& res, int status,
   const std::string csrf = web::NewToken();
   res.status = status;
   NoStore(res);
-  res.set_header("Set-Cookie", absl::StrCat(kLoginCsrfCookie, "=", csrf,
+  res.set_header("Set-Cookie", absl::StrCat(login_csrf_cookie_, "=", csrf,
                                             "; Path=/login; Max-Age=3600",
                                             web::CookieAttributes(secure_)));
   res.set_content(LoginPage(csrf, message, error), "text/html; charset=utf-8");
@@ -292,6 +296,10 @@ void ConsoleServer::Routes() {
   httplib::Server& s = *server_;
   web::SetSecurityHeaders(s, secure_);
   s.set_payload_max_length(16 * 1024);
+  // Headers and body go out in separate writes: without TCP_NODELAY,
+  // Nagle's algorithm and the client's delayed ACK hold each answer
+  // ~40 ms.
+  s.set_tcp_nodelay(true);
   s.set_read_timeout(30, 0);
   s.set_write_timeout(30, 0);
 
@@ -322,7 +330,7 @@ void ConsoleServer::Routes() {
 
   s.Post("/login", [this](const httplib::Request& req, httplib::Response& res) {
     std::map<std::string, std::string> form = web::ParseForm(req.body);
-    if (!web::TokensEqual(Cookie(req, kLoginCsrfCookie), form["csrf"])) {
+    if (!web::TokensEqual(Cookie(req, login_csrf_cookie_), form["csrf"])) {
       SendLoginPage(res, 403,
                     "El formulario expiró o no es válido. Vuelva a "
                     "intentarlo.",
@@ -344,17 +352,17 @@ void ConsoleServer::Routes() {
     spdlog::info("console login of {}", user);
     NoStore(res);
     res.set_header("Set-Cookie",
-                   absl::StrCat(kSessionCookie, "=", created.token, "; Path=/",
+                   absl::StrCat(session_cookie_, "=", created.token, "; Path=/",
                                 web::CookieAttributes(secure_)));
     res.set_header("Set-Cookie",
-                   absl::StrCat(kLoginCsrfCookie, "=; Path=/login; Max-Age=0",
+                   absl::StrCat(login_csrf_cookie_, "=; Path=/login; Max-Age=0",
                                 web::CookieAttributes(secure_)));
     res.set_redirect("/", 303);
   });
 
   s.Post(
       "/logout", [this](const httplib::Request& req, httplib::Response& res) {
-        const std::string token = Cookie(req, kSessionCookie);
+        const std::string token = Cookie(req, session_cookie_);
         std::optional<web::SessionStore::Session> session =
             options_.sessions->Find(token);
         std::map<std::string, std::string> form = web::ParseForm(req.body);
@@ -367,7 +375,7 @@ void ConsoleServer::Routes() {
         }
         options_.sessions->End(token);
         res.set_header("Set-Cookie",
-                       absl::StrCat(kSessionCookie, "=; Path=/; Max-Age=0",
+                       absl::StrCat(session_cookie_, "=; Path=/; Max-Age=0",
                                     web::CookieAttributes(secure_)));
         res.set_redirect("/login?salida=1", 303);
       });

@@ -122,6 +122,9 @@ class ConsoleServer final {
 
   Options options_;
   bool secure_ = false;
+  // "ruta_console_<region>" and "ruta_console_<region>_login".
+  std::string session_cookie_;
+  std::string login_csrf_cookie_;
   std::unique_ptr<httplib::Server> server_;
   std::map<std::string, std::string> static_files_;  // by URL path
 };
