@@ -57,10 +57,18 @@ int HttpStatusOf(const absl::Status& status) {
   }
 }
 
-ConsoleServer::Outcome Refused(const absl::Status& status) {
+// A call the node refused. For FAILED_PRECONDITION, `hint` says in Spanish
+// what the action needs (the node's own reason, in English, follows as a
+// technical detail).
+ConsoleServer::Outcome Refused(const absl::Status& status,
+                               const std::string& hint = "") {
   ConsoleServer::Outcome out;
   out.http_status = HttpStatusOf(status);
   out.error = NodeErrorMessage(status);
+  if (status.code() == absl::StatusCode::kFailedPrecondition && !hint.empty()) {
+    out.error = absl::StrCat(
+        hint, " (Detalle del nodo: ", std::string(status.message()), ")");
+  }
   return out;
 }
 
@@ -450,7 +458,11 @@ void ConsoleServer::Routes() {
              auto request = ParseStageForm(case_of(req), form);
              if (!request.ok()) return Invalid(request.status());
              auto done = options_.backend->UpdateStage(clerk.user, *request);
-             if (!done.ok()) return Refused(done.status());
+             if (!done.ok())
+               return Refused(
+                   done.status(),
+                   "Ese paso no está permitido desde la etapa actual del caso "
+                   "(quizá otra persona ya lo movió: recargue la página).");
              return Go(back_to(case_of(req)));
            });
   PostForm(case_route + "cierre", "/",
@@ -459,7 +471,11 @@ void ConsoleServer::Routes() {
              auto request = ParseCloseForm(case_of(req), form);
              if (!request.ok()) return Invalid(request.status());
              auto done = options_.backend->CloseCase(clerk.user, *request);
-             if (!done.ok()) return Refused(done.status());
+             if (!done.ok())
+               return Refused(done.status(),
+                              "El caso no se puede cerrar ahora: un caso en "
+                              "tránsito lo cierra la región que lo recibe, y "
+                              "un caso cerrado no se cierra de nuevo.");
              return Go(back_to(case_of(req)));
            });
   PostForm(case_route + "derivacion", "/",
@@ -468,27 +484,43 @@ void ConsoleServer::Routes() {
              auto request = ParseReferForm(case_of(req), form);
              if (!request.ok()) return Invalid(request.status());
              auto done = options_.backend->ReferCase(clerk.user, *request);
-             if (!done.ok()) return Refused(done.status());
+             if (!done.ok())
+               return Refused(
+                   done.status(),
+                   "Para derivar un caso hace falta el consentimiento del "
+                   "tutor para compartirlo con socios, o una base legal que lo "
+                   "permita (medida de protección de la UPE o disposición "
+                   "fiscal); el socio debe estar registrado en el nodo y el "
+                   "caso, abierto. Solo se retira una derivación existente.");
              return Go(back_to(case_of(req)));
            });
-  PostForm(case_route + "traslado", "/",
-           [this, case_of, back_to](const Clerk& clerk, const Form& form,
-                                    const httplib::Request& req) {
-             auto request = ParseTransferForm(case_of(req), form,
-                                              options_.peer_departments);
-             if (!request.ok()) return Invalid(request.status());
-             auto done =
-                 options_.backend->RequestTransfer(clerk.user, *request);
-             if (!done.ok()) return Refused(done.status());
-             return Go(back_to(case_of(req)));
-           });
+  PostForm(
+      case_route + "traslado", "/",
+      [this, case_of, back_to](const Clerk& clerk, const Form& form,
+                               const httplib::Request& req) {
+        auto request =
+            ParseTransferForm(case_of(req), form, options_.peer_departments);
+        if (!request.ok()) return Invalid(request.status());
+        auto done = options_.backend->RequestTransfer(clerk.user, *request);
+        if (!done.ok())
+          return Refused(
+              done.status(),
+              "Solo se puede solicitar el traslado de un caso de víctima a "
+              "cargo de esta región, en una etapa de cuidado (acogimiento "
+              "residencial o familiar) y sin otro traslado en curso.");
+        return Go(back_to(case_of(req)));
+      });
   PostForm(case_route + "servicio", "/",
            [this, case_of, back_to](const Clerk& clerk, const Form& form,
                                     const httplib::Request& req) {
              auto request = ParseAddServiceForm(case_of(req), form);
              if (!request.ok()) return Invalid(request.status());
              auto done = options_.backend->AddService(clerk.user, *request);
-             if (!done.ok()) return Refused(done.status());
+             if (!done.ok())
+               return Refused(
+                   done.status(),
+                   "Solo la región a cargo del caso registra sus servicios, y "
+                   "un caso cerrado no recibe servicios nuevos.");
              return Go(back_to(case_of(req)));
            });
   PostForm(absl::StrCat("/servicio/(sv_", kIdPattern, ")/estado"), "/",
@@ -497,7 +529,12 @@ void ConsoleServer::Routes() {
              auto request = ParseUpdateServiceForm(req.matches[1], form);
              if (!request.ok()) return Invalid(request.status());
              auto done = options_.backend->UpdateService(clerk.user, *request);
-             if (!done.ok()) return Refused(done.status());
+             if (!done.ok())
+               return Refused(
+                   done.status(),
+                   "Ese cambio de estado no está permitido para este servicio "
+                   "(un servicio completado o abandonado ya no cambia), o el "
+                   "caso ya no está a cargo de esta región.");
              return Go(back_to(done->service().case_id()));
            });
 
@@ -516,7 +553,11 @@ void ConsoleServer::Routes() {
              request.set_request_id(*request_id);
              request.set_transfer_id(transfer_of(req));
              auto done = options_.backend->AcceptTransfer(clerk.user, request);
-             if (!done.ok()) return Refused(done.status());
+             if (!done.ok())
+               return Refused(done.status(),
+                              "El traslado ya no espera respuesta: quizá otra "
+                              "persona lo respondió o la región de origen lo "
+                              "canceló. Recargue la página.");
              return Go(back_to(done->transfer().case_id()));
            });
   PostForm(transfer_route + "rechazar", "/",
@@ -525,7 +566,11 @@ void ConsoleServer::Routes() {
              auto request = ParseRejectForm(transfer_of(req), form);
              if (!request.ok()) return Invalid(request.status());
              auto done = options_.backend->RejectTransfer(clerk.user, *request);
-             if (!done.ok()) return Refused(done.status());
+             if (!done.ok())
+               return Refused(done.status(),
+                              "El traslado ya no espera respuesta: quizá otra "
+                              "persona lo respondió o la región de origen lo "
+                              "canceló. Recargue la página.");
              return Go(back_to(done->transfer().case_id()));
            });
   PostForm(transfer_route + "cancelar", "/",
@@ -534,7 +579,10 @@ void ConsoleServer::Routes() {
              auto request = ParseCancelForm(transfer_of(req), form);
              if (!request.ok()) return Invalid(request.status());
              auto done = options_.backend->CancelTransfer(clerk.user, *request);
-             if (!done.ok()) return Refused(done.status());
+             if (!done.ok())
+               return Refused(done.status(),
+                              "Solo se cancela un traslado antes de la salida "
+                              "de la niña, niño o adolescente.");
              return Go(back_to(done->transfer().case_id()));
            });
   PostForm(transfer_route + "salida", "/",
@@ -543,19 +591,25 @@ void ConsoleServer::Routes() {
              auto request = ParseDepartForm(transfer_of(req), form, Today());
              if (!request.ok()) return Invalid(request.status());
              auto done = options_.backend->DepartTransfer(clerk.user, *request);
-             if (!done.ok()) return Refused(done.status());
+             if (!done.ok())
+               return Refused(done.status(),
+                              "La salida se confirma cuando el traslado fue "
+                              "aceptado y todavía no salió.");
              return Go(back_to(done->transfer().case_id()));
            });
-  PostForm(transfer_route + "llegada", "/",
-           [this, transfer_of, back_to](const Clerk& clerk, const Form& form,
-                                        const httplib::Request& req) {
-             auto request = ParseReceiveForm(transfer_of(req), form, Today());
-             if (!request.ok()) return Invalid(request.status());
-             auto done =
-                 options_.backend->ReceiveTransfer(clerk.user, *request);
-             if (!done.ok()) return Refused(done.status());
-             return Go(back_to(done->transfer().case_id()));
-           });
+  PostForm(
+      transfer_route + "llegada", "/",
+      [this, transfer_of, back_to](const Clerk& clerk, const Form& form,
+                                   const httplib::Request& req) {
+        auto request = ParseReceiveForm(transfer_of(req), form, Today());
+        if (!request.ok()) return Invalid(request.status());
+        auto done = options_.backend->ReceiveTransfer(clerk.user, *request);
+        if (!done.ok())
+          return Refused(
+              done.status(),
+              "La llegada se confirma cuando el traslado está en tránsito.");
+        return Go(back_to(done->transfer().case_id()));
+      });
 
   // Activities.
   PostForm(
@@ -564,7 +618,10 @@ void ConsoleServer::Routes() {
         auto request = ParseAwarenessForm(form, options_.department);
         if (!request.ok()) return Invalid(request.status());
         auto done = options_.backend->RecordActivity(clerk.user, *request);
-        if (!done.ok()) return Refused(done.status());
+        if (!done.ok())
+          return Refused(
+              done.status(),
+              "El nodo no acepta esta actividad en su estado actual.");
         return Go("/actividades");
       });
   PostForm(
@@ -573,7 +630,10 @@ void ConsoleServer::Routes() {
         auto request = ParseTrainingForm(form, options_.department);
         if (!request.ok()) return Invalid(request.status());
         auto done = options_.backend->RecordActivity(clerk.user, *request);
-        if (!done.ok()) return Refused(done.status());
+        if (!done.ok())
+          return Refused(
+              done.status(),
+              "El nodo no acepta esta actividad en su estado actual.");
         return Go("/actividades");
       });
 }
@@ -613,7 +673,10 @@ ConsoleServer::Outcome ConsoleServer::Intake(const Clerk& clerk,
   }
   absl::StatusOr<v1::OpenCaseResponse> opened =
       options_.backend->OpenCase(clerk.user, intake->open);
-  if (!opened.ok()) return Refused(opened.status());
+  if (!opened.ok()) {
+    return Refused(opened.status(),
+                   "El nodo no puede abrir este caso en su estado actual.");
+  }
   std::vector<std::string> earlier;
   for (const v1::Case& c : found->cases()) {
     if (c.case_id() != opened->case_().case_id())
