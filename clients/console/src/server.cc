@@ -315,13 +315,7 @@ void ConsoleServer::Routes() {
     const std::string type = absl::EndsWith(path, ".js")
                                  ? "text/javascript; charset=utf-8"
                                  : "text/css; charset=utf-8";
-    const std::string* body = &content;
-    s.Get(path, [body, type](const httplib::Request&, httplib::Response& res) {
-      // Revalidated on each use, so an upgrade reaches every clerk; the
-      // files are a few KB.
-      res.set_header("Cache-Control", "no-cache");
-      res.set_content(*body, type.c_str());
-    });
+    web::ServeStatic(s, path, content, type);
   }
   s.Get("/favicon.ico", [](const httplib::Request&, httplib::Response& res) {
     res.status = 204;

@@ -179,11 +179,7 @@ void WebServer::Routes() {
     const std::string type = absl::EndsWith(path, ".js")
                                  ? "text/javascript; charset=utf-8"
                                  : "text/css; charset=utf-8";
-    const std::string* body = &content;
-    s.Get(path, [body, type](const httplib::Request&, httplib::Response& res) {
-      res.set_header("Cache-Control", "no-cache");
-      res.set_content(*body, type.c_str());
-    });
+    web::ServeStatic(s, path, content, type);
   }
 
   // No icon: answered without a body rather than with a 404.

@@ -2,9 +2,11 @@
 
 #include <arpa/inet.h>
 #include <httplib.h>
+#include <sodium.h>
 
 #include <cstdio>
 #include <fstream>
+#include <memory>
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/numbers.h"
@@ -96,6 +98,30 @@ void SetSecurityHeaders(httplib::Server& server, bool secure) {
     headers.emplace("Strict-Transport-Security", "max-age=31536000");
   }
   server.set_default_headers(headers);
+}
+
+void ServeStatic(httplib::Server& server, const std::string& path,
+                 std::string content, const std::string& type) {
+  static const bool ready = sodium_init() >= 0;
+  (void)ready;
+  unsigned char digest[16];
+  crypto_generichash(digest, sizeof digest,
+                     reinterpret_cast<const unsigned char*>(content.data()),
+                     content.size(), nullptr, 0);
+  std::string etag = "\"";
+  for (unsigned char b : digest) etag += absl::StrFormat("%02x", b);
+  etag += "\"";
+  auto body = std::make_shared<const std::string>(std::move(content));
+  server.Get(path, [body, etag, type](const httplib::Request& req,
+                                      httplib::Response& res) {
+    res.set_header("Cache-Control", "no-cache");
+    res.set_header("ETag", etag);
+    if (req.get_header_value("If-None-Match") == etag) {
+      res.status = 304;
+      return;
+    }
+    res.set_content(*body, type.c_str());
+  });
 }
 
 std::string CookieAttributes(bool secure) {

@@ -1,6 +1,9 @@
 #include "ruta/web/http.h"
 
+#include <httplib.h>
+
 #include <string>
+#include <thread>
 
 #include "gtest/gtest.h"
 
@@ -43,6 +46,33 @@ TEST(HttpTest, SplitHostPort) {
   EXPECT_EQ(port, 8443);
   EXPECT_FALSE(SplitHostPort("host:99999", &host, &port).ok());
   EXPECT_FALSE(SplitHostPort(":80", &host, &port).ok());
+}
+
+TEST(HttpTest, StaticFilesAreRevalidatedWithAnETag) {
+  httplib::Server server;
+  ServeStatic(server, "/app.js", "console.log(1);", "text/javascript");
+  const int port = server.bind_to_any_port("127.0.0.1");
+  ASSERT_GT(port, 0);
+  std::thread serving([&] { server.listen_after_bind(); });
+  while (!server.is_running()) std::this_thread::yield();
+  httplib::Client client("127.0.0.1", port);
+  auto first = client.Get("/app.js");
+  ASSERT_TRUE(first);
+  EXPECT_EQ(first->status, 200);
+  EXPECT_EQ(first->body, "console.log(1);");
+  EXPECT_EQ(first->get_header_value("Cache-Control"), "no-cache");
+  const std::string etag = first->get_header_value("ETag");
+  EXPECT_EQ(etag.size(), 34u);  // quoted 128-bit hex digest
+  auto again = client.Get("/app.js", {{"If-None-Match", etag}});
+  ASSERT_TRUE(again);
+  EXPECT_EQ(again->status, 304);
+  EXPECT_TRUE(again->body.empty());
+  auto stale = client.Get("/app.js", {{"If-None-Match", "\"other\""}});
+  ASSERT_TRUE(stale);
+  EXPECT_EQ(stale->status, 200);
+  EXPECT_EQ(stale->body, "console.log(1);");
+  server.stop();
+  serving.join();
 }
 
 }  // namespace

@@ -53,6 +53,14 @@ void NoStore(httplib::Response& res);
 // nosniff, no referrer, same-origin opener, and HSTS when `secure`.
 void SetSecurityHeaders(httplib::Server& server, bool secure);
 
+// Serves `content` at GET `path` with `type`, revalidated on each use
+// (Cache-Control: no-cache) against a strong ETag (a hash of the content):
+// a browser that holds the file gets "304 Not Modified" without a body, so
+// the script and stylesheet cross a slow link once per upgrade, not once
+// per page. `content` is copied.
+void ServeStatic(httplib::Server& server, const std::string& path,
+                 std::string content, const std::string& type);
+
 // Cookie attributes: "; HttpOnly; SameSite=Strict" and "; Secure" when
 // `secure` (HTTPS).
 std::string CookieAttributes(bool secure);
