@@ -480,8 +480,9 @@ std::string CasePage(const PageContext& ctx, const CaseView& view) {
                     "<p class=\"notice\" id=\"caso-ajeno\">Este caso "
                     "está a cargo de ",
                     E(RegionName(c.owner_region())),
-                    ": solo esa región puede cambiarlo. Aquí se ve su "
-                    "avance.</p>");
+                    ": solo esa región cambia su etapa, sus servicios y sus "
+                    "derivaciones. Aquí se ve su avance y se responden los "
+                    "traslados hacia esta región.</p>");
   }
 
   // Stage buttons and closure.
