@@ -25,5 +25,5 @@ if [[ $# -eq 0 && ${RUTA_BUILD_FUZZ:-1} == 1 ]] && command -v clang++ >/dev/null
       -DCMAKE_BUILD_TYPE=RelWithDebInfo -DRUTA_FUZZ=ON \
       -DRUTA_BUILD_TESTS=OFF -DRUTA_BUILD_BENCH=OFF -DRUTA_WERROR=OFF
   fi
-  ninja -C "$fuzz_dir" -j "$jobs" request_fuzzer
+  ninja -C "$fuzz_dir" -j "$jobs" request_fuzzer form_fuzzer
 fi
