@@ -324,8 +324,8 @@ TEST(DashboardBrowserTest, MayorsReadTheSeededFiguresInChromium) {
       ",\"table\":", JsonString(kTable), ",\"threshold\":", kThreshold,
       ",\"quarter\":", JsonString(quarter),
       ",\"peerPid\":", mdd->process->pid(), ",\"regions\":{",
-      JsonString(kCusco), ":", JsonString(dashboard::RegionName(kCusco)), ",",
-      JsonString(kMdd), ":", JsonString(dashboard::RegionName(kMdd)),
+      JsonString(kCusco), ":", JsonString(web::RegionName(kCusco)), ",",
+      JsonString(kMdd), ":", JsonString(web::RegionName(kMdd)),
       "},\"stageLabels\":{", absl::StrJoin(stage_labels, ","), "},\"seeded\":{",
       absl::StrJoin(seeded_json, ","), "}}");
   const std::string expected_file = dir + "/expected.json";

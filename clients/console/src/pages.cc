@@ -281,7 +281,10 @@ std::string FormatMonth(const v1::YearMonth& month) {
 std::string NodeErrorMessage(const absl::Status& status) {
   const std::string detail(status.message());
   switch (status.code()) {
+    // CANCELLED: the console never cancels its calls, so the node did (it
+    // cancels what it has not answered when it is being stopped).
     case absl::StatusCode::kUnavailable:
+    case absl::StatusCode::kCancelled:
       return "No se puede contactar al nodo regional (sin conexión o "
              "apagado). Su formulario sigue aquí: vuelva a enviarlo en unos "
              "minutos; no se registrará dos veces.";

@@ -50,6 +50,7 @@ int HttpStatusOf(const absl::Status& status) {
     case absl::StatusCode::kAlreadyExists:
       return 409;
     case absl::StatusCode::kUnavailable:
+    case absl::StatusCode::kCancelled:  // by a node being stopped
     case absl::StatusCode::kDeadlineExceeded:
       return 503;
     default:

@@ -82,9 +82,10 @@ std::string FormatDate(const v1::Date& date);
 std::string FormatMonth(const v1::YearMonth& month);
 
 // The Spanish sentence for a failed call to the node, saying what the clerk
-// can do (UNAVAILABLE: the node is unreachable, the form is kept, try again;
-// FAILED_PRECONDITION: the node's reason...). Never contains identifiers:
-// the node's messages name fields, not values.
+// can do (UNAVAILABLE, or CANCELLED by a node being stopped: the node is
+// unreachable, the form is kept, try again; FAILED_PRECONDITION: the node's
+// reason...). Never contains identifiers: the node's messages name fields, not
+// values.
 std::string NodeErrorMessage(const absl::Status& status);
 
 }  // namespace ruta::console
