@@ -76,8 +76,11 @@ function path(page) {
   return new URL(page.url()).pathname;
 }
 
+// The console's session cookie is named after its region
+// ("ruta_console_<region>"; "_login" ends the login form's CSRF cookie).
 async function sessionCookie(context) {
-  return (await context.cookies()).find((c) => c.name === 'ruta_console_session');
+  return (await context.cookies()).find(
+      (c) => /^ruta_console_[a-z-]+$/.test(c.name) && !c.name.endsWith('_login'));
 }
 
 async function login(page, base, user, password) {
