@@ -868,5 +868,77 @@ TEST_F(ServerTest, NothingTypedAtIntakeComesBackOrIsLogged) {
   }
 }
 
+TEST(ConsoleServerCreateTest, RefusesMissingPiecesAndServesHttps) {
+  const std::string dir = testing::MakeTempDir("console-create");
+  const std::string accounts_file = dir + "/accounts";
+  ASSERT_TRUE(web::AddAccount(accounts_file, "ana", kPassword).ok());
+  auto accounts = web::AccountStore::Open(accounts_file, {});
+  ASSERT_TRUE(accounts.ok()) << accounts.status();
+  web::SessionStore sessions({});
+  FakeOfficeBackend backend;
+  ConsoleServer::Options options;
+  options.web_root = RUTA_CONSOLE_WEB_DIR;
+  options.region = kHere;
+  options.department = "17";
+  options.accounts = accounts->get();
+  options.sessions = &sessions;
+
+  auto refused = ConsoleServer::Create(options);  // no backend
+  EXPECT_EQ(refused.status().code(), absl::StatusCode::kInvalidArgument);
+  options.backend = &backend;
+  ConsoleServer::Options no_web = options;
+  no_web.web_root = dir;
+  refused = ConsoleServer::Create(no_web);
+  EXPECT_EQ(refused.status().code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_THAT(refused.status().message(), HasSubstr("console.js"));
+  const testing::KeyPair https = testing::DevPki::Get().Node("cusco");
+  ConsoleServer::Options bad_tls = options;
+  bad_tls.tls_cert_file = https.cert_file;
+  bad_tls.tls_key_file = dir + "/missing-key.pem";
+  refused = ConsoleServer::Create(bad_tls);
+  EXPECT_EQ(refused.status().code(), absl::StatusCode::kFailedPrecondition);
+
+  // HTTPS: cookies are Secure and the browser is told to stay on HTTPS.
+  options.tls_cert_file = https.cert_file;
+  options.tls_key_file = https.key_file;
+  auto server = ConsoleServer::Create(options);
+  ASSERT_TRUE(server.ok()) << server.status();
+  auto port = (*server)->Bind("127.0.0.1", 0);
+  ASSERT_TRUE(port.ok()) << port.status();
+  std::thread thread([&] { (*server)->Run(); });
+  httplib::SSLClient client("127.0.0.1", *port);
+  client.enable_server_certificate_verification(false);
+  for (int i = 0; i < 100 && !client.Get("/favicon.ico"); ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  httplib::Result page = client.Get("/login");
+  ASSERT_TRUE(page);
+  EXPECT_THAT(page->get_header_value("Strict-Transport-Security"),
+              HasSubstr("max-age="));
+  const std::string login_cookie = page->get_header_value("Set-Cookie");
+  EXPECT_THAT(login_cookie, HasSubstr("; Secure"));
+  const std::string csrf =
+      login_cookie.substr(login_cookie.find('=') + 1,
+                          login_cookie.find(';') - login_cookie.find('=') - 1);
+  httplib::Result res = client.Post(
+      "/login", {{"Cookie", "ruta_console_login_csrf=" + csrf}},
+      httplib::Params{
+          {"csrf", csrf}, {"user", "ana"}, {"password", kPassword}});
+  ASSERT_TRUE(res);
+  EXPECT_EQ(res->status, 303);
+  bool secure_session = false;
+  for (size_t i = 0; i < res->get_header_value_count("Set-Cookie"); ++i) {
+    const std::string c = res->get_header_value("Set-Cookie", i);
+    if (absl::StartsWith(c, "ruta_console_session=")) {
+      secure_session = absl::StrContains(c, "; Secure") &&
+                       absl::StrContains(c, "; HttpOnly") &&
+                       absl::StrContains(c, "; SameSite=Strict");
+    }
+  }
+  EXPECT_TRUE(secure_session);
+  (*server)->Stop();
+  thread.join();
+}
+
 }  // namespace
 }  // namespace ruta::console
