@@ -516,7 +516,8 @@ TEST_F(ConsoleTest, TheWholeRouteOfATransferThroughBothConsoles) {
 
   // ...which Madre de Dios sees, with no form left to act on.
   page = rosa->WaitFor(path, [](const std::string& p) {
-    return absl::StrContains(p, "data-service=\"sv_");
+    return absl::StrContains(p, "data-service=\"sv_") &&
+           absl::StrContains(p, "id=\"caso-ajeno\"");
   });
   EXPECT_THAT(page, HasSubstr("data-service=\"sv_"));
   EXPECT_THAT(page, HasSubstr("id=\"caso-ajeno\""));
@@ -559,10 +560,10 @@ TEST_F(ConsoleTest, TheWholeRouteOfATransferThroughBothConsoles) {
       if (r.principal() != kOffices.at(region)) continue;
       ++of_console;
       EXPECT_EQ(r.on_behalf_of(), kClerks.at(region)) << r.method();
-      if (r.method() == "CaseOffice.RequestTransfer") {
+      // The subject of a transfer call is the transfer.
+      if (r.method() == "CaseOffice.RequestTransfer" && r.case_id() == tr) {
         ++requests;
         EXPECT_EQ(r.outcome(), "OK");
-        EXPECT_EQ(r.case_id(), tr);  // the subject: the transfer
       }
     }
     EXPECT_GT(of_console, 10);
@@ -581,6 +582,83 @@ TEST_F(ConsoleTest, TheWholeRouteOfATransferThroughBothConsoles) {
       EXPECT_THAT(lines[i], Not(HasSubstr(canary)));
     }
   }
+}
+
+TEST_F(ConsoleTest, ARejectedOrCancelledTransferReturnsTheCaseToCare) {
+  std::unique_ptr<Browser> rosa = ClerkOf(kMdd);
+  std::unique_ptr<Browser> juan = ClerkOf(kCusco);
+  const std::string case_id = Intake(*rosa, "40417336");
+  ASSERT_FALSE(case_id.empty());
+  const std::string path = absl::StrCat("/caso/", case_id);
+  MoveTo(*rosa, case_id, v1::STAGE_IMMEDIATE_PROTECTION);
+  MoveTo(*rosa, case_id, v1::STAGE_FAMILY_CARE);
+  auto request = [&]() -> std::string {
+    const Browser::FormIds ids =
+        Browser::FormOf(rosa->Get(path), path + "/traslado");
+    EXPECT_FALSE(ids.request_id.empty());
+    const Browser::Answer a = rosa->Post(
+        path + "/traslado", ids, {{"region", kCusco}, {"provincia", "0813"}});
+    EXPECT_EQ(a.status, 200) << a.body;
+    const std::vector<v1::Transfer> all = TransfersOf(kMdd, case_id);
+    for (const v1::Transfer& t : all) {
+      if (t.state() == v1::TRANSFER_STATE_REQUESTED) return t.transfer_id();
+    }
+    return "";
+  };
+
+  // Cusco refuses, with a note; a note holding a phone number is refused
+  // by the console first.
+  const std::string first = request();
+  ASSERT_FALSE(first.empty());
+  const std::string reject = absl::StrCat("/traslado/", first, "/rechazar");
+  std::string page = juan->WaitFor(
+      path, [&](const std::string& p) { return Browser::HasForm(p, reject); });
+  const Browser::FormIds ids = Browser::FormOf(page, reject);
+  Browser::Answer a = juan->Post(reject, ids,
+                                 {{"motivo", "REJECT_REASON_NO_CAPACITY"},
+                                  {"nota", "llamar al 987 654 321"}});
+  EXPECT_EQ(a.status, 400) << a.body;
+  EXPECT_THAT(a.body, HasSubstr("dato personal"));
+  a = juan->Post(reject, ids,
+                 {{"motivo", "REJECT_REASON_NO_CAPACITY"},
+                  {"nota", "Sin vacantes en el albergue hasta enero"}});
+  ASSERT_EQ(a.status, 200) << a.body;
+  // Accepting the rejected transfer now: the node's state machine refuses.
+  const std::string accept = absl::StrCat("/traslado/", first, "/aceptar");
+  const Browser::FormIds stale = Browser::FormOf(page, accept);
+  a = juan->Post(accept, stale, {});
+  EXPECT_EQ(a.status, 409) << a.body;
+  EXPECT_THAT(a.body, HasSubstr("no permite este cambio"));
+
+  // Madre de Dios sees why, and the case back in family care with the
+  // transfer form offered again.
+  // (The page reads the case and its transfers one after the other: the
+  // rejection may show before the case's stage does; wait for both.)
+  page = rosa->WaitFor(path, [](const std::string& p) {
+    return absl::StrContains(p, "Rechazado") &&
+           absl::StrContains(p, "id=\"caso-etapa\">Acogimiento familiar<");
+  });
+  EXPECT_THAT(page, HasSubstr("rechazado: Sin capacidad de atención"));
+  EXPECT_THAT(page, HasSubstr("Sin vacantes en el albergue hasta enero"));
+  EXPECT_THAT(page, HasSubstr("id=\"caso-etapa\">Acogimiento familiar<"));
+  EXPECT_TRUE(Browser::HasForm(page, path + "/traslado"));
+
+  // Requested again, then cancelled by Madre de Dios.
+  const std::string second = request();
+  ASSERT_FALSE(second.empty());
+  ASSERT_NE(second, first);
+  const std::string cancel = absl::StrCat("/traslado/", second, "/cancelar");
+  page = rosa->Get(path);
+  a = rosa->Post(cancel, Browser::FormOf(page, cancel), {});
+  ASSERT_EQ(a.status, 200) << a.body;
+  page = rosa->Get(path);
+  EXPECT_THAT(page, HasSubstr("id=\"caso-etapa\">Acogimiento familiar<"));
+  EXPECT_TRUE(Browser::HasForm(page, path + "/traslado"));
+  // Cusco's queue no longer lists either.
+  const std::string home = juan->WaitFor(
+      "/", [&](const std::string& h) { return !absl::StrContains(h, second); });
+  EXPECT_THAT(home, Not(HasSubstr(first)));
+  EXPECT_THAT(home, Not(HasSubstr(second)));
 }
 
 TEST_F(ConsoleTest, ARetriedIntakeOpensNoSecondCase) {
