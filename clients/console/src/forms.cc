@@ -458,15 +458,17 @@ absl::StatusOr<v1::CancelTransferRequest> ParseCancelForm(
 
 namespace {
 
-// The optional `fecha` of departure and arrival forms.
+// The optional `fecha` of departure and arrival forms; `what` is "salida"
+// or "llegada".
 absl::Status OptionalDay(const Form& form, absl::CivilDay today,
-                         const std::string& label, v1::Date* out) {
+                         const std::string& what, v1::Date* out) {
   const std::string text = Field(form, "fecha");
   if (text.empty()) return absl::OkStatus();
-  absl::StatusOr<absl::CivilDay> day = Day(text, label);
+  absl::StatusOr<absl::CivilDay> day =
+      Day(text, absl::StrCat("la fecha de ", what));
   if (!day.ok()) return day.status();
   if (*day > today) {
-    return Invalid(absl::StrCat(label, " no puede ser futura."));
+    return Invalid(absl::StrCat("La fecha de ", what, " no puede ser futura."));
   }
   *out = ToDate(*day);
   return absl::OkStatus();
@@ -478,8 +480,7 @@ absl::StatusOr<v1::DepartTransferRequest> ParseDepartForm(
     const std::string& transfer_id, const Form& form, absl::CivilDay today) {
   v1::DepartTransferRequest out;
   v1::Date day;
-  if (absl::Status s = OptionalDay(form, today, "La fecha de salida", &day);
-      !s.ok()) {
+  if (absl::Status s = OptionalDay(form, today, "salida", &day); !s.ok()) {
     return s;
   }
   if (day.year() != 0) *out.mutable_departed_on() = day;
@@ -494,8 +495,7 @@ absl::StatusOr<v1::ReceiveTransferRequest> ParseReceiveForm(
     const std::string& transfer_id, const Form& form, absl::CivilDay today) {
   v1::ReceiveTransferRequest out;
   v1::Date day;
-  if (absl::Status s = OptionalDay(form, today, "La fecha de llegada", &day);
-      !s.ok()) {
+  if (absl::Status s = OptionalDay(form, today, "llegada", &day); !s.ok()) {
     return s;
   }
   if (day.year() != 0) *out.mutable_received_on() = day;

@@ -143,9 +143,18 @@ std::string TransferRow(const PageContext& ctx, const v1::Transfer& t,
       "</td></tr>");
 }
 
+// What an empty queue that could not be read says instead of "nothing".
+constexpr char kUnreadQueue[] =
+    "No se pudo leer esta lista (vea el aviso de arriba): puede haber "
+    "pendientes que no se muestran.";
+
 std::string TransferTable(const PageContext& ctx, const std::string& id,
                           const std::vector<v1::Transfer>& transfers,
-                          const std::string& empty) {
+                          const std::string& empty, bool read) {
+  if (transfers.empty() && !read) {
+    return absl::StrCat("<p class=\"error\" id=\"", id, "\">", E(kUnreadQueue),
+                        "</p>");
+  }
   if (transfers.empty()) {
     return absl::StrCat("<p class=\"vacio\" id=\"", id, "\">", E(empty),
                         "</p>");
@@ -354,20 +363,26 @@ std::string HomePage(const PageContext& ctx, const WorkQueues& q) {
   absl::StrAppend(
       &body, "<section><h2>Traslados por aceptar o rechazar</h2>",
       TransferTable(ctx, "cola-entrantes", q.to_decide,
-                    "No hay traslados entrantes por decidir."),
+                    "No hay traslados entrantes por decidir.",
+                    q.to_decide_read),
       "</section><section><h2>Salidas por confirmar</h2>",
       TransferTable(ctx, "cola-salidas", q.departures_to_confirm,
-                    "No hay salidas por confirmar."),
+                    "No hay salidas por confirmar.",
+                    q.departures_to_confirm_read),
       "</section><section><h2>Llegadas esperadas</h2>",
       TransferTable(ctx, "cola-llegadas", q.arrivals_expected,
-                    "No se espera ninguna llegada."),
+                    "No se espera ninguna llegada.", q.arrivals_expected_read),
       "</section><section><h2>Traslados sin respuesta hace más de ",
       q.waiting_days, " días</h2>",
       TransferTable(ctx, "cola-demoradas", q.waiting_too_long,
-                    "Ningún traslado espera demasiado."),
+                    "Ningún traslado espera demasiado.",
+                    q.waiting_too_long_read),
       "</section><section><h2>Seguimientos vencidos (sin cambios en más de ",
       q.follow_up_days, " días)</h2>");
-  if (q.follow_ups_overdue.empty()) {
+  if (q.follow_ups_overdue.empty() && !q.follow_ups_overdue_read) {
+    absl::StrAppend(&body, "<p class=\"error\" id=\"cola-seguimientos\">",
+                    E(kUnreadQueue), "</p>");
+  } else if (q.follow_ups_overdue.empty()) {
     body +=
         "<p class=\"vacio\" id=\"cola-seguimientos\">No hay seguimientos "
         "vencidos.</p>";

@@ -9,13 +9,16 @@
 namespace ruta::console {
 namespace {
 
-// Every transfer in `state`, incoming or outgoing, up to max_pages pages.
+// Every transfer in `state`, incoming or outgoing, up to max_pages pages;
+// `*read` tells whether the list was read completely.
 std::vector<v1::Transfer> Transfers(OfficeBackend& backend,
                                     const std::string& clerk,
                                     const QueueOptions& options,
                                     v1::TransferState state, bool incoming,
-                                    std::vector<std::string>* problems) {
+                                    std::vector<std::string>* problems,
+                                    bool* read) {
   std::vector<v1::Transfer> out;
+  *read = false;
   v1::ListTransfersRequest request;
   request.set_page_size(100);
   request.set_state(state);
@@ -28,7 +31,10 @@ std::vector<v1::Transfer> Transfers(OfficeBackend& backend,
       return out;
     }
     for (const v1::Transfer& t : list->transfers()) out.push_back(t);
-    if (list->next_page_token().empty()) return out;
+    if (list->next_page_token().empty()) {
+      *read = true;
+      return out;
+    }
     request.set_page_token(list->next_page_token());
   }
   problems->push_back(
@@ -51,14 +57,19 @@ WorkQueues ComputeWorkQueues(OfficeBackend& backend, const std::string& clerk,
   q.waiting_days = options.waiting_days;
   q.follow_up_days = options.follow_up_days;
   std::vector<std::string> problems;
+  bool outgoing_requested_read = false;
   q.to_decide = Transfers(backend, clerk, options, v1::TRANSFER_STATE_REQUESTED,
-                          true, &problems);
-  const std::vector<v1::Transfer> outgoing_requested = Transfers(
-      backend, clerk, options, v1::TRANSFER_STATE_REQUESTED, false, &problems);
-  q.departures_to_confirm = Transfers(
-      backend, clerk, options, v1::TRANSFER_STATE_ACCEPTED, false, &problems);
-  q.arrivals_expected = Transfers(
-      backend, clerk, options, v1::TRANSFER_STATE_IN_TRANSIT, true, &problems);
+                          true, &problems, &q.to_decide_read);
+  const std::vector<v1::Transfer> outgoing_requested =
+      Transfers(backend, clerk, options, v1::TRANSFER_STATE_REQUESTED, false,
+                &problems, &outgoing_requested_read);
+  q.departures_to_confirm =
+      Transfers(backend, clerk, options, v1::TRANSFER_STATE_ACCEPTED, false,
+                &problems, &q.departures_to_confirm_read);
+  q.arrivals_expected =
+      Transfers(backend, clerk, options, v1::TRANSFER_STATE_IN_TRANSIT, true,
+                &problems, &q.arrivals_expected_read);
+  q.waiting_too_long_read = q.to_decide_read && outgoing_requested_read;
   const absl::CivilDay limit = today - options.waiting_days;
   const std::vector<v1::Transfer>* requested[] = {&q.to_decide,
                                                   &outgoing_requested};
@@ -75,6 +86,7 @@ WorkQueues ComputeWorkQueues(OfficeBackend& backend, const std::string& clerk,
   const absl::Time overdue = now - absl::Hours(24) * options.follow_up_days;
   for (int page = 0;; ++page) {
     if (page == options.max_pages) {
+      q.follow_ups_overdue_read = false;
       problems.push_back(
           absl::StrCat("Hay más de ", options.max_pages * 100,
                        " casos en seguimiento: se revisaron los primeros."));
@@ -83,6 +95,7 @@ WorkQueues ComputeWorkQueues(OfficeBackend& backend, const std::string& clerk,
     absl::StatusOr<v1::ListCasesResponse> list =
         backend.ListCases(clerk, cases);
     if (!list.ok()) {
+      q.follow_ups_overdue_read = false;
       problems.push_back(NodeErrorMessage(list.status()));
       break;
     }

@@ -47,6 +47,13 @@ struct WorkQueues {
   // A queue that could not be read completely (Spanish sentence); the page
   // shows it rather than an empty queue.
   std::vector<std::string> problems;
+  // Whether each queue was read completely (false: a list it needs failed or
+  // was cut); an empty queue not read is shown as unread, not as empty.
+  bool to_decide_read = true;
+  bool waiting_too_long_read = true;
+  bool departures_to_confirm_read = true;
+  bool arrivals_expected_read = true;
+  bool follow_ups_overdue_read = true;
 };
 
 // Everything the case page shows.

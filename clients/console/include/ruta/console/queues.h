@@ -23,8 +23,9 @@ struct QueueOptions {
 
 // Lists the transfers (by state and direction) and the follow-up cases the
 // queues need. A list that fails or is cut adds a sentence to `problems`
-// instead of looking empty; the other queues are still filled. `now` and
-// `today` (in Peru) date the waiting and overdue items.
+// (one per distinct sentence) and marks the queues it feeds as not read
+// (WorkQueues::*_read) instead of looking empty; the other queues are still
+// filled. `now` and `today` (in Peru) date the waiting and overdue items.
 WorkQueues ComputeWorkQueues(OfficeBackend& backend, const std::string& clerk,
                              const QueueOptions& options, absl::Time now,
                              absl::CivilDay today);
