@@ -6,6 +6,7 @@
 #include <fstream>
 #include <sstream>
 
+#include "absl/strings/cord.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
@@ -38,6 +39,16 @@ absl::StatusOr<std::string> ReadWhole(const std::string& path) {
   return out.str();
 }
 
+// Marks a status the console itself produced (a Spanish sentence for the
+// clerk), as opposed to a failure reported by the node.
+constexpr char kLocalError[] = "type.ruta.pe/console.local-error";
+
+absl::Status LocalError(const std::string& message) {
+  absl::Status status = absl::InvalidArgumentError(message);
+  status.SetPayload(kLocalError, absl::Cord("1"));
+  return status;
+}
+
 // The HTTP status of a failed call to the node.
 int HttpStatusOf(const absl::Status& status) {
   switch (status.code()) {
@@ -67,8 +78,8 @@ ConsoleServer::Outcome Refused(const absl::Status& status,
   out.http_status = HttpStatusOf(status);
   out.error = NodeErrorMessage(status);
   if (status.code() == absl::StatusCode::kFailedPrecondition && !hint.empty()) {
-    out.error = absl::StrCat(
-        hint, " (Detalle del nodo: ", std::string(status.message()), ")");
+    out.error = absl::StrCat(hint, " Detalle técnico del nodo: ",
+                             std::string(status.message()), ".");
   }
   return out;
 }
@@ -208,14 +219,22 @@ void ConsoleServer::GetPage(const std::string& pattern,
     NoStore(res);
     std::optional<Clerk> clerk = ClerkOf(req);
     if (!clerk) {
-      res.set_redirect("/login?expirada=1", 303);
+      // "Your session expired" only to someone who had one.
+      res.set_redirect(
+          Cookie(req, session_cookie_).empty() ? "/login" : "/login?expirada=1",
+          303);
       return;
     }
     absl::StatusOr<std::string> html = render(*clerk, req);
     if (!html.ok()) {
       res.status = HttpStatusOf(html.status());
+      // The console's own refusals are already Spanish sentences for the
+      // clerk; the node's failures are explained.
+      const bool local = html.status().GetPayload(kLocalError).has_value();
       res.set_content(MessagePage(Context(*clerk), "No se pudo mostrar",
-                                  NodeErrorMessage(html.status()), "/"),
+                                  local ? std::string(html.status().message())
+                                        : NodeErrorMessage(html.status()),
+                                  "/"),
                       "text/html; charset=utf-8");
       return;
     }
@@ -277,7 +296,10 @@ void ConsoleServer::PostForm(const std::string& pattern,
       answer(expired, nullptr);
       return;
     }
-    std::string body = req.body;
+    // The body may hold a child's identifiers (intake): it is wiped once
+    // answered. httplib owns `req` as a non-const object and hands it out
+    // as const; nothing reads the body after this handler.
+    std::string& body = const_cast<std::string&>(req.body);
     Form form = web::ParseFormMulti(body);
     auto csrf = form.find("csrf");
     if (csrf == form.end() ||
@@ -418,7 +440,8 @@ void ConsoleServer::Routes() {
         v1::Stage stage = v1::STAGE_UNSPECIFIED;
         if (req.has_param("etapa") && !req.get_param_value("etapa").empty() &&
             !v1::Stage_Parse(req.get_param_value("etapa"), &stage)) {
-          return absl::InvalidArgumentError("unknown stage filter");
+          return LocalError(
+              "La etapa del filtro no existe: elija una de la lista.");
         }
         request.set_stage(stage);
         request.set_page_token(req.get_param_value("pagina"));

@@ -216,12 +216,13 @@ class ServerTest : public ::testing::Test {
   httplib::Result Login(const std::string& user, const std::string& password) {
     httplib::Result page = client_->Get("/login");
     EXPECT_TRUE(page);
-    const std::string cookie = CookieValue(page, "ruta_console_login_csrf");
+    const std::string cookie =
+        CookieValue(page, "ruta_console_madre-de-dios_login");
     const std::string field =
         Between(page->body, "name=\"csrf\" value=\"", "\"");
     EXPECT_EQ(cookie, field);
     httplib::Headers headers = {
-        {"Cookie", "ruta_console_login_csrf=" + cookie}};
+        {"Cookie", "ruta_console_madre-de-dios_login=" + cookie}};
     return client_->Post(
         "/login", headers,
         httplib::Params{
@@ -237,8 +238,9 @@ class ServerTest : public ::testing::Test {
     EXPECT_TRUE(res);
     EXPECT_EQ(res->status, 303);
     Session s;
-    s.headers = {{"Cookie", "ruta_console_session=" +
-                                CookieValue(res, "ruta_console_session")}};
+    s.headers = {
+        {"Cookie", "ruta_console_madre-de-dios=" +
+                       CookieValue(res, "ruta_console_madre-de-dios")}};
     httplib::Result page = client_->Get("/ingreso", s.headers);
     EXPECT_EQ(page->status, 200);
     s.csrf = Between(page->body, "name=\"csrf\" value=\"", "\"");
@@ -285,7 +287,7 @@ TEST_F(ServerTest, LoginSetsAStrictHttpOnlySessionCookie) {
               HasSubstr("default-src 'self'"));
   EXPECT_EQ(page->get_header_value("X-Frame-Options"), "DENY");
   const std::string login_csrf =
-      SetCookieHeader(page, "ruta_console_login_csrf");
+      SetCookieHeader(page, "ruta_console_madre-de-dios_login");
   EXPECT_THAT(login_csrf, HasSubstr("; Path=/login"));
   EXPECT_THAT(login_csrf, HasSubstr("; HttpOnly"));
 
@@ -293,20 +295,20 @@ TEST_F(ServerTest, LoginSetsAStrictHttpOnlySessionCookie) {
   ASSERT_TRUE(res);
   EXPECT_EQ(res->status, 303);
   EXPECT_EQ(res->get_header_value("Location"), "/");
-  const std::string cookie = SetCookieHeader(res, "ruta_console_session");
-  EXPECT_EQ(CookieValue(res, "ruta_console_session").size(), 43u);
+  const std::string cookie = SetCookieHeader(res, "ruta_console_madre-de-dios");
+  EXPECT_EQ(CookieValue(res, "ruta_console_madre-de-dios").size(), 43u);
   EXPECT_THAT(cookie, HasSubstr("; Path=/"));
   EXPECT_THAT(cookie, HasSubstr("; HttpOnly"));
   EXPECT_THAT(cookie, HasSubstr("; SameSite=Strict"));
   // Plain HTTP (development): no Secure attribute; HTTPS sets it.
   EXPECT_THAT(cookie, Not(HasSubstr("Secure")));
   // The login form's token is cleared.
-  EXPECT_THAT(SetCookieHeader(res, "ruta_console_login_csrf"),
+  EXPECT_THAT(SetCookieHeader(res, "ruta_console_madre-de-dios_login"),
               HasSubstr("Max-Age=0"));
 
   httplib::Headers session = {
-      {"Cookie",
-       "ruta_console_session=" + CookieValue(res, "ruta_console_session")}};
+      {"Cookie", "ruta_console_madre-de-dios=" +
+                     CookieValue(res, "ruta_console_madre-de-dios")}};
   httplib::Result home = client_->Get("/", session);
   ASSERT_TRUE(home);
   EXPECT_EQ(home->status, 200);
@@ -323,7 +325,7 @@ TEST_F(ServerTest, WrongPasswordUnknownUserAndForgedFormAreRefused) {
   EXPECT_THAT(wrong->body, HasSubstr("Usuario o contraseña incorrectos."));
   EXPECT_EQ(Between(wrong->body, "id=\"login-message\">", "<"),
             Between(unknown->body, "id=\"login-message\">", "<"));
-  EXPECT_EQ(CookieValue(wrong, "ruta_console_session"), "");
+  EXPECT_EQ(CookieValue(wrong, "ruta_console_madre-de-dios"), "");
 
   // Without the login form's cookie.
   httplib::Result forged = client_->Post(
@@ -332,7 +334,7 @@ TEST_F(ServerTest, WrongPasswordUnknownUserAndForgedFormAreRefused) {
           {"csrf", web::NewToken()}, {"user", "ana"}, {"password", kPassword}});
   ASSERT_TRUE(forged);
   EXPECT_EQ(forged->status, 403);
-  EXPECT_EQ(CookieValue(forged, "ruta_console_session"), "");
+  EXPECT_EQ(CookieValue(forged, "ruta_console_madre-de-dios"), "");
 }
 
 TEST_F(ServerTest, ADisabledAccountCannotLogInAndItsSessionsEnd) {
@@ -344,7 +346,7 @@ TEST_F(ServerTest, ADisabledAccountCannotLogInAndItsSessionsEnd) {
   EXPECT_EQ(home->get_header_value("Location"), "/login?expirada=1");
   httplib::Result res = Login("bea", kPassword);
   EXPECT_EQ(res->status, 401);
-  EXPECT_EQ(CookieValue(res, "ruta_console_session"), "");
+  EXPECT_EQ(CookieValue(res, "ruta_console_madre-de-dios"), "");
   // A form posted with the old session does not reach the node.
   backend_.ClearCalls();
   res = Post(bea, "/actividades/capacitacion", {{"request_id", kRid}});
@@ -361,7 +363,7 @@ TEST_F(ServerTest, FiveFailuresLockTheAccountUntilTheLockOutEnds) {
   httplib::Result locked = Login("ana", kPassword);
   EXPECT_EQ(locked->status, 401);
   EXPECT_THAT(locked->body, HasSubstr("Usuario o contraseña incorrectos."));
-  EXPECT_EQ(CookieValue(locked, "ruta_console_session"), "");
+  EXPECT_EQ(CookieValue(locked, "ruta_console_madre-de-dios"), "");
   // Another clerk is not affected.
   EXPECT_EQ(Login("bea", kPassword)->status, 303);
   // The lock-out lasts 15 minutes.
@@ -376,9 +378,13 @@ TEST_F(ServerTest, WithoutASessionPagesRedirectAndFormsAskToLogIn) {
   httplib::Result res = client_->Get("/");
   ASSERT_TRUE(res);
   EXPECT_EQ(res->status, 303);
-  EXPECT_EQ(res->get_header_value("Location"), "/login?expirada=1");
+  EXPECT_EQ(res->get_header_value("Location"), "/login");
   Session none;
-  none.headers = {{"Cookie", "ruta_console_session=" + web::NewToken()}};
+  none.headers = {{"Cookie", "ruta_console_madre-de-dios=" + web::NewToken()}};
+  // A session cookie the console no longer knows: the session expired.
+  res = client_->Get("/", none.headers);
+  ASSERT_TRUE(res);
+  EXPECT_EQ(res->get_header_value("Location"), "/login?expirada=1");
   none.csrf = web::NewToken();
   res = Post(none, "/caso/" + std::string(kCase) + "/etapa",
              {{"etapa", "STAGE_FAMILY_CARE"}, {"request_id", kRid}});
@@ -605,9 +611,11 @@ TEST_F(ServerTest, NodeErrorsBecomeStatusesAndSpanishSentences) {
   const std::vector<Case> cases = {
       {absl::UnavailableError("connection refused"), 503, kUnreachable},
       {absl::DeadlineExceededError("deadline"), 503, "no respondió a tiempo"},
+      // The action's own Spanish explanation, the node's reason after it.
       {absl::FailedPreconditionError("cannot move case from IN_TRANSIT"), 409,
-       "no permite este cambio en el estado actual del registro (cannot move "
-       "case from IN_TRANSIT)"},
+       "Ese paso no está permitido desde la etapa actual del caso"},
+      {absl::FailedPreconditionError("cannot move case from IN_TRANSIT"), 409,
+       "Detalle técnico del nodo: cannot move case from IN_TRANSIT."},
       {absl::AbortedError("version 3 is stale"), 409,
        "Otra persona modificó este registro"},
       {absl::NotFoundError("no such case"), 404, "no encuentra ese registro"},
@@ -687,7 +695,7 @@ TEST_F(ServerTest, LogoutEndsTheSession) {
       client_->Post("/logout", s.headers, httplib::Params{{"csrf", s.csrf}});
   EXPECT_EQ(out->status, 303);
   EXPECT_EQ(out->get_header_value("Location"), "/login?salida=1");
-  EXPECT_THAT(SetCookieHeader(out, "ruta_console_session"),
+  EXPECT_THAT(SetCookieHeader(out, "ruta_console_madre-de-dios"),
               HasSubstr("Max-Age=0"));
   EXPECT_EQ(client_->Get("/", s.headers)->status, 303);
 }
@@ -921,7 +929,7 @@ TEST(ConsoleServerCreateTest, RefusesMissingPiecesAndServesHttps) {
       login_cookie.substr(login_cookie.find('=') + 1,
                           login_cookie.find(';') - login_cookie.find('=') - 1);
   httplib::Result res = client.Post(
-      "/login", {{"Cookie", "ruta_console_login_csrf=" + csrf}},
+      "/login", {{"Cookie", "ruta_console_madre-de-dios_login=" + csrf}},
       httplib::Params{
           {"csrf", csrf}, {"user", "ana"}, {"password", kPassword}});
   ASSERT_TRUE(res);
@@ -929,7 +937,7 @@ TEST(ConsoleServerCreateTest, RefusesMissingPiecesAndServesHttps) {
   bool secure_session = false;
   for (size_t i = 0; i < res->get_header_value_count("Set-Cookie"); ++i) {
     const std::string c = res->get_header_value("Set-Cookie", i);
-    if (absl::StartsWith(c, "ruta_console_session=")) {
+    if (absl::StartsWith(c, "ruta_console_madre-de-dios=")) {
       secure_session = absl::StrContains(c, "; Secure") &&
                        absl::StrContains(c, "; HttpOnly") &&
                        absl::StrContains(c, "; SameSite=Strict");
@@ -938,6 +946,23 @@ TEST(ConsoleServerCreateTest, RefusesMissingPiecesAndServesHttps) {
   EXPECT_TRUE(secure_session);
   (*server)->Stop();
   thread.join();
+}
+
+TEST_F(ServerTest, AFirstVisitIsNotToldItsSessionExpired) {
+  httplib::Result home = client_->Get("/");
+  ASSERT_TRUE(home);
+  EXPECT_EQ(home->status, 303);
+  EXPECT_EQ(home->get_header_value("Location"), "/login");
+}
+
+TEST_F(ServerTest, AnUnknownStageFilterIsTheConsolesOwnSpanishError) {
+  Session ana = LogIn("ana");
+  httplib::Result page = client_->Get("/casos?etapa=BOGUS", ana.headers);
+  ASSERT_TRUE(page);
+  EXPECT_EQ(page->status, 400);
+  EXPECT_THAT(page->body, HasSubstr("La etapa del filtro no existe"));
+  EXPECT_THAT(page->body, Not(HasSubstr("nodo")));
+  EXPECT_TRUE(backend_.CallsOf("ListCases").empty());
 }
 
 }  // namespace
