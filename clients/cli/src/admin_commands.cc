@@ -36,6 +36,18 @@ using AdminMethod = grpc::Status (AdminStub::*)(grpc::ClientContext*,
 constexpr char kAdminCertificate[] =
     "an admin certificate of the node's region";
 
+// Connect for a read of the Admin service: a refusal's hint names the admin
+// certificate.
+std::unique_ptr<Connection> ConnectAdmin(Context& context, int* exit_code) {
+  std::unique_ptr<Connection> connection = Connect(context, exit_code);
+  if (connection != nullptr) {
+    RecordHints hints;
+    hints.who_may = kAdminCertificate;
+    connection->set_record_hints(std::move(hints));
+  }
+  return connection;
+}
+
 // "matches", "truncated", ...: the enum name without its prefix, lowercase.
 std::string ResultName(ruta::v1::CheckpointResult result) {
   std::string name = ruta::v1::CheckpointResult_Name(result);
@@ -79,7 +91,7 @@ void WriteVerification(std::ostream& out,
 int RunVerify(Context& context) {
   Io& io = *context.io;
   int exit_code = 0;
-  std::unique_ptr<Connection> connection = Connect(context, &exit_code);
+  std::unique_ptr<Connection> connection = ConnectAdmin(context, &exit_code);
   if (connection == nullptr) return exit_code;
 
   ruta::v1::VerifyAuditResponse response;
@@ -127,7 +139,7 @@ int RunVerify(Context& context) {
 int RunRelayStatus(Context& context) {
   Io& io = *context.io;
   int exit_code = 0;
-  std::unique_ptr<Connection> connection = Connect(context, &exit_code);
+  std::unique_ptr<Connection> connection = ConnectAdmin(context, &exit_code);
   if (connection == nullptr) return exit_code;
   ruta::v1::GetRelayStatusResponse response;
   exit_code = connection->RunAdmin(
@@ -211,11 +223,8 @@ int RunExport(Context& context, const AuditExportFlags& flags) {
   // names the cursor to continue from.
   Interrupt interrupt;
   int exit_code = 0;
-  std::unique_ptr<Connection> connection = Connect(context, &exit_code);
+  std::unique_ptr<Connection> connection = ConnectAdmin(context, &exit_code);
   if (connection == nullptr) return exit_code;
-  RecordHints hints;
-  hints.who_may = kAdminCertificate;
-  connection->set_record_hints(std::move(hints));
 
   const bool json = context.format == OutputFormat::kJson;
   StreamTable table(AuditTableHeader(), AuditTableWidths());
@@ -348,10 +357,11 @@ void AddAuditExport(CLI::App& audit, Context& context, Action* action) {
       "and --principal office/X.\n\n"
       "--timeout bounds connecting and each stream: one still sending at "
       "its deadline is\ncontinued at once after the last record read; one "
-      "that sent nothing is retried\n(--retries, then exit 7). The last "
-      "line on stderr names the --cursor to continue\nfrom (after the last "
-      "record read; with --limit, the last printed), also after a\nfailure "
-      "or SIGINT/SIGTERM.\n\n"
+      "that breaks or sent nothing is\nretried after a backoff, also from "
+      "the last record read (--retries times in a\nrow, then exit 7). The "
+      "last line on stderr names the --cursor to continue from\n(after the "
+      "last record read; with --limit, the last printed), also after a "
+      "failure\nor SIGINT/SIGTERM.\n\n"
       "Exit status: 0 the log was read to its end (or --limit records were "
       "printed); 1\nstopped by SIGINT or SIGTERM; 2 a malformed flag; "
       "otherwise as for every command\n(5: a cursor the node did not issue, "

@@ -163,7 +163,7 @@ std::vector<std::string> AuditTableHeader() {
 
 std::vector<size_t> AuditTableWidths() {
   const size_t time = 20;       // 2026-10-31T14:05:09Z
-  const size_t principal = 48;  // spiffe://cusco.ruta.pe/office/<name>
+  const size_t principal = 41;  // spiffe://cusco.ruta.pe/office/main-office
   const size_t method = 25;     // CaseOffice.WatchTransfers
   const size_t id = 23;         // "cs_" or "tr_" + 20 letters
   return {5, time, principal, 12, method, id, 0};
