@@ -4,7 +4,11 @@
 // reads what each clerk did: the clerk, principal and method filters, the
 // table's columns, JSON lines, --cursor resuming after a record, --limit,
 // and the exit codes of a refused certificate, an unreachable node and a
-// malformed flag.
+// malformed flag. Also: `ruta transfer watch` and `ruta partner watch`, which
+// read their streams through the same helper, still open them and stop
+// cleanly on SIGINT.
+#include <signal.h>
+
 #include <algorithm>
 #include <memory>
 #include <regex>
@@ -27,6 +31,7 @@
 namespace ruta {
 namespace {
 
+using testing::BackgroundProcess;
 using testing::DevPki;
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
@@ -425,6 +430,60 @@ TEST_F(AuditExportCliTest, MalformedFlagsExitTwoBeforeConnecting) {
     EXPECT_EQ(result.exit_code, kExitUsage) << flags[0] << result.err;
     EXPECT_THAT(result.err, HasSubstr(flags[0])) << result.err;
     EXPECT_EQ(result.out, "");
+  }
+}
+
+TEST_F(AuditExportCliTest, TheWatchesStillOpenTheirStreamAndStopOnSigint) {
+  struct Watch {
+    KeyPair identity;
+    std::vector<std::string> command;
+    std::string method;
+    std::string principal;
+  };
+  const std::vector<Watch> watches = {
+      {OfficeKey(kMainOffice),
+       {"transfer", "watch"},
+       "CaseOffice.WatchTransfers",
+       Spiffe(kMainOffice)},
+      {DevPki::Get().Partner(kRegion, "tdh"),
+       {"partner", "watch"},
+       "PartnerStatus.WatchReferredCases",
+       absl::StrCat("spiffe://", kRegion, ".ruta.pe/partner/tdh")}};
+  const std::string dir = testing::MakeTempDir("audit-export-watch");
+  for (const Watch& watch : watches) {
+    std::vector<std::string> argv = {testing::CliBinary(),
+                                     "--node",
+                                     node_->address(),
+                                     "--cert",
+                                     watch.identity.cert_file,
+                                     "--key",
+                                     watch.identity.key_file,
+                                     "--ca",
+                                     DevPki::Get().TrustBundle(),
+                                     "--server-region",
+                                     kRegion,
+                                     "--retries",
+                                     "0"};
+    argv.insert(argv.end(), watch.command.begin(), watch.command.end());
+    BackgroundProcess process(argv, dir + "/" + watch.command[0]);
+    // The node records a stream's call once it admits it.
+    bool recorded = false;
+    const absl::Time deadline = absl::Now() + absl::Seconds(10);
+    while (!recorded && absl::Now() < deadline) {
+      for (const v1::ExportAuditResponse& r : Log()) {
+        if (r.method() == watch.method && r.principal() == watch.principal) {
+          recorded = true;
+        }
+      }
+      if (!recorded) absl::SleepFor(absl::Milliseconds(100));
+    }
+    EXPECT_TRUE(recorded) << watch.method << " was not opened:\n"
+                          << process.Stderr();
+    EXPECT_TRUE(process.Running()) << process.Stderr();
+    EXPECT_EQ(process.Stop(SIGINT, absl::Seconds(10)), kExitOk)
+        << process.Stderr();
+    EXPECT_THAT(process.Stderr(), HasSubstr("watch stopped by SIGINT"));
+    EXPECT_THAT(process.Stdout(), HasSubstr("CURSOR"));
   }
 }
 
