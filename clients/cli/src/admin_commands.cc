@@ -1,6 +1,8 @@
-// `ruta admin audit verify`, `ruta admin relay status`, `ruta admin person
-// merge`, `ruta admin case erase`, `ruta admin linkage-key rotate`.
+// `ruta admin audit verify|export`, `ruta admin relay status`, `ruta admin
+// person merge`, `ruta admin case erase`, `ruta admin linkage-key rotate`.
 #include <algorithm>
+#include <cstdint>
+#include <functional>
 #include <memory>
 #include <ostream>
 #include <string>
@@ -13,10 +15,13 @@
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
 #include "commands.h"
+#include "interrupt.h"
 #include "ruta/cli/admin_requests.h"
 #include "ruta/cli/errors.h"
 #include "ruta/cli/exit_codes.h"
 #include "ruta/cli/prompt.h"
+#include "ruta/cli/watch.h"
+#include "stream.h"
 
 namespace ruta::cli {
 namespace {
@@ -30,6 +35,18 @@ using AdminMethod = grpc::Status (AdminStub::*)(grpc::ClientContext*,
 
 constexpr char kAdminCertificate[] =
     "an admin certificate of the node's region";
+
+// Connect for a read of the Admin service: a refusal's hint names the admin
+// certificate.
+std::unique_ptr<Connection> ConnectAdmin(Context& context, int* exit_code) {
+  std::unique_ptr<Connection> connection = Connect(context, exit_code);
+  if (connection != nullptr) {
+    RecordHints hints;
+    hints.who_may = kAdminCertificate;
+    connection->set_record_hints(std::move(hints));
+  }
+  return connection;
+}
 
 // "matches", "truncated", ...: the enum name without its prefix, lowercase.
 std::string ResultName(ruta::v1::CheckpointResult result) {
@@ -74,7 +91,7 @@ void WriteVerification(std::ostream& out,
 int RunVerify(Context& context) {
   Io& io = *context.io;
   int exit_code = 0;
-  std::unique_ptr<Connection> connection = Connect(context, &exit_code);
+  std::unique_ptr<Connection> connection = ConnectAdmin(context, &exit_code);
   if (connection == nullptr) return exit_code;
 
   ruta::v1::VerifyAuditResponse response;
@@ -122,7 +139,7 @@ int RunVerify(Context& context) {
 int RunRelayStatus(Context& context) {
   Io& io = *context.io;
   int exit_code = 0;
-  std::unique_ptr<Connection> connection = Connect(context, &exit_code);
+  std::unique_ptr<Connection> connection = ConnectAdmin(context, &exit_code);
   if (connection == nullptr) return exit_code;
   ruta::v1::GetRelayStatusResponse response;
   exit_code = connection->RunAdmin(
@@ -178,6 +195,190 @@ int LocalError(Context& context, const std::string& command,
                const absl::Status& status) {
   return ReportLocalError(context.io->err, "admin " + command, status,
                           "see `ruta admin " + command + " --help`.");
+}
+
+// ---- audit export -----------------------------------------------------------
+
+// "340 records read, 12 printed" (printed only when a filter is set).
+std::string ReadCounts(int64_t read, int64_t printed, bool filtered) {
+  std::string text =
+      absl::StrCat(read, read == 1 ? " record read" : " records read");
+  if (filtered) absl::StrAppend(&text, ", ", printed, " printed");
+  return text;
+}
+
+// Streams the log from --cursor: each stream (ReadStream) must connect
+// within --timeout and lasts at most --timeout; one that was still sending
+// then is continued at once after the last record read, one that sent
+// nothing is a failed attempt (FollowWithResume, finite). The last line on
+// stderr names the --cursor to continue from.
+int RunExport(Context& context, const AuditExportFlags& flags) {
+  Io& io = *context.io;
+  absl::StatusOr<AuditExport> plan = BuildAuditExport(flags);
+  if (!plan.ok()) return LocalError(context, "audit export", plan.status());
+  const AuditFilter& filter = plan->filter;
+  const bool filtered = !filter.clerk.empty() || !filter.principal.empty() ||
+                        !filter.method.empty();
+  // SIGINT and SIGTERM stop the export (connecting included), which then
+  // names the cursor to continue from.
+  Interrupt interrupt;
+  int exit_code = 0;
+  std::unique_ptr<Connection> connection = ConnectAdmin(context, &exit_code);
+  if (connection == nullptr) return exit_code;
+
+  const bool json = context.format == OutputFormat::kJson;
+  StreamTable table(AuditTableHeader(), AuditTableWidths());
+  if (!json) {
+    table.WriteHeader(io.out);
+    io.out << std::flush;
+  }
+  WatchPolicy policy;
+  policy.retry = connection->policy();
+  policy.finite = true;
+  int64_t printed = 0;
+  bool limit_reached = false;
+  WatchHooks hooks;
+  hooks.stopped = [&] { return limit_reached || interrupt.requested(); };
+  hooks.sleep = [&interrupt](absl::Duration delay) {
+    return interrupt.SleepFor(delay);
+  };
+  hooks.before_reopen = [&connection] { connection->Reconnect(); };
+  const absl::Duration lifetime = connection->settings().timeout;
+  const WatchOutcome outcome = FollowWithResume(
+      policy, plan->request.cursor(),
+      [&](const std::string& after,
+          const std::function<void(const std::string&)>& delivered) {
+        ruta::v1::ExportAuditRequest request = plan->request;
+        request.set_cursor(after);
+        return ReadStream<ruta::v1::ExportAuditResponse>(
+            *connection, interrupt, lifetime,
+            [&](grpc::ClientContext* call) {
+              return connection->admin_stub().ExportAudit(call, request);
+            },
+            [&](const ruta::v1::ExportAuditResponse& record) {
+              if (filter.Matches(record)) {
+                if (json) {
+                  io.out << ToJson(record, /*one_line=*/true) << "\n";
+                } else {
+                  table.WriteRow(io.out, AuditTableRow(record));
+                }
+                io.out << std::flush;
+                ++printed;
+              }
+              delivered(record.cursor());
+              limit_reached = filter.limit > 0 && printed >= filter.limit;
+              return !limit_reached;
+            });
+      },
+      "export the audit log", io.err, hooks);
+
+  const std::string counts = ReadCounts(outcome.updates, printed, filtered);
+  const std::string& cursor = outcome.cursor;
+  if (limit_reached) {
+    io.err << "ruta: stopped at --limit " << filter.limit << " (" << counts
+           << ").\nruta: to continue after the last record printed, rerun "
+              "with --cursor "
+           << cursor << "\n"
+           << std::flush;
+    return kExitOk;
+  }
+  if (outcome.completed) {
+    if (filtered && printed == 0) io.err << "ruta: no record matched.\n";
+    if (cursor.empty()) {
+      io.err << "ruta: the audit log has no records yet.\n" << std::flush;
+      return kExitOk;
+    }
+    io.err << "ruta: end of the audit log (" << counts
+           << ").\nruta: to read the records written after these later, "
+              "rerun with --cursor "
+           << cursor << "\n"
+           << std::flush;
+    return kExitOk;
+  }
+  if (outcome.stopped) {
+    io.err << "ruta: export stopped by " << interrupt.signal_name()
+           << " before the end of the log (" << counts << ").\n";
+    exit_code = kExitFailure;
+  } else {
+    exit_code =
+        ReportRpcError(io.err, "export the audit log", outcome.status,
+                       connection->MakeCallContext(outcome.attempts, ""));
+    if (outcome.updates > 0) io.err << "ruta: " << counts << ".\n";
+  }
+  if (!cursor.empty()) {
+    io.err << "ruta: to resume where this export stopped, rerun it with "
+              "--cursor "
+           << cursor << "\n";
+  }
+  io.err << std::flush;
+  return exit_code;
+}
+
+void AddAuditExport(CLI::App& audit, Context& context, Action* action) {
+  auto flags = std::make_shared<AuditExportFlags>();
+  CLI::App* cmd = audit.add_subcommand(
+      "export",
+      "Print the audit log's records (who called what, on behalf of which "
+      "clerk, with what outcome)");
+  cmd->add_option("--cursor", flags->cursor,
+                  "Start after this record (the --cursor the last export "
+                  "printed on stderr, or a record's cursor in --output "
+                  "json); without it, from the first record")
+      ->type_name("CURSOR");
+  cmd->add_option("--clerk", flags->clerk,
+                  "Only the calls made on behalf of this clerk (the account "
+                  "name an office application such as the console sends; "
+                  "ON_BEHALF_OF)")
+      ->type_name("NAME");
+  cmd->add_option("--principal", flags->principal,
+                  "Only the calls whose caller's SPIFFE id contains TEXT "
+                  "(e.g. office/wanchaq)")
+      ->type_name("TEXT");
+  cmd->add_option("--method", flags->method,
+                  "Only the calls of this method (e.g. CaseOffice.GetCase)")
+      ->type_name("Service.Method");
+  CLI::Option* limit =
+      cmd->add_option("--limit", flags->limit,
+                      "Stop after printing N records (1 to 1000000)")
+          ->type_name("N");
+  cmd->footer(
+      "Each record is one call to the node, allowed or denied: INDEX (its "
+      "place in the\nchain), TIME (UTC, RFC 3339), PRINCIPAL (the caller's "
+      "SPIFFE id), ON_BEHALF_OF\n(the clerk an office application named, "
+      "\"-\" for none), METHOD, CASE (the case or\ntransfer id the call "
+      "named, \"-\" for none) and OUTCOME (the gRPC status code).\nWith "
+      "--output json, one ExportAuditResponse JSON object per line (with "
+      "its\ncursor and chain_hash).\n\n"
+      "The node streams the WHOLE log from --cursor (or from the first "
+      "record); the\nfilters are applied by ruta, so a filtered export of a "
+      "long log takes as long as\na full one. Records match when they match "
+      "every filter given. Clerk names are\nunique per office only: to "
+      "answer \"what did clerk Y of office X do?\", give both\n--clerk Y "
+      "and --principal office/X.\n\n"
+      "--timeout bounds connecting and each stream: one still sending at "
+      "its deadline\nis continued at once after the last record read; one "
+      "that breaks or sent\nnothing is retried after a backoff, also from "
+      "the last record read (--retries\ntimes in a row, then exit 7). The "
+      "last line on stderr names the --cursor to\ncontinue from (after the "
+      "last record read; with --limit, the last printed),\nalso after a "
+      "failure or SIGINT/SIGTERM.\n\n"
+      "Exit status: 0 the log was read to its end (or --limit records were "
+      "printed); 1\nstopped by SIGINT or SIGTERM; 2 a malformed flag; "
+      "otherwise as for every command\n(5: a cursor the node did not issue, "
+      "6: not an admin certificate of the node's\nregion, 7: node "
+      "unreachable).\n\n"
+      "Examples:\n"
+      "  ruta --config admin.json admin audit export --clerk rosa.quispe \\\n"
+      "    --principal office/wanchaq\n"
+      "  ruta admin audit export --method Admin.EraseCase\n"
+      "  ruta admin audit export --output json > audit.jsonl   # then later:\n"
+      "  ruta admin audit export --output json --cursor CURSOR >> "
+      "audit.jsonl\n\n" +
+      GlobalOptionsNote());
+  cmd->callback([flags, limit, &context, action] {
+    flags->has_limit = limit->count() > 0;
+    *action = [flags, &context] { return RunExport(context, *flags); };
+  });
 }
 
 // Sends an Admin change as SendChange sends a CaseOffice one: stamps its
@@ -493,6 +694,7 @@ void AddAdminCommands(CLI::App& app, Context& context, Action* action) {
   verify->callback([&context, action] {
     *action = [&context] { return RunVerify(context); };
   });
+  AddAuditExport(*audit, context, action);
 
   CLI::App* relay = admin->add_subcommand(
       "relay",

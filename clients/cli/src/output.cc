@@ -99,6 +99,13 @@ std::string FormatTimestampMonth(const google::protobuf::Timestamp& time) {
                           absl::UTCTimeZone());
 }
 
+std::string FormatTimestampUtc(const google::protobuf::Timestamp& time) {
+  if (time.seconds() == 0 && time.nanos() == 0) return "-";
+  return absl::FormatTime("%Y-%m-%dT%H:%M:%SZ",
+                          absl::FromUnixSeconds(time.seconds()),
+                          absl::UTCTimeZone());
+}
+
 Table::Table(std::vector<std::string> header) {
   rows_.push_back(std::move(header));
 }

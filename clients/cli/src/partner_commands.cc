@@ -12,6 +12,7 @@
 #include "ruta/cli/partner_requests.h"
 #include "ruta/cli/request_id.h"
 #include "ruta/cli/watch.h"
+#include "stream.h"
 
 namespace ruta::cli {
 namespace {
@@ -218,48 +219,23 @@ void AddService(CLI::App& parent, Context& context, Action* action) {
 
 // ---- watch ----------------------------------------------------------------
 
-// One WatchReferredCases stream (as `ruta transfer watch` opens its own):
-// connecting must succeed within --timeout; the stream then lasts at most
-// kWatchStreamLifetime.
+// One WatchReferredCases stream (ReadStream, as `ruta transfer watch` opens
+// its own): connecting must succeed within --timeout; the stream then lasts
+// at most kWatchStreamLifetime.
 StreamEnd OpenStream(
     Connection& connection, Interrupt& interrupt,
     const ruta::v1::WatchReferredCasesRequest& request,
     const std::function<void(const ruta::v1::WatchReferredCasesResponse&)>&
         sink) {
-  grpc::Channel& channel = connection.channel();
-  const absl::Time connect_by = absl::Now() + connection.settings().timeout;
-  bool connected = false;
-  while (!connected && !interrupt.requested()) {
-    const absl::Time slice =
-        std::min(connect_by, absl::Now() + absl::Milliseconds(250));
-    connected = channel.WaitForConnected(absl::ToChronoTime(slice));
-    if (connected || absl::Now() >= connect_by ||
-        channel.GetState(false) == GRPC_CHANNEL_TRANSIENT_FAILURE) {
-      break;
-    }
-  }
-  if (interrupt.requested()) {
-    return {grpc::Status(grpc::StatusCode::CANCELLED, "stopped")};
-  }
-  if (!connected && channel.GetState(false) != GRPC_CHANNEL_TRANSIENT_FAILURE) {
-    return {grpc::Status(grpc::StatusCode::DEADLINE_EXCEEDED,
-                         "no connection to the node within --timeout")};
-  }
-  grpc::ClientContext call;
-  const absl::Time opened = absl::Now();
-  const absl::Time deadline = opened + kWatchStreamLifetime;
-  call.set_deadline(absl::ToChronoTime(deadline));
-  interrupt.Watch(&call);
-  auto reader = connection.partner_stub().WatchReferredCases(&call, request);
-  ruta::v1::WatchReferredCasesResponse update;
-  while (reader->Read(&update)) sink(update);
-  const grpc::Status status = reader->Finish();
-  interrupt.Watch(nullptr);
-  const absl::Time ended = absl::Now();
-  const bool renewed =
-      status.error_code() == grpc::StatusCode::DEADLINE_EXCEEDED &&
-      ended >= deadline - absl::Seconds(1);
-  return {status, renewed, connected ? ended - opened : absl::ZeroDuration()};
+  return ReadStream<ruta::v1::WatchReferredCasesResponse>(
+      connection, interrupt, kWatchStreamLifetime,
+      [&](grpc::ClientContext* call) {
+        return connection.partner_stub().WatchReferredCases(call, request);
+      },
+      [&](const ruta::v1::WatchReferredCasesResponse& update) {
+        sink(update);
+        return true;
+      });
 }
 
 int RunWatch(Context& context, const std::string& cursor) {

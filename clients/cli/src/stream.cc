@@ -4,8 +4,8 @@
 
 namespace ruta::cli {
 
-grpc::Status AwaitConnection(Connection& connection,
-                             const Interrupt& interrupt, bool* connected) {
+grpc::Status AwaitConnection(Connection& connection, const Interrupt& interrupt,
+                             bool* connected) {
   grpc::Channel& channel = connection.channel();
   const absl::Time connect_by = absl::Now() + connection.settings().timeout;
   *connected = false;

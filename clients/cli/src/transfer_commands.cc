@@ -15,6 +15,7 @@
 #include "ruta/cli/exit_codes.h"
 #include "ruta/cli/transfer_requests.h"
 #include "ruta/cli/watch.h"
+#include "stream.h"
 
 namespace ruta::cli {
 namespace {
@@ -189,52 +190,21 @@ void AddList(CLI::App& parent, Context& context, Action* action) {
 
 // ---- watch ----------------------------------------------------------------
 
-// One WatchTransfers stream over `connection`. Connecting (TLS handshake
-// included) must succeed within --timeout; the stream then lasts at most
+// One WatchTransfers stream over `connection` (ReadStream): connecting must
+// succeed within --timeout; the stream then lasts at most
 // kWatchStreamLifetime.
 StreamEnd OpenStream(Connection& connection, Interrupt& interrupt,
                      const ruta::v1::WatchTransfersRequest& request,
                      const WatchUpdateSink& sink) {
-  grpc::Channel& channel = connection.channel();
-  const absl::Time connect_by = absl::Now() + connection.settings().timeout;
-  bool connected = false;
-  // In short slices, so that a signal is noticed while connecting.
-  while (!connected && !interrupt.requested()) {
-    const absl::Time slice =
-        std::min(connect_by, absl::Now() + absl::Milliseconds(250));
-    connected = channel.WaitForConnected(absl::ToChronoTime(slice));
-    if (connected || absl::Now() >= connect_by ||
-        channel.GetState(false) == GRPC_CHANNEL_TRANSIENT_FAILURE) {
-      break;
-    }
-  }
-  if (interrupt.requested()) {
-    return {grpc::Status(grpc::StatusCode::CANCELLED, "stopped")};
-  }
-  // A channel in TRANSIENT_FAILURE makes the call fail at once with gRPC's
-  // reason (connection refused, handshake failed), which the hint explains.
-  if (!connected && channel.GetState(false) != GRPC_CHANNEL_TRANSIENT_FAILURE) {
-    return {grpc::Status(grpc::StatusCode::DEADLINE_EXCEEDED,
-                         "no connection to the node within --timeout")};
-  }
-  grpc::ClientContext call;
-  const absl::Time opened = absl::Now();
-  const absl::Time deadline = opened + kWatchStreamLifetime;
-  call.set_deadline(absl::ToChronoTime(deadline));
-  interrupt.Watch(&call);
-  std::unique_ptr<grpc::ClientReaderInterface<ruta::v1::WatchTransfersResponse>>
-      reader = connection.stub().WatchTransfers(&call, request);
-  ruta::v1::WatchTransfersResponse update;
-  while (reader->Read(&update)) sink(update);
-  const grpc::Status status = reader->Finish();
-  interrupt.Watch(nullptr);
-  const absl::Time ended = absl::Now();
-  // gRPC's timers may fire a little before the wall clock reaches the
-  // deadline.
-  const bool renewed =
-      status.error_code() == grpc::StatusCode::DEADLINE_EXCEEDED &&
-      ended >= deadline - absl::Seconds(1);
-  return {status, renewed, connected ? ended - opened : absl::ZeroDuration()};
+  return ReadStream<ruta::v1::WatchTransfersResponse>(
+      connection, interrupt, kWatchStreamLifetime,
+      [&](grpc::ClientContext* call) {
+        return connection.stub().WatchTransfers(call, request);
+      },
+      [&](const ruta::v1::WatchTransfersResponse& update) {
+        sink(update);
+        return true;
+      });
 }
 
 int RunWatch(Context& context, const std::string& cursor) {

@@ -63,11 +63,22 @@ WatchOutcome FollowWithResume(const WatchPolicy& policy,
       outcome.status = grpc::Status::OK;
       return outcome;
     }
-    if (delivered > 0 || end.renewed || end.open_for >= policy.healthy_after) {
+    // A finite stream is healthy only by delivering: one that stayed quiet
+    // until its lifetime is stuck, a failure (DEADLINE_EXCEEDED).
+    const bool renewed = end.renewed && (!policy.finite || delivered > 0);
+    const bool healthy =
+        delivered > 0 || renewed ||
+        (!policy.finite && end.open_for >= policy.healthy_after);
+    if (healthy) {
       established = true;
       failures = 0;
     }
-    if (end.renewed) continue;
+    if (renewed) continue;
+    if (policy.finite && end.status.ok()) {
+      outcome.completed = true;
+      outcome.status = grpc::Status::OK;
+      return outcome;
+    }
     // A stream the node ended counts as UNAVAILABLE if the watch gives up.
     outcome.status = end.status.ok()
                          ? grpc::Status(grpc::StatusCode::UNAVAILABLE,
@@ -79,7 +90,8 @@ WatchOutcome FollowWithResume(const WatchPolicy& policy,
     }
     ++failures;
     outcome.attempts = failures;
-    if (!established && failures > policy.retry.max_retries) return outcome;
+    const bool limited = !established || policy.finite;
+    if (limited && failures > policy.retry.max_retries) return outcome;
     const double unit =
         hooks.random ? hooks.random() : absl::Uniform(gen, 0.0, 1.0);
     const absl::Duration delay = BackoffDelay(policy.retry, failures - 1, unit);
@@ -96,7 +108,7 @@ WatchOutcome FollowWithResume(const WatchPolicy& policy,
     } else {
       err << " after cursor " << outcome.cursor;
     }
-    if (!established) {
+    if (limited) {
       err << absl::StrFormat(" (attempt %d of %d failed)", failures,
                              policy.retry.max_retries + 1);
     }

@@ -464,6 +464,37 @@ TEST(AppTest, AdminArgumentsAreCheckedBeforeConnecting) {
               HasSubstr("see `ruta admin linkage-key rotate --help`"));
 }
 
+TEST(AppTest, AuditExportHasHelpAndChecksItsFlagsBeforeConnecting) {
+  Result help = RunCli({"admin", "audit", "export", "--help"});
+  EXPECT_EQ(help.exit_code, 0);
+  for (const char* text :
+       {"--cursor", "--clerk", "--principal", "--method", "--limit",
+        "Examples:", "Exit status:", "WHOLE log", "ON_BEHALF_OF"}) {
+    EXPECT_THAT(help.out, HasSubstr(text));
+  }
+  EXPECT_THAT(RunCli({"admin", "audit", "--help"}).out, HasSubstr("export"));
+  ExpectRefusedNaming({"admin", "audit", "export", "--clerk", "Rosa"},
+                      "--clerk \"Rosa\" is not a clerk name");
+  ExpectRefusedNaming({"admin", "audit", "export", "--limit", "0"},
+                      "--limit must be a number from 1 to 1000000");
+  ExpectRefusedNaming({"admin", "audit", "export", "--limit", "1000001"},
+                      "--limit");
+  ExpectRefusedNaming({"admin", "audit", "export", "--method", "GetCase"},
+                      "--method");
+  ExpectRefusedNaming({"admin", "audit", "export", "--cursor", "a b"},
+                      "--cursor");
+  EXPECT_THAT(RunCli({"admin", "audit", "export", "--limit", "0"}).err,
+              HasSubstr("see `ruta admin audit export --help`"));
+  // Not a number: CLI11 refuses it.
+  EXPECT_EQ(RunCli({"admin", "audit", "export", "--limit", "ten"}).exit_code,
+            2);
+  // Valid flags go on to the connection settings.
+  EXPECT_THAT(RunCli({"admin", "audit", "export", "--clerk", "rosa.quispe",
+                      "--limit", "5"})
+                  .err,
+              HasSubstr("ruta: configuration: missing"));
+}
+
 TEST(AppTest, EraseWithoutYesAndNoTerminalIsRefused) {
   Result result = RunCli({"admin", "case", "erase", kCase});
   EXPECT_EQ(result.exit_code, 2);

@@ -276,5 +276,87 @@ TEST(WatchTest, AStopDuringTheBackoffEndsTheWatch) {
   EXPECT_EQ(outcome.cursor, "c2");
 }
 
+// ---- finite streams (`ruta admin audit export`) -----------------------------
+
+StreamEnd Completed() { return {grpc::Status::OK, false}; }
+StreamEnd AtLifetime() {
+  return {grpc::Status(grpc::StatusCode::DEADLINE_EXCEEDED, "Deadline"), true};
+}
+
+TEST(WatchTest, AFiniteStreamEndedByTheNodeIsComplete) {
+  Harness h;
+  h.policy.finite = true;
+  h.node.ends = {Completed()};
+  const WatchOutcome outcome = h.Run();
+  EXPECT_TRUE(outcome.completed);
+  EXPECT_FALSE(outcome.stopped);
+  EXPECT_TRUE(outcome.status.ok());
+  EXPECT_EQ(h.printed.size(), 10u);
+  EXPECT_THAT(h.node.requested_cursors, ElementsAre(""));
+  EXPECT_EQ(outcome.cursor, "c10");
+  EXPECT_EQ(outcome.updates, 10);
+  EXPECT_TRUE(h.sleeps.empty());
+  EXPECT_EQ(h.err.str(), "");
+}
+
+TEST(WatchTest, AFiniteStreamResumesAfterBreaksUntilComplete) {
+  Harness h;
+  h.policy.finite = true;
+  h.node.per_stream = 4;
+  h.node.ends = {Broken(), Broken(), Completed()};
+  const WatchOutcome outcome = h.Run("c0");
+  EXPECT_TRUE(outcome.completed);
+  EXPECT_THAT(h.printed, ElementsAre("c1", "c2", "c3", "c4", "c5", "c6", "c7",
+                                     "c8", "c9", "c10"));
+  EXPECT_THAT(h.node.requested_cursors, ElementsAre("c0", "c4", "c8"));
+  EXPECT_THAT(h.sleeps,
+              ElementsAre(absl::Milliseconds(500), absl::Milliseconds(500)));
+  EXPECT_THAT(h.err.str(), HasSubstr("after cursor c4 (attempt 1 of 4 "
+                                     "failed)\n"));
+}
+
+TEST(WatchTest, AFiniteStreamGivesUpAfterTheRetriesEvenOnceEstablished) {
+  Harness h;
+  h.policy.finite = true;
+  h.node.log_size = 1;
+  h.node.open_for = absl::Minutes(5);  // long open streams do not count
+  h.node.ends = {Broken()};
+  const WatchOutcome outcome = h.Run();
+  EXPECT_FALSE(outcome.completed);
+  EXPECT_FALSE(outcome.stopped);
+  EXPECT_EQ(outcome.status.error_code(), grpc::StatusCode::UNAVAILABLE);
+  EXPECT_EQ(outcome.attempts, 4);
+  EXPECT_THAT(h.printed, ElementsAre("c1"));
+  EXPECT_THAT(h.node.requested_cursors, ElementsAre("", "c1", "c1", "c1"));
+  EXPECT_EQ(outcome.cursor, "c1");
+}
+
+TEST(WatchTest, AFiniteStreamRenewedAfterDeliveringGoesOnAtOnce) {
+  Harness h;
+  h.policy.finite = true;
+  h.node.per_stream = 4;
+  h.node.ends = {AtLifetime(), AtLifetime(), Completed()};
+  const WatchOutcome outcome = h.Run();
+  EXPECT_TRUE(outcome.completed);
+  EXPECT_THAT(h.node.requested_cursors, ElementsAre("", "c4", "c8"));
+  EXPECT_EQ(h.printed.size(), 10u);
+  EXPECT_TRUE(h.sleeps.empty());
+  EXPECT_EQ(h.err.str(), "");
+}
+
+TEST(WatchTest, AQuietFiniteStreamAtItsLifetimeIsAFailure) {
+  Harness h;
+  h.policy.finite = true;
+  h.node.log_size = 0;
+  h.node.ends = {AtLifetime()};
+  const WatchOutcome outcome = h.Run("c3");
+  EXPECT_FALSE(outcome.completed);
+  EXPECT_EQ(outcome.status.error_code(), grpc::StatusCode::DEADLINE_EXCEEDED);
+  EXPECT_EQ(outcome.attempts, 4);
+  EXPECT_THAT(h.node.requested_cursors, ElementsAre("c3", "c3", "c3", "c3"));
+  EXPECT_EQ(h.sleeps.size(), 3u);
+  EXPECT_EQ(outcome.cursor, "c3");
+}
+
 }  // namespace
 }  // namespace ruta::cli

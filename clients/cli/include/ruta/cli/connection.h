@@ -84,10 +84,11 @@ class Connection {
   void set_record_hints(RecordHints hints) { record_hints_ = std::move(hints); }
 
   // For a server stream, whose deadline, retries and error report the caller
-  // manages (`ruta transfer watch`): the current channel and its stub, and
-  // Reconnect() for a fresh channel.
+  // manages (`ruta transfer watch`, `ruta admin audit export`): the current
+  // channel and its stub, and Reconnect() for a fresh channel.
   grpc::Channel& channel() { return *channel_; }
   Stub& stub() { return *stub_; }
+  AdminStub& admin_stub() { return *admin_stub_; }
   PartnerStub& partner_stub() { return *partner_stub_; }
   // A fresh channel (own subchannel pool, so no reconnect backoff is shared
   // with an earlier failed attempt).

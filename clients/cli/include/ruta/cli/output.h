@@ -36,6 +36,9 @@ std::string FormatYearMonth(const ruta::v1::YearMonth& month);
 std::string FormatDate(const ruta::v1::Date& date);
 // The month of a timestamp in UTC, "2026-10", or "-" when unset.
 std::string FormatTimestampMonth(const google::protobuf::Timestamp& time);
+// A timestamp in UTC to the second, RFC 3339: "2026-10-31T14:05:09Z", or "-"
+// when unset.
+std::string FormatTimestampUtc(const google::protobuf::Timestamp& time);
 
 // Rows of aligned columns (two spaces apart); the last column is not padded.
 class Table {

@@ -12,6 +12,12 @@
 // reopenings in a row are tried, so that a wrong address or certificate
 // fails like any command; once established it reopens for as long as it
 // takes. A stream that reaches its lifetime is reopened at once.
+//
+// A finite stream (WatchPolicy::finite: `ruta admin audit export`) is
+// followed the same way, but the node ending it with OK completes it, and
+// at most `retry.max_retries` reopenings in a row are tried even once
+// established; only a stream that delivered updates resets the count (one
+// that reaches its lifetime without delivering any is a failure).
 #ifndef RUTA_CLI_WATCH_H_
 #define RUTA_CLI_WATCH_H_
 
@@ -37,6 +43,12 @@ struct WatchPolicy {
   RetryPolicy retry;
   // A stream that stayed open this long before it broke was healthy.
   absl::Duration healthy_after = absl::Seconds(15);
+  // The stream ends by itself once it has sent everything: an OK end
+  // completes the follow instead of being reopened, failures in a row are
+  // limited to retry.max_retries even once established, healthy_after does
+  // not apply, and a stream that reaches its lifetime without delivering is
+  // a failure.
+  bool finite = false;
 };
 
 // How one stream ended.
@@ -76,9 +88,11 @@ struct WatchHooks {
 ruta::v1::WatchTransfersRequest NextWatchRequest(absl::string_view last_cursor);
 
 struct WatchOutcome {
-  // OK when stopped; else the status that ended the watch.
+  // OK when stopped or completed; else the status that ended the watch.
   grpc::Status status;
   bool stopped = false;
+  // A finite stream that the node ended with OK: everything was delivered.
+  bool completed = false;
   // The last cursor handed on (or the starting one): where to resume.
   std::string cursor;
   // Streams that failed in a row at the end (for the error's hint).
