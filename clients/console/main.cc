@@ -8,10 +8,10 @@
 #include <iostream>
 #include <optional>
 #include <string>
-#include <thread>
 #include <vector>
 
 #include "CLI/CLI.hpp"
+#include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "absl/time/time.h"
 #include "ruta/console/config.h"
@@ -19,7 +19,7 @@
 #include "ruta/console/server.h"
 #include "ruta/web/account_cli.h"
 #include "ruta/web/accounts.h"
-#include "ruta/web/http.h"
+#include "ruta/web/serve.h"
 #include "ruta/web/sessions.h"
 #include "spdlog/spdlog.h"
 
@@ -45,13 +45,7 @@ int Serve(ConsoleConfig config) {
   // may carry them to disk.
   rlimit no_core{0, 0};
   setrlimit(RLIMIT_CORE, &no_core);
-  // SIGTERM/SIGINT are handled by a thread (sigwait): blocked everywhere.
-  sigset_t signals;
-  sigemptyset(&signals);
-  sigaddset(&signals, SIGTERM);
-  sigaddset(&signals, SIGINT);
-  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
-  signal(SIGPIPE, SIG_IGN);
+  const sigset_t signals = ruta::web::BlockStopSignals();
 
   auto accounts = ruta::web::AccountStore::Open(config.accounts_file, {});
   if (!accounts.ok()) return Fail(std::string(accounts.status().message()));
@@ -86,39 +80,17 @@ int Serve(ConsoleConfig config) {
   auto server = ruta::console::ConsoleServer::Create(web);
   if (!server.ok()) return Fail(std::string(server.status().message()));
 
-  std::string host;
-  int port = 0;
-  if (absl::Status s =
-          ruta::web::SplitHostPort(config.listen_address, &host, &port);
-      !s.ok()) {
-    return Fail(std::string(s.message()));
-  }
-  absl::StatusOr<int> bound = (*server)->Bind(host, port);
-  if (!bound.ok()) return Fail(std::string(bound.status().message()));
-  if (!config.port_file.empty()) {
-    if (absl::Status s = ruta::web::WritePortFile(config.port_file, *bound);
-        !s.ok()) {
-      return Fail(std::string(s.message()));
-    }
-  }
-  spdlog::info(
-      "ruta-console of {} serving {} on {}:{} (node {})", config.region,
-      config.insecure_dev_http ? "plain HTTP (development only)" : "HTTPS",
-      host, *bound, config.node_address);
-
   ruta::console::ConsoleServer* console = server->get();
-  std::thread waiter([&signals, console] {
-    int received = 0;
-    sigwait(&signals, &received);
-    spdlog::info("ruta-console: signal {}, stopping", received);
-    console->Stop();
-  });
-  console->Run();
-  // Run returned (stopped or failed): wake the waiter if it still waits.
-  pthread_kill(waiter.native_handle(), SIGTERM);
-  waiter.join();
-  spdlog::info("ruta-console stopped");
-  return 0;
+  return ruta::web::ServeUntilStopped(
+      signals, "ruta-console", config.listen_address, config.port_file,
+      absl::StrCat(
+          config.region, " over ",
+          config.insecure_dev_http ? "plain HTTP (development only)" : "HTTPS",
+          " (node ", config.node_address, ")"),
+      {[console](const std::string& host, int port) {
+         return console->Bind(host, port);
+       },
+       [console] { console->Run(); }, [console] { console->Stop(); }});
 }
 
 }  // namespace

@@ -2,12 +2,10 @@
 // web page over HTTPS and reads the tables from a node's Dashboard service
 // over mutual TLS; `ruta-dashboard account ...` manages the staff accounts.
 #include <signal.h>
-#include <unistd.h>
 
 #include <iostream>
 #include <optional>
 #include <string>
-#include <thread>
 
 #include "CLI/CLI.hpp"
 #include "absl/strings/str_cat.h"
@@ -16,7 +14,7 @@
 #include "ruta/dashboard/web_server.h"
 #include "ruta/web/account_cli.h"
 #include "ruta/web/accounts.h"
-#include "ruta/web/http.h"
+#include "ruta/web/serve.h"
 #include "ruta/web/sessions.h"
 #include "spdlog/spdlog.h"
 
@@ -37,13 +35,7 @@ int Serve(const DashboardConfig& config) {
   if (absl::Status s = ruta::dashboard::ValidateConfig(config); !s.ok()) {
     return Fail(std::string(s.message()));
   }
-  // SIGTERM/SIGINT are handled by a thread (sigwait): blocked everywhere.
-  sigset_t signals;
-  sigemptyset(&signals);
-  sigaddset(&signals, SIGTERM);
-  sigaddset(&signals, SIGINT);
-  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
-  signal(SIGPIPE, SIG_IGN);
+  const sigset_t signals = ruta::web::BlockStopSignals();
 
   ruta::web::AccountStore::Options account_options;
   auto accounts =
@@ -75,39 +67,16 @@ int Serve(const DashboardConfig& config) {
   auto web = ruta::dashboard::WebServer::Create(web_options);
   if (!web.ok()) return Fail(std::string(web.status().message()));
 
-  std::string host;
-  int port = 0;
-  if (absl::Status s =
-          ruta::web::SplitHostPort(config.listen_address, &host, &port);
-      !s.ok()) {
-    return Fail(std::string(s.message()));
-  }
-  absl::StatusOr<int> bound = (*web)->Bind(host, port);
-  if (!bound.ok()) return Fail(std::string(bound.status().message()));
-  if (!config.port_file.empty()) {
-    if (absl::Status s = ruta::web::WritePortFile(config.port_file, *bound);
-        !s.ok()) {
-      return Fail(std::string(s.message()));
-    }
-  }
-  spdlog::info(
-      "ruta-dashboard serving {} on {}:{} (node {})",
-      config.insecure_dev_http ? "plain HTTP (development only)" : "HTTPS",
-      host, *bound, config.node_address);
-
   ruta::dashboard::WebServer* server = web->get();
-  std::thread waiter([&signals, server] {
-    int received = 0;
-    sigwait(&signals, &received);
-    spdlog::info("ruta-dashboard: signal {}, stopping", received);
-    server->Stop();
-  });
-  server->Run();
-  // Run returned (stopped or failed): wake the waiter if it still waits.
-  pthread_kill(waiter.native_handle(), SIGTERM);
-  waiter.join();
-  spdlog::info("ruta-dashboard stopped");
-  return 0;
+  return ruta::web::ServeUntilStopped(
+      signals, "ruta-dashboard", config.listen_address, config.port_file,
+      absl::StrCat(
+          config.insecure_dev_http ? "plain HTTP (development only)" : "HTTPS",
+          " (node ", config.node_address, ")"),
+      {[server](const std::string& host, int port) {
+         return server->Bind(host, port);
+       },
+       [server] { server->Run(); }, [server] { server->Stop(); }});
 }
 
 }  // namespace

@@ -58,25 +58,7 @@ absl::StatusOr<std::unique_ptr<NodeOfficeBackend>> NodeOfficeBackend::Create(
     return Call(stub_.get(), &v1::CaseOffice::Stub::Method, deadline_, clerk, \
                 request);                                                     \
   }
-RUTA_CONSOLE_OFFICE_CALL(OpenCase)
-RUTA_CONSOLE_OFFICE_CALL(FindPerson)
-RUTA_CONSOLE_OFFICE_CALL(GetCase)
-RUTA_CONSOLE_OFFICE_CALL(ListCases)
-RUTA_CONSOLE_OFFICE_CALL(UpdateStage)
-RUTA_CONSOLE_OFFICE_CALL(CloseCase)
-RUTA_CONSOLE_OFFICE_CALL(ReferCase)
-RUTA_CONSOLE_OFFICE_CALL(RequestTransfer)
-RUTA_CONSOLE_OFFICE_CALL(AcceptTransfer)
-RUTA_CONSOLE_OFFICE_CALL(RejectTransfer)
-RUTA_CONSOLE_OFFICE_CALL(DepartTransfer)
-RUTA_CONSOLE_OFFICE_CALL(ReceiveTransfer)
-RUTA_CONSOLE_OFFICE_CALL(CancelTransfer)
-RUTA_CONSOLE_OFFICE_CALL(ListTransfers)
-RUTA_CONSOLE_OFFICE_CALL(AddService)
-RUTA_CONSOLE_OFFICE_CALL(UpdateService)
-RUTA_CONSOLE_OFFICE_CALL(ListServices)
-RUTA_CONSOLE_OFFICE_CALL(RecordActivity)
-RUTA_CONSOLE_OFFICE_CALL(ListActivities)
+RUTA_CONSOLE_OFFICE_METHODS(RUTA_CONSOLE_OFFICE_CALL)
 #undef RUTA_CONSOLE_OFFICE_CALL
 
 }  // namespace ruta::console

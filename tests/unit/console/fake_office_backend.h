@@ -90,25 +90,7 @@ class FakeOfficeBackend final : public OfficeBackend {
     if (on_##Method) return on_##Method(request);                              \
     return v1::Method##Response();                                             \
   }
-  RUTA_FAKE_OFFICE_CALL(OpenCase)
-  RUTA_FAKE_OFFICE_CALL(FindPerson)
-  RUTA_FAKE_OFFICE_CALL(GetCase)
-  RUTA_FAKE_OFFICE_CALL(ListCases)
-  RUTA_FAKE_OFFICE_CALL(UpdateStage)
-  RUTA_FAKE_OFFICE_CALL(CloseCase)
-  RUTA_FAKE_OFFICE_CALL(ReferCase)
-  RUTA_FAKE_OFFICE_CALL(RequestTransfer)
-  RUTA_FAKE_OFFICE_CALL(AcceptTransfer)
-  RUTA_FAKE_OFFICE_CALL(RejectTransfer)
-  RUTA_FAKE_OFFICE_CALL(DepartTransfer)
-  RUTA_FAKE_OFFICE_CALL(ReceiveTransfer)
-  RUTA_FAKE_OFFICE_CALL(CancelTransfer)
-  RUTA_FAKE_OFFICE_CALL(ListTransfers)
-  RUTA_FAKE_OFFICE_CALL(AddService)
-  RUTA_FAKE_OFFICE_CALL(UpdateService)
-  RUTA_FAKE_OFFICE_CALL(ListServices)
-  RUTA_FAKE_OFFICE_CALL(RecordActivity)
-  RUTA_FAKE_OFFICE_CALL(ListActivities)
+  RUTA_CONSOLE_OFFICE_METHODS(RUTA_FAKE_OFFICE_CALL)
 #undef RUTA_FAKE_OFFICE_CALL
 
  private:

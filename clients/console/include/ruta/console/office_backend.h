@@ -11,6 +11,28 @@
 #include "absl/time/time.h"
 #include "ruta/v1/case_office.grpc.pb.h"
 
+// The CaseOffice calls the console makes, as an X-macro: X(Method) for each.
+#define RUTA_CONSOLE_OFFICE_METHODS(X) \
+  X(OpenCase)                          \
+  X(FindPerson)                        \
+  X(GetCase)                           \
+  X(ListCases)                         \
+  X(UpdateStage)                       \
+  X(CloseCase)                         \
+  X(ReferCase)                         \
+  X(RequestTransfer)                   \
+  X(AcceptTransfer)                    \
+  X(RejectTransfer)                    \
+  X(DepartTransfer)                    \
+  X(ReceiveTransfer)                   \
+  X(CancelTransfer)                    \
+  X(ListTransfers)                     \
+  X(AddService)                        \
+  X(UpdateService)                     \
+  X(ListServices)                      \
+  X(RecordActivity)                    \
+  X(ListActivities)
+
 namespace ruta::console {
 
 // Every method is one CaseOffice call made for `clerk` (an account name of
@@ -26,25 +48,7 @@ class OfficeBackend {
 #define RUTA_CONSOLE_OFFICE_CALL(Method)               \
   virtual absl::StatusOr<v1::Method##Response> Method( \
       const std::string& clerk, const v1::Method##Request& request) = 0;
-  RUTA_CONSOLE_OFFICE_CALL(OpenCase)
-  RUTA_CONSOLE_OFFICE_CALL(FindPerson)
-  RUTA_CONSOLE_OFFICE_CALL(GetCase)
-  RUTA_CONSOLE_OFFICE_CALL(ListCases)
-  RUTA_CONSOLE_OFFICE_CALL(UpdateStage)
-  RUTA_CONSOLE_OFFICE_CALL(CloseCase)
-  RUTA_CONSOLE_OFFICE_CALL(ReferCase)
-  RUTA_CONSOLE_OFFICE_CALL(RequestTransfer)
-  RUTA_CONSOLE_OFFICE_CALL(AcceptTransfer)
-  RUTA_CONSOLE_OFFICE_CALL(RejectTransfer)
-  RUTA_CONSOLE_OFFICE_CALL(DepartTransfer)
-  RUTA_CONSOLE_OFFICE_CALL(ReceiveTransfer)
-  RUTA_CONSOLE_OFFICE_CALL(CancelTransfer)
-  RUTA_CONSOLE_OFFICE_CALL(ListTransfers)
-  RUTA_CONSOLE_OFFICE_CALL(AddService)
-  RUTA_CONSOLE_OFFICE_CALL(UpdateService)
-  RUTA_CONSOLE_OFFICE_CALL(ListServices)
-  RUTA_CONSOLE_OFFICE_CALL(RecordActivity)
-  RUTA_CONSOLE_OFFICE_CALL(ListActivities)
+  RUTA_CONSOLE_OFFICE_METHODS(RUTA_CONSOLE_OFFICE_CALL)
 #undef RUTA_CONSOLE_OFFICE_CALL
 };
 
@@ -77,25 +81,7 @@ class NodeOfficeBackend final : public OfficeBackend {
 #define RUTA_CONSOLE_OFFICE_CALL(Method)       \
   absl::StatusOr<v1::Method##Response> Method( \
       const std::string& clerk, const v1::Method##Request& request) override;
-  RUTA_CONSOLE_OFFICE_CALL(OpenCase)
-  RUTA_CONSOLE_OFFICE_CALL(FindPerson)
-  RUTA_CONSOLE_OFFICE_CALL(GetCase)
-  RUTA_CONSOLE_OFFICE_CALL(ListCases)
-  RUTA_CONSOLE_OFFICE_CALL(UpdateStage)
-  RUTA_CONSOLE_OFFICE_CALL(CloseCase)
-  RUTA_CONSOLE_OFFICE_CALL(ReferCase)
-  RUTA_CONSOLE_OFFICE_CALL(RequestTransfer)
-  RUTA_CONSOLE_OFFICE_CALL(AcceptTransfer)
-  RUTA_CONSOLE_OFFICE_CALL(RejectTransfer)
-  RUTA_CONSOLE_OFFICE_CALL(DepartTransfer)
-  RUTA_CONSOLE_OFFICE_CALL(ReceiveTransfer)
-  RUTA_CONSOLE_OFFICE_CALL(CancelTransfer)
-  RUTA_CONSOLE_OFFICE_CALL(ListTransfers)
-  RUTA_CONSOLE_OFFICE_CALL(AddService)
-  RUTA_CONSOLE_OFFICE_CALL(UpdateService)
-  RUTA_CONSOLE_OFFICE_CALL(ListServices)
-  RUTA_CONSOLE_OFFICE_CALL(RecordActivity)
-  RUTA_CONSOLE_OFFICE_CALL(ListActivities)
+  RUTA_CONSOLE_OFFICE_METHODS(RUTA_CONSOLE_OFFICE_CALL)
 #undef RUTA_CONSOLE_OFFICE_CALL
 
  private:
