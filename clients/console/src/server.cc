@@ -17,12 +17,12 @@
 #include "ruta/core/ids.h"
 #include "ruta/web/http.h"
 #include "ruta/web/labels.h"
+#include "ruta/web/login.h"
 #include "spdlog/spdlog.h"
 
 namespace ruta::console {
 namespace {
 
-using web::Cookie;
 using web::JsonString;
 using web::NoStore;
 
@@ -142,9 +142,15 @@ absl::StatusOr<std::unique_ptr<ConsoleServer>> ConsoleServer::Create(
   // Browsers do not keep cookies apart by port: two consoles on one host
   // (the local run, a shared office machine) must not overwrite each
   // other's session.
-  console->session_cookie_ = absl::StrCat("ruta_console_", o.region);
-  console->login_csrf_cookie_ =
-      absl::StrCat("ruta_console_", o.region, "_login");
+  web::Login::Options login;
+  login.accounts = o.accounts;
+  login.sessions = o.sessions;
+  login.session_cookie = absl::StrCat("ruta_console_", o.region);
+  login.login_csrf_cookie = absl::StrCat("ruta_console_", o.region, "_login");
+  login.secure = console->secure_;
+  login.page = &LoginPage;
+  login.log_name = "console";
+  console->login_ = std::make_unique<web::Login>(std::move(login));
   if (console->secure_) {
     auto ssl = std::make_unique<httplib::SSLServer>(o.tls_cert_file.c_str(),
                                                     o.tls_key_file.c_str());
@@ -188,26 +194,9 @@ PageContext ConsoleServer::Context(const Clerk& clerk) const {
 
 std::optional<ConsoleServer::Clerk> ConsoleServer::ClerkOf(
     const httplib::Request& req) {
-  std::optional<web::SessionStore::Session> session =
-      options_.sessions->Find(Cookie(req, session_cookie_));
+  std::optional<web::SessionStore::Session> session = login_->SessionOf(req);
   if (!session) return std::nullopt;
-  if (!options_.accounts->IsActive(session->user)) {
-    options_.sessions->EndAllOf(session->user);
-    return std::nullopt;
-  }
   return Clerk{session->user, session->csrf_token};
-}
-
-void ConsoleServer::SendLoginPage(httplib::Response& res, int status,
-                                  const std::string& message, bool error) {
-  // Double-submit token of the login form (no session exists yet).
-  const std::string csrf = web::NewToken();
-  res.status = status;
-  NoStore(res);
-  res.set_header("Set-Cookie", absl::StrCat(login_csrf_cookie_, "=", csrf,
-                                            "; Path=/login; Max-Age=3600",
-                                            web::CookieAttributes(secure_)));
-  res.set_content(LoginPage(csrf, message, error), "text/html; charset=utf-8");
 }
 
 void ConsoleServer::GetPage(const std::string& pattern,
@@ -221,8 +210,7 @@ void ConsoleServer::GetPage(const std::string& pattern,
     if (!clerk) {
       // "Your session expired" only to someone who had one.
       res.set_redirect(
-          Cookie(req, session_cookie_).empty() ? "/login" : "/login?expirada=1",
-          303);
+          login_->HasSessionCookie(req) ? "/login?expirada=1" : "/login", 303);
       return;
     }
     absl::StatusOr<std::string> html = render(*clerk, req);
@@ -344,66 +332,7 @@ void ConsoleServer::Routes() {
     res.status = 204;
   });
 
-  s.Get("/login", [this](const httplib::Request& req, httplib::Response& res) {
-    std::string message;
-    if (req.has_param("salida")) message = "Sesión cerrada.";
-    if (req.has_param("expirada")) {
-      message = "Su sesión expiró o se cerró. Ingrese de nuevo.";
-    }
-    SendLoginPage(res, 200, message, false);
-  });
-
-  s.Post("/login", [this](const httplib::Request& req, httplib::Response& res) {
-    std::map<std::string, std::string> form = web::ParseForm(req.body);
-    if (!web::TokensEqual(Cookie(req, login_csrf_cookie_), form["csrf"])) {
-      SendLoginPage(res, 403,
-                    "El formulario expiró o no es válido. Vuelva a "
-                    "intentarlo.",
-                    true);
-      return;
-    }
-    const std::string user = form["user"];
-    if (options_.accounts->Login(user, form["password"]) !=
-        web::AccountStore::LoginResult::kOk) {
-      if (web::IsValidUserName(user) && options_.accounts->IsLocked(user)) {
-        spdlog::warn("console login refused; account {} is locked", user);
-      } else {
-        spdlog::info("console login refused");
-      }
-      SendLoginPage(res, 401, "Usuario o contraseña incorrectos.", true);
-      return;
-    }
-    web::SessionStore::Created created = options_.sessions->Create(user);
-    spdlog::info("console login of {}", user);
-    NoStore(res);
-    res.set_header("Set-Cookie",
-                   absl::StrCat(session_cookie_, "=", created.token, "; Path=/",
-                                web::CookieAttributes(secure_)));
-    res.set_header("Set-Cookie",
-                   absl::StrCat(login_csrf_cookie_, "=; Path=/login; Max-Age=0",
-                                web::CookieAttributes(secure_)));
-    res.set_redirect("/", 303);
-  });
-
-  s.Post(
-      "/logout", [this](const httplib::Request& req, httplib::Response& res) {
-        const std::string token = Cookie(req, session_cookie_);
-        std::optional<web::SessionStore::Session> session =
-            options_.sessions->Find(token);
-        std::map<std::string, std::string> form = web::ParseForm(req.body);
-        NoStore(res);
-        if (!session || !web::TokensEqual(session->csrf_token, form["csrf"])) {
-          res.status = 403;
-          res.set_content("Solicitud rechazada (token CSRF inválido).",
-                          "text/plain; charset=utf-8");
-          return;
-        }
-        options_.sessions->End(token);
-        res.set_header("Set-Cookie",
-                       absl::StrCat(session_cookie_, "=; Path=/; Max-Age=0",
-                                    web::CookieAttributes(secure_)));
-        res.set_redirect("/login?salida=1", 303);
-      });
+  login_->AddRoutes(s);
 
   GetPage("/",
           [this](const Clerk& clerk,

@@ -14,6 +14,7 @@
 #include "absl/time/clock.h"
 #include "ruta/dashboard/table_view.h"
 #include "ruta/web/http.h"
+#include "ruta/web/login.h"
 #include "spdlog/spdlog.h"
 
 namespace ruta::dashboard {
@@ -22,10 +23,8 @@ namespace {
 using web::Cookie;
 using web::HtmlEscape;
 using web::JsonString;
-using web::NewToken;
 using web::NoStore;
 using web::ParseForm;
-using web::TokensEqual;
 
 constexpr char kSessionCookie[] = "ruta_session";
 constexpr char kLoginCsrfCookie[] = "ruta_login_csrf";
@@ -128,6 +127,15 @@ absl::StatusOr<std::unique_ptr<WebServer>> WebServer::Create(Options options) {
   std::unique_ptr<WebServer> web(new WebServer(std::move(options)));
   Options& o = web->options_;
   web->secure_ = !o.tls_cert_file.empty();
+  web::Login::Options login;
+  login.accounts = o.accounts;
+  login.sessions = o.sessions;
+  login.session_cookie = kSessionCookie;
+  login.login_csrf_cookie = kLoginCsrfCookie;
+  login.secure = web->secure_;
+  login.page = &LoginPage;
+  login.log_name = "dashboard";
+  web->login_ = std::make_unique<web::Login>(std::move(login));
   if (web->secure_) {
     auto ssl = std::make_unique<httplib::SSLServer>(o.tls_cert_file.c_str(),
                                                     o.tls_key_file.c_str());
@@ -159,10 +167,6 @@ absl::StatusOr<std::unique_ptr<WebServer>> WebServer::Create(Options options) {
   return web;
 }
 
-std::string WebServer::CookieAttributes() const {
-  return web::CookieAttributes(secure_);
-}
-
 void WebServer::Routes() {
   httplib::Server& s = *server_;
   web::SetSecurityHeaders(s, secure_);
@@ -187,67 +191,7 @@ void WebServer::Routes() {
     res.status = 204;
   });
 
-  s.Get("/login", [this](const httplib::Request& req, httplib::Response& res) {
-    std::string message;
-    if (req.has_param("salida")) message = "Sesión cerrada.";
-    if (req.has_param("expirada")) {
-      message = "Su sesión expiró. Ingrese de nuevo.";
-    }
-    SendLoginPage(res, 200, message, false);
-  });
-
-  s.Post("/login", [this](const httplib::Request& req, httplib::Response& res) {
-    std::map<std::string, std::string> form = ParseForm(req.body);
-    if (!TokensEqual(Cookie(req, kLoginCsrfCookie), form["csrf"])) {
-      SendLoginPage(res, 403,
-                    "El formulario expiró o no es válido. Vuelva a "
-                    "intentarlo.",
-                    true);
-      return;
-    }
-    const std::string user = form["user"];
-    if (options_.accounts->Login(user, form["password"]) !=
-        AccountStore::LoginResult::kOk) {
-      if (options_.accounts->IsLocked(user)) {
-        spdlog::warn("dashboard login refused; account {} is locked", user);
-      } else {
-        spdlog::info("dashboard login refused");
-      }
-      SendLoginPage(res, 401, "Usuario o contraseña incorrectos.", true);
-      return;
-    }
-    SessionStore::Created created = options_.sessions->Create(user);
-    spdlog::info("dashboard login of {}", user);
-    NoStore(res);
-    res.set_header("Set-Cookie",
-                   absl::StrCat(kSessionCookie, "=", created.token, "; Path=/",
-                                CookieAttributes()));
-    res.set_header("Set-Cookie",
-                   absl::StrCat(kLoginCsrfCookie, "=; Path=/login; Max-Age=0",
-                                CookieAttributes()));
-    res.set_redirect("/", 303);
-  });
-
-  s.Post("/logout",
-         [this](const httplib::Request& req, httplib::Response& res) {
-           const std::string token = Cookie(req, kSessionCookie);
-           std::optional<SessionStore::Session> session =
-               options_.sessions->Find(token);
-           std::map<std::string, std::string> form = ParseForm(req.body);
-           if (!session || !TokensEqual(session->csrf_token, form["csrf"])) {
-             res.status = 403;
-             NoStore(res);
-             res.set_content("Solicitud rechazada (token CSRF inválido).",
-                             "text/plain; charset=utf-8");
-             return;
-           }
-           options_.sessions->End(token);
-           NoStore(res);
-           res.set_header("Set-Cookie",
-                          absl::StrCat(kSessionCookie, "=; Path=/; Max-Age=0",
-                                       CookieAttributes()));
-           res.set_redirect("/login?salida=1", 303);
-         });
+  login_->AddRoutes(s);
 
   s.Get("/", [this](const httplib::Request& req, httplib::Response& res) {
     std::optional<SessionStore::Session> session = SessionOf(req);
@@ -321,27 +265,9 @@ void WebServer::Routes() {
         });
 }
 
-void WebServer::SendLoginPage(httplib::Response& res, int status,
-                              const std::string& message, bool error) {
-  // Double-submit token of the login form (no session exists yet).
-  const std::string csrf = NewToken();
-  res.status = status;
-  NoStore(res);
-  res.set_header("Set-Cookie", absl::StrCat(kLoginCsrfCookie, "=", csrf,
-                                            "; Path=/login; Max-Age=3600",
-                                            CookieAttributes()));
-  res.set_content(LoginPage(csrf, message, error), "text/html; charset=utf-8");
-}
-
 std::optional<SessionStore::Session> WebServer::SessionOf(
     const httplib::Request& req) {
-  std::optional<SessionStore::Session> session =
-      options_.sessions->Find(Cookie(req, kSessionCookie));
-  if (session && !options_.accounts->IsActive(session->user)) {
-    options_.sessions->EndAllOf(session->user);
-    return std::nullopt;
-  }
-  return session;
+  return login_->SessionOf(req);
 }
 
 absl::StatusOr<int> WebServer::Bind(const std::string& host, int port) {

@@ -28,6 +28,7 @@
 #include "ruta/console/office_backend.h"
 #include "ruta/console/pages.h"
 #include "ruta/web/accounts.h"
+#include "ruta/web/login.h"
 #include "ruta/web/sessions.h"
 
 namespace httplib {
@@ -109,8 +110,6 @@ class ConsoleServer final {
                    const Clerk&, const httplib::Request&)>
                    render);
   std::optional<Clerk> ClerkOf(const httplib::Request& req);
-  void SendLoginPage(httplib::Response& res, int status,
-                     const std::string& message, bool error);
   PageContext Context(const Clerk& clerk) const;
   absl::Time Now() const;
   absl::CivilDay Today() const;
@@ -122,9 +121,9 @@ class ConsoleServer final {
 
   Options options_;
   bool secure_ = false;
-  // "ruta_console_<region>" and "ruta_console_<region>_login".
-  std::string session_cookie_;
-  std::string login_csrf_cookie_;
+  // Login, logout and sessions; cookies "ruta_console_<region>" and
+  // "ruta_console_<region>_login".
+  std::unique_ptr<web::Login> login_;
   std::unique_ptr<httplib::Server> server_;
   std::map<std::string, std::string> static_files_;  // by URL path
 };

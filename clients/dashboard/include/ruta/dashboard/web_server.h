@@ -16,6 +16,7 @@
 #include "absl/time/time.h"
 #include "ruta/v1/dashboard.pb.h"
 #include "ruta/web/accounts.h"
+#include "ruta/web/login.h"
 #include "ruta/web/sessions.h"
 
 namespace httplib {
@@ -79,16 +80,12 @@ class WebServer final {
  private:
   explicit WebServer(Options options);
   void Routes();
-  // "; HttpOnly; SameSite=Strict" and "; Secure" unless plain HTTP.
-  std::string CookieAttributes() const;
-  // The login form with a fresh double-submit CSRF token (cookie + field).
-  void SendLoginPage(httplib::Response& res, int status,
-                     const std::string& message, bool error);
   // The request's live session of an active account, if any.
   std::optional<SessionStore::Session> SessionOf(const httplib::Request& req);
 
   Options options_;
   bool secure_ = false;
+  std::unique_ptr<web::Login> login_;  // login, logout, sessions
   std::unique_ptr<httplib::Server> server_;
   std::string index_html_;
   std::map<std::string, std::string> static_files_;  // by URL path
