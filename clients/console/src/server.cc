@@ -99,6 +99,18 @@ ConsoleServer::Outcome Go(std::string url) {
   return out;
 }
 
+// One form: its parsed request (or the console's own refusal), the call
+// made with it, the Spanish hint for a refusal of the node (Refused), and
+// the page to go to after the answer.
+template <typename Request, typename Call, typename Next>
+ConsoleServer::Outcome Act(const absl::StatusOr<Request>& request, Call call,
+                           const std::string& hint, Next next) {
+  if (!request.ok()) return Invalid(request.status());
+  auto done = call(*request);
+  if (!done.ok()) return Refused(done.status(), hint);
+  return Go(next(*done));
+}
+
 bool WantsJson(const httplib::Request& req) {
   return absl::StrContains(req.get_header_value("Accept"), "application/json");
 }
@@ -391,198 +403,136 @@ void ConsoleServer::Routes() {
             return ActivitiesPage(Context(clerk), *list, request.page_token());
           });
 
-  // Case forms.
-  const std::string case_route = absl::StrCat("/caso/(cs_", kIdPattern, ")/");
-  auto case_of = [](const httplib::Request& req) {
-    return std::string(req.matches[1]);
-  };
-  auto back_to = [](const std::string& case_id) {
+  // The other forms: each is parsed into one CaseOffice request, sent for
+  // the clerk, and leads back to the page of the record it changed.
+  OfficeBackend* node = options_.backend;
+  auto to_case = [](const std::string& case_id) {
     return absl::StrCat("/caso/", case_id);
   };
-  PostForm(case_route + "etapa", "/",
-           [this, case_of, back_to](const Clerk& clerk, const Form& form,
-                                    const httplib::Request& req) {
-             auto request = ParseStageForm(case_of(req), form);
-             if (!request.ok()) return Invalid(request.status());
-             auto done = options_.backend->UpdateStage(clerk.user, *request);
-             if (!done.ok())
-               return Refused(
-                   done.status(),
-                   "Ese paso no está permitido desde la etapa actual del caso "
-                   "(quizá otra persona ya lo movió: recargue la página).");
-             return Go(back_to(case_of(req)));
-           });
-  PostForm(case_route + "cierre", "/",
-           [this, case_of, back_to](const Clerk& clerk, const Form& form,
-                                    const httplib::Request& req) {
-             auto request = ParseCloseForm(case_of(req), form);
-             if (!request.ok()) return Invalid(request.status());
-             auto done = options_.backend->CloseCase(clerk.user, *request);
-             if (!done.ok())
-               return Refused(done.status(),
-                              "El caso no se puede cerrar ahora: un caso en "
-                              "tránsito lo cierra la región que lo recibe, y "
-                              "un caso cerrado no se cierra de nuevo.");
-             return Go(back_to(case_of(req)));
-           });
-  PostForm(case_route + "derivacion", "/",
-           [this, case_of, back_to](const Clerk& clerk, const Form& form,
-                                    const httplib::Request& req) {
-             auto request = ParseReferForm(case_of(req), form);
-             if (!request.ok()) return Invalid(request.status());
-             auto done = options_.backend->ReferCase(clerk.user, *request);
-             if (!done.ok())
-               return Refused(
-                   done.status(),
-                   "Para derivar un caso hace falta el consentimiento del "
-                   "tutor para compartirlo con socios, o una base legal que lo "
-                   "permita (medida de protección de la UPE o disposición "
-                   "fiscal); el socio debe estar registrado en el nodo y el "
-                   "caso, abierto. Solo se retira una derivación existente.");
-             return Go(back_to(case_of(req)));
-           });
+  auto transfer_case = [to_case](const auto& answer) {
+    return to_case(answer.transfer().case_id());
+  };
+  const std::string case_route = absl::StrCat("/caso/(cs_", kIdPattern, ")/");
+  auto case_form = [&](const std::string& action, auto parse, auto call,
+                       const char* hint) {
+    PostForm(
+        case_route + action, "/",
+        [node, parse, call, hint, to_case](const Clerk& clerk, const Form& form,
+                                           const httplib::Request& req) {
+          const std::string case_id = req.matches[1];
+          return Act(
+              parse(case_id, form),
+              [&](const auto& r) { return (node->*call)(clerk.user, r); }, hint,
+              [&](const auto&) { return to_case(case_id); });
+        });
+  };
+  case_form("etapa", &ParseStageForm, &OfficeBackend::UpdateStage,
+            "Ese paso no está permitido desde la etapa actual del caso "
+            "(quizá otra persona ya lo movió: recargue la página).");
+  case_form("cierre", &ParseCloseForm, &OfficeBackend::CloseCase,
+            "El caso no se puede cerrar ahora: un caso en tránsito lo cierra "
+            "la región que lo recibe, y un caso cerrado no se cierra de "
+            "nuevo.");
+  case_form("derivacion", &ParseReferForm, &OfficeBackend::ReferCase,
+            "Para derivar un caso hace falta el consentimiento del tutor para "
+            "compartirlo con socios, o una base legal que lo permita (medida "
+            "de protección de la UPE o disposición fiscal); el socio debe "
+            "estar registrado en el nodo y el caso, abierto. Solo se retira "
+            "una derivación existente.");
+  case_form(
+      "traslado",
+      [this](const std::string& case_id, const Form& form) {
+        return ParseTransferForm(case_id, form, options_.peer_departments);
+      },
+      &OfficeBackend::RequestTransfer,
+      "Solo se puede solicitar el traslado de un caso de víctima a cargo de "
+      "esta región, en una etapa de cuidado (acogimiento residencial o "
+      "familiar) y sin otro traslado en curso.");
+  case_form("servicio", &ParseAddServiceForm, &OfficeBackend::AddService,
+            "Solo la región a cargo del caso registra sus servicios, y un caso "
+            "cerrado no recibe servicios nuevos.");
+
   PostForm(
-      case_route + "traslado", "/",
-      [this, case_of, back_to](const Clerk& clerk, const Form& form,
-                               const httplib::Request& req) {
-        auto request =
-            ParseTransferForm(case_of(req), form, options_.peer_departments);
-        if (!request.ok()) return Invalid(request.status());
-        auto done = options_.backend->RequestTransfer(clerk.user, *request);
-        if (!done.ok())
-          return Refused(
-              done.status(),
-              "Solo se puede solicitar el traslado de un caso de víctima a "
-              "cargo de esta región, en una etapa de cuidado (acogimiento "
-              "residencial o familiar) y sin otro traslado en curso.");
-        return Go(back_to(case_of(req)));
+      absl::StrCat("/servicio/(sv_", kIdPattern, ")/estado"), "/",
+      [node, to_case](const Clerk& clerk, const Form& form,
+                      const httplib::Request& req) {
+        return Act(
+            ParseUpdateServiceForm(req.matches[1], form),
+            [&](const auto& r) { return node->UpdateService(clerk.user, r); },
+            "Ese cambio de estado no está permitido para este servicio (un "
+            "servicio completado o abandonado ya no cambia), o el caso ya "
+            "no está a cargo de esta región.",
+            [&](const auto& answer) {
+              return to_case(answer.service().case_id());
+            });
       });
-  PostForm(case_route + "servicio", "/",
-           [this, case_of, back_to](const Clerk& clerk, const Form& form,
-                                    const httplib::Request& req) {
-             auto request = ParseAddServiceForm(case_of(req), form);
-             if (!request.ok()) return Invalid(request.status());
-             auto done = options_.backend->AddService(clerk.user, *request);
-             if (!done.ok())
-               return Refused(
-                   done.status(),
-                   "Solo la región a cargo del caso registra sus servicios, y "
-                   "un caso cerrado no recibe servicios nuevos.");
-             return Go(back_to(case_of(req)));
-           });
-  PostForm(absl::StrCat("/servicio/(sv_", kIdPattern, ")/estado"), "/",
-           [this, back_to](const Clerk& clerk, const Form& form,
-                           const httplib::Request& req) {
-             auto request = ParseUpdateServiceForm(req.matches[1], form);
-             if (!request.ok()) return Invalid(request.status());
-             auto done = options_.backend->UpdateService(clerk.user, *request);
-             if (!done.ok())
-               return Refused(
-                   done.status(),
-                   "Ese cambio de estado no está permitido para este servicio "
-                   "(un servicio completado o abandonado ya no cambia), o el "
-                   "caso ya no está a cargo de esta región.");
-             return Go(back_to(done->service().case_id()));
-           });
 
   // Transfer forms: every answer leads back to the transfer's case.
   const std::string transfer_route =
       absl::StrCat("/traslado/(tr_", kIdPattern, ")/");
-  auto transfer_of = [](const httplib::Request& req) {
-    return std::string(req.matches[1]);
+  auto transfer_form = [&](const std::string& action, auto parse, auto call,
+                           const char* hint) {
+    PostForm(
+        transfer_route + action, "/",
+        [this, node, parse, call, hint, transfer_case](
+            const Clerk& clerk, const Form& form, const httplib::Request& req) {
+          return Act(
+              parse(req.matches[1], form, Today()),
+              [&](const auto& r) { return (node->*call)(clerk.user, r); }, hint,
+              transfer_case);
+        });
   };
-  PostForm(transfer_route + "aceptar", "/",
-           [this, transfer_of, back_to](const Clerk& clerk, const Form& form,
-                                        const httplib::Request& req) {
-             v1::AcceptTransferRequest request;
-             auto request_id = RequestIdOf(form);
-             if (!request_id.ok()) return Invalid(request_id.status());
-             request.set_request_id(*request_id);
-             request.set_transfer_id(transfer_of(req));
-             auto done = options_.backend->AcceptTransfer(clerk.user, request);
-             if (!done.ok())
-               return Refused(done.status(),
-                              "El traslado ya no espera respuesta: quizá otra "
-                              "persona lo respondió o la región de origen lo "
-                              "canceló. Recargue la página.");
-             return Go(back_to(done->transfer().case_id()));
-           });
-  PostForm(transfer_route + "rechazar", "/",
-           [this, transfer_of, back_to](const Clerk& clerk, const Form& form,
-                                        const httplib::Request& req) {
-             auto request = ParseRejectForm(transfer_of(req), form);
-             if (!request.ok()) return Invalid(request.status());
-             auto done = options_.backend->RejectTransfer(clerk.user, *request);
-             if (!done.ok())
-               return Refused(done.status(),
-                              "El traslado ya no espera respuesta: quizá otra "
-                              "persona lo respondió o la región de origen lo "
-                              "canceló. Recargue la página.");
-             return Go(back_to(done->transfer().case_id()));
-           });
-  PostForm(transfer_route + "cancelar", "/",
-           [this, transfer_of, back_to](const Clerk& clerk, const Form& form,
-                                        const httplib::Request& req) {
-             auto request = ParseCancelForm(transfer_of(req), form);
-             if (!request.ok()) return Invalid(request.status());
-             auto done = options_.backend->CancelTransfer(clerk.user, *request);
-             if (!done.ok())
-               return Refused(done.status(),
-                              "Solo se cancela un traslado antes de la salida "
-                              "de la niña, niño o adolescente.");
-             return Go(back_to(done->transfer().case_id()));
-           });
-  PostForm(transfer_route + "salida", "/",
-           [this, transfer_of, back_to](const Clerk& clerk, const Form& form,
-                                        const httplib::Request& req) {
-             auto request = ParseDepartForm(transfer_of(req), form, Today());
-             if (!request.ok()) return Invalid(request.status());
-             auto done = options_.backend->DepartTransfer(clerk.user, *request);
-             if (!done.ok())
-               return Refused(done.status(),
-                              "La salida se confirma cuando el traslado fue "
-                              "aceptado y todavía no salió.");
-             return Go(back_to(done->transfer().case_id()));
-           });
-  PostForm(
-      transfer_route + "llegada", "/",
-      [this, transfer_of, back_to](const Clerk& clerk, const Form& form,
-                                   const httplib::Request& req) {
-        auto request = ParseReceiveForm(transfer_of(req), form, Today());
-        if (!request.ok()) return Invalid(request.status());
-        auto done = options_.backend->ReceiveTransfer(clerk.user, *request);
-        if (!done.ok())
-          return Refused(
-              done.status(),
-              "La llegada se confirma cuando el traslado está en tránsito.");
-        return Go(back_to(done->transfer().case_id()));
-      });
+  const char* kNotPending =
+      "El traslado ya no espera respuesta: quizá otra persona lo respondió o "
+      "la región de origen lo canceló. Recargue la página.";
+  transfer_form(
+      "aceptar",
+      [](const std::string& transfer_id, const Form& form,
+         absl::CivilDay) -> absl::StatusOr<v1::AcceptTransferRequest> {
+        absl::StatusOr<std::string> request_id = RequestIdOf(form);
+        if (!request_id.ok()) return request_id.status();
+        v1::AcceptTransferRequest request;
+        request.set_request_id(*request_id);
+        request.set_transfer_id(transfer_id);
+        return request;
+      },
+      &OfficeBackend::AcceptTransfer, kNotPending);
+  transfer_form(
+      "rechazar",
+      [](const std::string& transfer_id, const Form& form, absl::CivilDay) {
+        return ParseRejectForm(transfer_id, form);
+      },
+      &OfficeBackend::RejectTransfer, kNotPending);
+  transfer_form(
+      "cancelar",
+      [](const std::string& transfer_id, const Form& form, absl::CivilDay) {
+        return ParseCancelForm(transfer_id, form);
+      },
+      &OfficeBackend::CancelTransfer,
+      "Solo se cancela un traslado antes de la salida de la niña, niño o "
+      "adolescente.");
+  transfer_form("salida", &ParseDepartForm, &OfficeBackend::DepartTransfer,
+                "La salida se confirma cuando el traslado fue aceptado y "
+                "todavía no salió.");
+  transfer_form("llegada", &ParseReceiveForm, &OfficeBackend::ReceiveTransfer,
+                "La llegada se confirma cuando el traslado está en tránsito.");
 
   // Activities.
-  PostForm(
-      "/actividades/campana", "/actividades",
-      [this](const Clerk& clerk, const Form& form, const httplib::Request&) {
-        auto request = ParseAwarenessForm(form, options_.department);
-        if (!request.ok()) return Invalid(request.status());
-        auto done = options_.backend->RecordActivity(clerk.user, *request);
-        if (!done.ok())
-          return Refused(
-              done.status(),
-              "El nodo no acepta esta actividad en su estado actual.");
-        return Go("/actividades");
-      });
-  PostForm(
-      "/actividades/capacitacion", "/actividades",
-      [this](const Clerk& clerk, const Form& form, const httplib::Request&) {
-        auto request = ParseTrainingForm(form, options_.department);
-        if (!request.ok()) return Invalid(request.status());
-        auto done = options_.backend->RecordActivity(clerk.user, *request);
-        if (!done.ok())
-          return Refused(
-              done.status(),
-              "El nodo no acepta esta actividad en su estado actual.");
-        return Go("/actividades");
-      });
+  for (const auto& [action, parse] :
+       {std::pair{"campana", &ParseAwarenessForm},
+        std::pair{"capacitacion", &ParseTrainingForm}}) {
+    PostForm(absl::StrCat("/actividades/", action), "/actividades",
+             [this, node, parse = parse](const Clerk& clerk, const Form& form,
+                                         const httplib::Request&) {
+               return Act(
+                   parse(form, options_.department),
+                   [&](const auto& r) {
+                     return node->RecordActivity(clerk.user, r);
+                   },
+                   "El nodo no acepta esta actividad en su estado actual.",
+                   [](const auto&) { return std::string("/actividades"); });
+             });
+  }
 }
 
 ConsoleServer::Outcome ConsoleServer::Intake(const Clerk& clerk,
