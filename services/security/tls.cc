@@ -18,10 +18,12 @@
 #include "absl/time/clock.h"
 #include "grpc/grpc_security_constants.h"
 #include "grpc/support/log.h"
+#include "grpcpp/create_channel.h"
 #include "grpcpp/security/auth_context.h"
 #include "grpcpp/security/tls_certificate_provider.h"
 #include "grpcpp/security/tls_certificate_verifier.h"
 #include "grpcpp/security/tls_credentials_options.h"
+#include "grpcpp/support/channel_arguments.h"
 #include "openssl_util.h"
 #include "ruta/common/status_macros.h"
 #include "ruta/security/handshake_metrics.h"
@@ -288,6 +290,19 @@ absl::StatusOr<Identity> PeerIdentity(const grpc::AuthContext& context) {
     }
   }
   return IdentityFromUriSans(uris);
+}
+
+absl::StatusOr<std::shared_ptr<grpc::Channel>> MakeNodeChannel(
+    const std::string& address, const ClientTlsOptions& options,
+    const std::string& user_agent) {
+  absl::StatusOr<std::shared_ptr<grpc::ChannelCredentials>> credentials =
+      MakeChannelCredentials(options);
+  if (!credentials.ok()) return credentials.status();
+  grpc::ChannelArguments args;
+  args.SetInt(GRPC_ARG_INITIAL_RECONNECT_BACKOFF_MS, 250);
+  args.SetInt(GRPC_ARG_MAX_RECONNECT_BACKOFF_MS, 5000);
+  args.SetString(GRPC_ARG_PRIMARY_USER_AGENT_STRING, user_agent);
+  return grpc::CreateCustomChannel(address, *credentials, args);
 }
 
 }  // namespace ruta::security

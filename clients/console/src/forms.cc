@@ -188,6 +188,29 @@ std::string NewRequestId() {
       b[12], b[13], b[14], b[15]);
 }
 
+namespace {
+
+// The form's request_id into `out` (RequestIdOf's error otherwise).
+template <typename Request>
+absl::Status SetRequestId(const Form& form, Request* out) {
+  absl::StatusOr<std::string> request_id = RequestIdOf(form);
+  if (!request_id.ok()) return request_id.status();
+  out->set_request_id(*request_id);
+  return absl::OkStatus();
+}
+
+// The version the page showed (`version`), so that a change made from a
+// stale page is refused (ABORTED) instead of overwriting a newer one.
+template <typename Request>
+void SetExpectedVersion(const Form& form, Request* out) {
+  int64_t version = 0;
+  if (absl::SimpleAtoi(Field(form, "version"), &version) && version > 0) {
+    out->set_expected_version(version);
+  }
+}
+
+}  // namespace
+
 absl::StatusOr<IntakeForm> ParseIntakeForm(const Form& form,
                                            absl::CivilDay today) {
   IntakeForm out;
@@ -330,9 +353,7 @@ absl::StatusOr<IntakeForm> ParseIntakeForm(const Form& form,
   if (!basis.ok()) return basis.status();
   open.set_legal_basis(*basis);
   open.set_consent_partner_sharing(Checked(form, "consentimiento"));
-  absl::StatusOr<std::string> request_id = RequestIdOf(form);
-  if (!request_id.ok()) return request_id.status();
-  open.set_request_id(*request_id);
+  if (absl::Status s = SetRequestId(form, &open); !s.ok()) return s;
   *open.mutable_identifiers() = ids;
   *out.find.mutable_identifiers() = std::move(ids);
   out.confirmed_duplicate = Checked(form, "confirmar");
@@ -345,15 +366,10 @@ absl::StatusOr<v1::UpdateStageRequest> ParseStageForm(
   absl::StatusOr<v1::Stage> stage =
       Choice(form, "etapa", &v1::Stage_Parse, "la nueva etapa");
   if (!stage.ok()) return stage.status();
-  absl::StatusOr<std::string> request_id = RequestIdOf(form);
-  if (!request_id.ok()) return request_id.status();
-  out.set_request_id(*request_id);
+  if (absl::Status s = SetRequestId(form, &out); !s.ok()) return s;
   out.set_case_id(case_id);
   out.set_stage(*stage);
-  int64_t version = 0;
-  if (absl::SimpleAtoi(Field(form, "version"), &version) && version > 0) {
-    out.set_expected_version(version);
-  }
+  SetExpectedVersion(form, &out);
   return out;
 }
 
@@ -363,15 +379,10 @@ absl::StatusOr<v1::CloseCaseRequest> ParseCloseForm(const std::string& case_id,
   absl::StatusOr<v1::ClosedReason> reason =
       Choice(form, "motivo", &v1::ClosedReason_Parse, "el motivo del cierre");
   if (!reason.ok()) return reason.status();
-  absl::StatusOr<std::string> request_id = RequestIdOf(form);
-  if (!request_id.ok()) return request_id.status();
-  out.set_request_id(*request_id);
+  if (absl::Status s = SetRequestId(form, &out); !s.ok()) return s;
   out.set_case_id(case_id);
   out.set_reason(*reason);
-  int64_t version = 0;
-  if (absl::SimpleAtoi(Field(form, "version"), &version) && version > 0) {
-    out.set_expected_version(version);
-  }
+  SetExpectedVersion(form, &out);
   return out;
 }
 
@@ -384,9 +395,7 @@ absl::StatusOr<v1::ReferCaseRequest> ParseReferForm(const std::string& case_id,
         "Indique el socio como región/nombre, por ejemplo cusco/tdh (lo da el "
         "operador del nodo).");
   }
-  absl::StatusOr<std::string> request_id = RequestIdOf(form);
-  if (!request_id.ok()) return request_id.status();
-  out.set_request_id(*request_id);
+  if (absl::Status s = SetRequestId(form, &out); !s.ok()) return s;
   out.set_case_id(case_id);
   out.set_partner_id(partner);
   out.set_withdraw(Checked(form, "retirar"));
@@ -417,9 +426,7 @@ absl::StatusOr<v1::RequestTransferRequest> ParseTransferForm(
     }
     if (seen.insert(type).second) out.add_requested_services(type);
   }
-  absl::StatusOr<std::string> request_id = RequestIdOf(form);
-  if (!request_id.ok()) return request_id.status();
-  out.set_request_id(*request_id);
+  if (absl::Status s = SetRequestId(form, &out); !s.ok()) return s;
   out.set_case_id(case_id);
   out.set_to_region(region);
   out.set_destination_province(province);
@@ -434,9 +441,7 @@ absl::StatusOr<v1::RejectTransferRequest> ParseRejectForm(
   if (!reason.ok()) return reason.status();
   const std::string note = Field(form, "nota");
   if (absl::Status s = FreeText(note, 280, "La nota"); !s.ok()) return s;
-  absl::StatusOr<std::string> request_id = RequestIdOf(form);
-  if (!request_id.ok()) return request_id.status();
-  out.set_request_id(*request_id);
+  if (absl::Status s = SetRequestId(form, &out); !s.ok()) return s;
   out.set_transfer_id(transfer_id);
   out.set_reason(*reason);
   out.set_note(note);
@@ -448,9 +453,7 @@ absl::StatusOr<v1::CancelTransferRequest> ParseCancelForm(
   v1::CancelTransferRequest out;
   const std::string note = Field(form, "nota");
   if (absl::Status s = FreeText(note, 280, "La nota"); !s.ok()) return s;
-  absl::StatusOr<std::string> request_id = RequestIdOf(form);
-  if (!request_id.ok()) return request_id.status();
-  out.set_request_id(*request_id);
+  if (absl::Status s = SetRequestId(form, &out); !s.ok()) return s;
   out.set_transfer_id(transfer_id);
   out.set_note(note);
   return out;
@@ -484,9 +487,7 @@ absl::StatusOr<v1::DepartTransferRequest> ParseDepartForm(
     return s;
   }
   if (day.year() != 0) *out.mutable_departed_on() = day;
-  absl::StatusOr<std::string> request_id = RequestIdOf(form);
-  if (!request_id.ok()) return request_id.status();
-  out.set_request_id(*request_id);
+  if (absl::Status s = SetRequestId(form, &out); !s.ok()) return s;
   out.set_transfer_id(transfer_id);
   return out;
 }
@@ -499,9 +500,7 @@ absl::StatusOr<v1::ReceiveTransferRequest> ParseReceiveForm(
     return s;
   }
   if (day.year() != 0) *out.mutable_received_on() = day;
-  absl::StatusOr<std::string> request_id = RequestIdOf(form);
-  if (!request_id.ok()) return request_id.status();
-  out.set_request_id(*request_id);
+  if (absl::Status s = SetRequestId(form, &out); !s.ok()) return s;
   out.set_transfer_id(transfer_id);
   return out;
 }
@@ -524,9 +523,7 @@ absl::StatusOr<v1::AddServiceRequest> ParseAddServiceForm(
   absl::StatusOr<v1::YearMonth> start =
       Month(form, "inicio", "el mes de inicio");
   if (!start.ok()) return start.status();
-  absl::StatusOr<std::string> request_id = RequestIdOf(form);
-  if (!request_id.ok()) return request_id.status();
-  out.set_request_id(*request_id);
+  if (absl::Status s = SetRequestId(form, &out); !s.ok()) return s;
   out.set_case_id(case_id);
   out.set_type(*type);
   out.set_provider(provider);
@@ -548,15 +545,10 @@ absl::StatusOr<v1::UpdateServiceRequest> ParseUpdateServiceForm(
     if (!end.ok()) return end.status();
     *out.mutable_end_month() = *end;
   }
-  absl::StatusOr<std::string> request_id = RequestIdOf(form);
-  if (!request_id.ok()) return request_id.status();
-  out.set_request_id(*request_id);
+  if (absl::Status s = SetRequestId(form, &out); !s.ok()) return s;
   out.set_service_id(service_id);
   out.set_status(*status);
-  int64_t version = 0;
-  if (absl::SimpleAtoi(Field(form, "version"), &version) && version > 0) {
-    out.set_expected_version(version);
-  }
+  SetExpectedVersion(form, &out);
   return out;
 }
 
@@ -587,9 +579,7 @@ absl::StatusOr<v1::RecordActivityRequest> ParseAwarenessForm(
       Count(form, "personas", "las personas alcanzadas");
   if (!people.ok()) return people.status();
   a.set_people_reached(*people);
-  absl::StatusOr<std::string> request_id = RequestIdOf(form);
-  if (!request_id.ok()) return request_id.status();
-  out.set_request_id(*request_id);
+  if (absl::Status s = SetRequestId(form, &out); !s.ok()) return s;
   return out;
 }
 
@@ -614,9 +604,7 @@ absl::StatusOr<v1::RecordActivityRequest> ParseTrainingForm(
       Count(form, "miembros", "los miembros capacitados");
   if (!members.ok()) return members.status();
   t.set_members_trained(*members);
-  absl::StatusOr<std::string> request_id = RequestIdOf(form);
-  if (!request_id.ok()) return request_id.status();
-  out.set_request_id(*request_id);
+  if (absl::Status s = SetRequestId(form, &out); !s.ok()) return s;
   return out;
 }
 

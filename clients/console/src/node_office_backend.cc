@@ -1,7 +1,5 @@
 #include <chrono>
 
-#include "grpcpp/create_channel.h"
-#include "grpcpp/support/channel_arguments.h"
 #include "ruta/console/office_backend.h"
 #include "ruta/security/tls.h"
 
@@ -38,18 +36,11 @@ absl::StatusOr<std::unique_ptr<NodeOfficeBackend>> NodeOfficeBackend::Create(
   tls.key_file = options.key_file;
   tls.ca_file = options.ca_file;
   tls.expected_server_region = options.node_region;
-  absl::StatusOr<std::shared_ptr<grpc::ChannelCredentials>> credentials =
-      security::MakeChannelCredentials(tls);
-  if (!credentials.ok()) return credentials.status();
-  grpc::ChannelArguments args;
-  // A node back from an outage is found again within seconds.
-  args.SetInt(GRPC_ARG_INITIAL_RECONNECT_BACKOFF_MS, 250);
-  args.SetInt(GRPC_ARG_MAX_RECONNECT_BACKOFF_MS, 5000);
-  args.SetString(GRPC_ARG_PRIMARY_USER_AGENT_STRING, "ruta-console");
-  std::shared_ptr<grpc::Channel> channel =
-      grpc::CreateCustomChannel(options.address, *credentials, args);
+  absl::StatusOr<std::shared_ptr<grpc::Channel>> channel =
+      security::MakeNodeChannel(options.address, tls, "ruta-console");
+  if (!channel.ok()) return channel.status();
   return std::unique_ptr<NodeOfficeBackend>(new NodeOfficeBackend(
-      v1::CaseOffice::NewStub(channel), options.deadline));
+      v1::CaseOffice::NewStub(*channel), options.deadline));
 }
 
 #define RUTA_CONSOLE_OFFICE_CALL(Method)                                      \

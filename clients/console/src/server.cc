@@ -639,19 +639,7 @@ absl::StatusOr<std::string> ConsoleServer::RenderCase(
 }
 
 absl::StatusOr<int> ConsoleServer::Bind(const std::string& host, int port) {
-  int bound = port;
-  if (port == 0) {
-    bound = server_->bind_to_any_port(host.c_str());
-    if (bound < 0) bound = 0;
-  } else if (!server_->bind_to_port(host.c_str(), port)) {
-    bound = 0;
-  }
-  if (bound <= 0) {
-    return absl::UnavailableError(
-        absl::StrCat("cannot listen on ", host, ":", port,
-                     " (address in use, or not an address of this machine)"));
-  }
-  return bound;
+  return web::BindServer(*server_, host, port);
 }
 
 void ConsoleServer::Run() { server_->listen_after_bind(); }

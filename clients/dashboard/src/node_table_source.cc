@@ -1,7 +1,5 @@
 #include "ruta/dashboard/node_table_source.h"
 
-#include "grpcpp/create_channel.h"
-#include "grpcpp/support/channel_arguments.h"
 #include "ruta/security/tls.h"
 
 namespace ruta::dashboard {
@@ -26,17 +24,11 @@ absl::StatusOr<std::unique_ptr<NodeTableSource>> NodeTableSource::Create(
   tls.key_file = options.key_file;
   tls.ca_file = options.ca_file;
   tls.expected_server_region = options.node_region;
-  absl::StatusOr<std::shared_ptr<grpc::ChannelCredentials>> credentials =
-      security::MakeChannelCredentials(tls);
-  if (!credentials.ok()) return credentials.status();
-  grpc::ChannelArguments args;
-  args.SetInt(GRPC_ARG_INITIAL_RECONNECT_BACKOFF_MS, 250);
-  args.SetInt(GRPC_ARG_MAX_RECONNECT_BACKOFF_MS, 5000);
-  args.SetString(GRPC_ARG_PRIMARY_USER_AGENT_STRING, "ruta-dashboard");
-  std::shared_ptr<grpc::Channel> channel =
-      grpc::CreateCustomChannel(options.address, *credentials, args);
+  absl::StatusOr<std::shared_ptr<grpc::Channel>> channel =
+      security::MakeNodeChannel(options.address, tls, "ruta-dashboard");
+  if (!channel.ok()) return channel.status();
   return std::unique_ptr<NodeTableSource>(
-      new NodeTableSource(v1::Dashboard::NewStub(channel), options.deadline));
+      new NodeTableSource(v1::Dashboard::NewStub(*channel), options.deadline));
 }
 
 absl::StatusOr<v1::ListTablesResponse> NodeTableSource::ListTables() {

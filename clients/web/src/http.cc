@@ -160,6 +160,22 @@ bool IsLoopbackHost(const std::string& host) {
   return false;
 }
 
+absl::StatusOr<int> BindServer(httplib::Server& server, const std::string& host,
+                               int port) {
+  int bound = port;
+  if (port == 0) {
+    bound = server.bind_to_any_port(host.c_str());
+  } else if (!server.bind_to_port(host.c_str(), port)) {
+    bound = 0;
+  }
+  if (bound <= 0) {
+    return absl::UnavailableError(
+        absl::StrCat("cannot listen on ", host, ":", port,
+                     " (address in use, or not an address of this machine)"));
+  }
+  return bound;
+}
+
 absl::Status WritePortFile(const std::string& path, int port) {
   const std::string tmp = path + ".tmp";
   {

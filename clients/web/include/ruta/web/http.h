@@ -8,6 +8,7 @@
 #include <string>
 
 #include "absl/status/status.h"
+#include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 
 namespace httplib {
@@ -71,6 +72,12 @@ absl::Status SplitHostPort(const std::string& address, std::string* host,
 
 // Whether `host` is a loopback address: 127.0.0.0/8, ::1 or "localhost".
 bool IsLoopbackHost(const std::string& host);
+
+// Binds `server` to host:port (port 0: any free port) and returns the port
+// bound. UNAVAILABLE naming the address when it cannot be bound (in use, or
+// not an address of this machine).
+absl::StatusOr<int> BindServer(httplib::Server& server, const std::string& host,
+                               int port);
 
 // Writes `port` and a newline to `path` atomically (temporary file + rename):
 // tests and scripts read back the port a server chose.

@@ -106,6 +106,14 @@ struct ClientTlsOptions {
 absl::StatusOr<std::shared_ptr<grpc::ChannelCredentials>>
 MakeChannelCredentials(const ClientTlsOptions& options);
 
+// A channel to a node for a client process (ruta-dashboard, ruta-console):
+// MakeChannelCredentials(options), reconnecting after 250 ms at first and at
+// most every 5 s (a node back from an outage is found again within
+// seconds), announcing `user_agent`. Errors of MakeChannelCredentials.
+absl::StatusOr<std::shared_ptr<grpc::Channel>> MakeNodeChannel(
+    const std::string& address, const ClientTlsOptions& options,
+    const std::string& user_agent);
+
 // The verified identity of the peer of a call, from its auth context.
 // UNAUTHENTICATED when the connection carries no valid identity.
 absl::StatusOr<Identity> PeerIdentity(const grpc::AuthContext& context);
