@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <atomic>
 #include <cerrno>
 #include <cstring>
 #include <deque>
@@ -154,7 +155,11 @@ class SqliteStore final : public Store {
       }
       CommitGroup(txn, group);
       group.clear();
-      if (wal_pages_ >= truncate_at_) TruncateWal();
+      if (wal_pages_ >= truncate_at_) {
+        TruncateWal();
+      } else if (tail_due_.exchange(false, std::memory_order_acq_rel)) {
+        CopyTail();
+      }
     }
   }
 
@@ -204,6 +209,20 @@ class SqliteStore final : public Store {
     }
   }
 
+  // On the writer thread, between groups, once the checkpoint thread has
+  // copied the bulk of the WAL: copies the few pages committed since (a
+  // PASSIVE checkpoint, which waits for no one), so that the next BEGIN
+  // restarts the WAL from its start, reusing the file in place instead of
+  // growing it.
+  void CopyTail() {
+    if (!checkpoint_run_mu_.TryLock()) return;
+    int log = 0;
+    int copied = 0;
+    sqlite3_wal_checkpoint_v2(writer_connection_->db(), nullptr,
+                              SQLITE_CHECKPOINT_PASSIVE, &log, &copied);
+    checkpoint_run_mu_.Unlock();
+  }
+
   void CheckpointLoop() {
     sqlite3* db = checkpoint_connection_->db();
     while (true) {
@@ -222,8 +241,10 @@ class SqliteStore final : public Store {
       // PASSIVE: copies the frames no reader still needs, takes no lock that
       // the writer or the readers wait for. Errors (SQLITE_BUSY while the
       // writer truncates) leave the WAL as it is, for the next one.
-      sqlite3_wal_checkpoint_v2(db, nullptr, SQLITE_CHECKPOINT_PASSIVE, &log,
-                                &copied);
+      if (sqlite3_wal_checkpoint_v2(db, nullptr, SQLITE_CHECKPOINT_PASSIVE,
+                                    &log, &copied) == SQLITE_OK) {
+        tail_due_.store(true, std::memory_order_release);
+      }
     }
   }
 
@@ -318,6 +339,8 @@ class SqliteStore final : public Store {
   // Held while a checkpoint runs: a background one and the writer's TRUNCATE
   // one never run at once (the second would fail with SQLITE_BUSY).
   absl::Mutex checkpoint_run_mu_;
+  // Set by the checkpoint thread after a checkpoint, for CopyTail.
+  std::atomic<bool> tail_due_{false};
 
   absl::Mutex write_mu_;
   absl::CondVar write_cv_;
