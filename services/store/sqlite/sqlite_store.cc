@@ -1,13 +1,10 @@
 // The SQLite implementation of ruta::store::Store: one writer thread that
-// group-commits, a pool of reader threads, and a checkpoint thread that copies
-// the WAL into the database file off the writer's path; each thread with its
-// own connection. See ../README.md.
+// group-commits, a pool of reader threads, each thread with its own
+// connection. See ../README.md.
 #include <fcntl.h>
-#include <sqlite3.h>
 #include <unistd.h>
 
 #include <algorithm>
-#include <atomic>
 #include <cerrno>
 #include <cstring>
 #include <deque>
@@ -45,19 +42,10 @@ using DoneFn = std::function<void(absl::Status)>;
 class SqliteStore final : public Store {
  public:
   SqliteStore(const SqliteOptions& options, std::unique_ptr<Connection> writer,
-              std::vector<std::unique_ptr<Connection>> readers,
-              std::unique_ptr<Connection> checkpointer)
+              std::vector<std::unique_ptr<Connection>> readers)
       : max_group_size_(static_cast<size_t>(options.max_group_size)),
-        checkpoint_wal_pages_(options.checkpoint_wal_pages),
-        truncate_wal_pages_(options.truncate_wal_pages),
         writer_connection_(std::move(writer)),
-        reader_connections_(std::move(readers)),
-        checkpoint_connection_(std::move(checkpointer)),
-        truncate_at_(options.truncate_wal_pages) {
-    // Replaces SQLite's automatic checkpoint (itself a WAL hook) on the
-    // writer: its commits only count pages and wake the checkpoint thread.
-    sqlite3_wal_hook(writer_connection_->db(), &SqliteStore::OnWalCommit, this);
-    checkpoint_thread_ = std::thread([this] { CheckpointLoop(); });
+        reader_connections_(std::move(readers)) {
     writer_thread_ = std::thread([this] { WriterLoop(); });
     for (auto& connection : reader_connections_) {
       Connection* c = connection.get();
@@ -65,9 +53,8 @@ class SqliteStore final : public Store {
     }
   }
 
-  // Completes every queued read and write, stops the checkpoint thread, then
-  // closes the connections (the writer's last, so that it checkpoints the
-  // whole WAL into the database file and removes it).
+  // Completes every queued read and write, then closes the connections (the
+  // writer's last, so that it checkpoints the WAL into the database file).
   ~SqliteStore() override {
     // The writer first: `done` callbacks of the last writes may still queue
     // reads. Writes queued by `done` callbacks of reads after the writer has
@@ -78,14 +65,6 @@ class SqliteStore final : public Store {
       write_cv_.SignalAll();
     }
     writer_thread_.join();
-    sqlite3_wal_hook(writer_connection_->db(), nullptr, nullptr);
-    {
-      absl::MutexLock lock(&checkpoint_mu_);
-      checkpoint_stopping_ = true;
-      checkpoint_cv_.SignalAll();
-    }
-    checkpoint_thread_.join();
-    checkpoint_connection_.reset();
     {
       absl::MutexLock lock(&read_mu_);
       readers_stopping_ = true;
@@ -155,96 +134,6 @@ class SqliteStore final : public Store {
       }
       CommitGroup(txn, group);
       group.clear();
-      if (wal_pages_ >= truncate_at_) {
-        TruncateWal();
-      } else if (tail_due_.exchange(false, std::memory_order_acq_rel)) {
-        CopyTail();
-      }
-    }
-  }
-
-  // The writer's WAL hook, called on the writer thread after each commit
-  // with the number of pages in the WAL. Never waits for a checkpoint:
-  // checkpoint_mu_ is only held to set or read flags.
-  static int OnWalCommit(void* self, sqlite3* /*db*/, const char* /*name*/,
-                         int pages) {
-    static_cast<SqliteStore*>(self)->AfterCommit(pages);
-    return SQLITE_OK;
-  }
-
-  void AfterCommit(int pages) {
-    // Fewer pages than after the previous commit: SQLite restarted the WAL
-    // from its beginning (everything in it had been copied).
-    int added = pages - wal_pages_;
-    if (pages < wal_pages_) {
-      added = pages;
-      truncate_at_ = truncate_wal_pages_;
-    }
-    wal_pages_ = pages;
-    pages_since_wake_ += added;
-    if (pages_since_wake_ < checkpoint_wal_pages_) return;
-    pages_since_wake_ = 0;
-    absl::MutexLock lock(&checkpoint_mu_);
-    checkpoint_requested_ = true;
-    checkpoint_cv_.Signal();
-  }
-
-  // On the writer thread, between groups: bounds the WAL file (see
-  // SqliteOptions::truncate_wal_pages).
-  void TruncateWal() {
-    absl::MutexLock run(&checkpoint_run_mu_);
-    int log = 0;
-    int copied = 0;
-    int rc =
-        sqlite3_wal_checkpoint_v2(writer_connection_->db(), nullptr,
-                                  SQLITE_CHECKPOINT_TRUNCATE, &log, &copied);
-    if (rc == SQLITE_OK) {
-      wal_pages_ = 0;
-      pages_since_wake_ = 0;
-      truncate_at_ = truncate_wal_pages_;
-    } else {
-      // The WAL is intact. Not again after every group (each try may wait
-      // the busy timeout): after checkpoint_wal_pages more pages.
-      truncate_at_ = wal_pages_ + checkpoint_wal_pages_;
-    }
-  }
-
-  // On the writer thread, between groups, once the checkpoint thread has
-  // copied the bulk of the WAL: copies the few pages committed since (a
-  // PASSIVE checkpoint, which waits for no one), so that the next BEGIN
-  // restarts the WAL from its start, reusing the file in place instead of
-  // growing it.
-  void CopyTail() {
-    if (!checkpoint_run_mu_.TryLock()) return;
-    int log = 0;
-    int copied = 0;
-    sqlite3_wal_checkpoint_v2(writer_connection_->db(), nullptr,
-                              SQLITE_CHECKPOINT_PASSIVE, &log, &copied);
-    checkpoint_run_mu_.Unlock();
-  }
-
-  void CheckpointLoop() {
-    sqlite3* db = checkpoint_connection_->db();
-    while (true) {
-      {
-        absl::MutexLock lock(&checkpoint_mu_);
-        while (!checkpoint_requested_ && !checkpoint_stopping_) {
-          checkpoint_cv_.Wait(&checkpoint_mu_);
-        }
-        // The last checkpoint is the writer connection's close.
-        if (checkpoint_stopping_) return;
-        checkpoint_requested_ = false;
-      }
-      absl::MutexLock run(&checkpoint_run_mu_);
-      int log = 0;
-      int copied = 0;
-      // PASSIVE: copies the frames no reader still needs, takes no lock that
-      // the writer or the readers wait for. Errors (SQLITE_BUSY while the
-      // writer truncates) leave the WAL as it is, for the next one.
-      if (sqlite3_wal_checkpoint_v2(db, nullptr, SQLITE_CHECKPOINT_PASSIVE,
-                                    &log, &copied) == SQLITE_OK) {
-        tail_due_.store(true, std::memory_order_release);
-      }
     }
   }
 
@@ -319,28 +208,8 @@ class SqliteStore final : public Store {
   }
 
   const size_t max_group_size_;
-  const int checkpoint_wal_pages_;
-  const int truncate_wal_pages_;
   std::unique_ptr<Connection> writer_connection_;
   std::vector<std::unique_ptr<Connection>> reader_connections_;
-  std::unique_ptr<Connection> checkpoint_connection_;
-
-  // Writer thread only: pages in the WAL after the last commit, pages
-  // committed since the checkpoint thread was last woken, and the WAL size
-  // at which the writer truncates it.
-  int wal_pages_ = 0;
-  int pages_since_wake_ = 0;
-  int truncate_at_;
-
-  absl::Mutex checkpoint_mu_;
-  absl::CondVar checkpoint_cv_;
-  bool checkpoint_requested_ ABSL_GUARDED_BY(checkpoint_mu_) = false;
-  bool checkpoint_stopping_ ABSL_GUARDED_BY(checkpoint_mu_) = false;
-  // Held while a checkpoint runs: a background one and the writer's TRUNCATE
-  // one never run at once (the second would fail with SQLITE_BUSY).
-  absl::Mutex checkpoint_run_mu_;
-  // Set by the checkpoint thread after a checkpoint, for CopyTail.
-  std::atomic<bool> tail_due_{false};
 
   absl::Mutex write_mu_;
   absl::CondVar write_cv_;
@@ -358,7 +227,6 @@ class SqliteStore final : public Store {
 
   std::thread writer_thread_;
   std::vector<std::thread> reader_threads_;
-  std::thread checkpoint_thread_;
 };
 
 absl::Status ValidateOptions(const SqliteOptions& options) {
@@ -375,14 +243,6 @@ absl::Status ValidateOptions(const SqliteOptions& options) {
   }
   if (options.max_group_size < 1) {
     return absl::InvalidArgumentError("sqlite: max_group_size must be >= 1");
-  }
-  if (options.checkpoint_wal_pages < 1) {
-    return absl::InvalidArgumentError(
-        "sqlite: checkpoint_wal_pages must be >= 1");
-  }
-  if (options.truncate_wal_pages < options.checkpoint_wal_pages) {
-    return absl::InvalidArgumentError(
-        "sqlite: truncate_wal_pages must be >= checkpoint_wal_pages");
   }
   return absl::OkStatus();
 }
@@ -477,16 +337,8 @@ absl::StatusOr<std::unique_ptr<Store>> OpenSqliteStore(
                                            options.busy_timeout));
     readers.push_back(std::move(reader));
   }
-  // Read-write: a checkpoint writes into the database file (and syncs it
-  // before the WAL may be reused: synchronous=FULL as on the writer).
-  RUTA_ASSIGN_OR_RETURN(std::unique_ptr<Connection> checkpointer,
-                        Connection::Open(options.path, SQLITE_OPEN_READWRITE,
-                                         options.busy_timeout));
-  RUTA_RETURN_IF_ERROR(NameFile(
-      options.path,
-      checkpointer->Exec("PRAGMA synchronous=FULL", "set synchronous")));
-  return std::unique_ptr<Store>(new SqliteStore(
-      options, std::move(writer), std::move(readers), std::move(checkpointer)));
+  return std::unique_ptr<Store>(
+      new SqliteStore(options, std::move(writer), std::move(readers)));
 }
 
 }  // namespace ruta::store

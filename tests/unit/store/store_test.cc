@@ -15,7 +15,6 @@
 #include <memory>
 #include <optional>
 #include <string>
-#include <system_error>
 #include <thread>
 #include <utility>
 #include <vector>
@@ -1029,159 +1028,9 @@ TEST_F(StoreTest, InvalidOptionsAreRejected) {
   EXPECT_EQ(OpenSqliteStore(options).status().code(),
             absl::StatusCode::kInvalidArgument);
   options = options_;
-  options.checkpoint_wal_pages = 0;
-  EXPECT_EQ(OpenSqliteStore(options).status().code(),
-            absl::StatusCode::kInvalidArgument);
-  options = options_;
-  options.checkpoint_wal_pages = 100;
-  options.truncate_wal_pages = 99;
-  EXPECT_EQ(OpenSqliteStore(options).status().code(),
-            absl::StatusCode::kInvalidArgument);
-  options = options_;
   options.path = "";
   EXPECT_EQ(OpenSqliteStore(options).status().code(),
             absl::StatusCode::kInvalidArgument);
-}
-
-// Size of `path` in bytes, 0 when it does not exist.
-int64_t FileSize(const std::string& path) {
-  std::error_code ec;
-  uintmax_t size = std::filesystem::file_size(path, ec);
-  return ec ? 0 : static_cast<int64_t>(size);
-}
-
-// Queues cases first..first+count-1 (each one write) and waits for all of
-// them; returns how many failed.
-int WriteCases(Store& store, int first, int count) {
-  absl::BlockingCounter done(count);
-  std::atomic<int> failures{0};
-  for (int n = first; n < first + count; ++n) {
-    store.Write(
-        [n](WriteTxn& txn) -> absl::Status {
-          absl::Status s = txn.PutCase(MakeCase(CaseId(n)));
-          if (!s.ok()) return s;
-          return txn.AddToAggregate("t", "cases", 1);
-        },
-        [&](absl::Status status) {
-          if (!status.ok()) failures.fetch_add(1);
-          done.DecrementCount();
-        });
-  }
-  done.Wait();
-  return failures.load();
-}
-
-// The writer never checkpoints (no TRUNCATE either, with this bound): while
-// the store is open, only the checkpoint thread writes the database file.
-TEST_F(StoreTest, CheckpointThreadCopiesTheWalIntoTheDatabase) {
-  options_.checkpoint_wal_pages = 16;
-  options_.truncate_wal_pages = 1 << 30;
-  Open();
-  const int64_t initial = FileSize(options_.path);
-  constexpr int kBatches = 40;
-  constexpr int kPerBatch = 50;
-  for (int b = 0; b < kBatches; ++b) {
-    ASSERT_EQ(WriteCases(*store_, b * kPerBatch, kPerBatch), 0);
-  }
-  // Checkpoints run behind the writes: wait for them, with a bound.
-  const absl::Time deadline = absl::Now() + absl::Seconds(20);
-  while (FileSize(options_.path) < initial + 256 * 1024 &&
-         absl::Now() < deadline) {
-    absl::SleepFor(absl::Milliseconds(10));
-  }
-  EXPECT_GE(FileSize(options_.path), initial + 256 * 1024)
-      << "the database file did not grow while the store was open: nothing "
-         "checkpointed the WAL (initial size "
-      << initial << ")";
-
-  // Closing stops the thread; the writer's close checkpoints the rest and
-  // removes the WAL.
-  Close();
-  EXPECT_FALSE(std::filesystem::exists(options_.path + "-wal"));
-  Open();
-  std::vector<std::string> ids = ListAll(CaseFilter(), 500);
-  ASSERT_EQ(ids.size(), static_cast<size_t>(kBatches * kPerBatch));
-  for (int n = 0; n < kBatches * kPerBatch; ++n) EXPECT_EQ(ids[n], CaseId(n));
-  EXPECT_EQ(Aggregate("t", "cases"), kBatches * kPerBatch);
-}
-
-// Under continuous writes the WAL file stays near truncate_wal_pages, however
-// much is written; without checkpoints it would hold every page written.
-TEST_F(StoreTest, WalFileStaysBoundedUnderContinuousWrites) {
-  options_.checkpoint_wal_pages = 8;
-  options_.truncate_wal_pages = 32;
-  options_.max_group_size = 4;
-  Open();
-  std::atomic<bool> writing{true};
-  std::atomic<int64_t> largest{0};
-  std::thread sampler([&] {
-    while (writing.load()) {
-      int64_t size = FileSize(options_.path + "-wal");
-      if (size > largest.load()) largest.store(size);
-      absl::SleepFor(absl::Microseconds(200));
-    }
-  });
-  // 8 threads keep the writer busy: the passive checkpoints never find the
-  // WAL idle.
-  constexpr int kThreads = 8;
-  constexpr int kPerThread = 1000;
-  std::atomic<int> failures{0};
-  std::vector<std::thread> threads;
-  for (int t = 0; t < kThreads; ++t) {
-    threads.emplace_back([&, t] {
-      for (int k = 0; k < kPerThread; k += 20) {
-        failures.fetch_add(WriteCases(*store_, t * kPerThread + k, 20));
-      }
-    });
-  }
-  for (std::thread& thread : threads) thread.join();
-  const int64_t after_writes = FileSize(options_.path);
-  writing.store(false);
-  sampler.join();
-  EXPECT_EQ(failures.load(), 0);
-
-  constexpr int64_t kPage = 4096;
-  // The WAL may exceed the bound by the group committed before the writer
-  // truncates it (4 cases, a few pages each), and the sampler may see it
-  // while it grows.
-  constexpr int64_t kBound = (32 + 96) * kPage;
-  EXPECT_LE(largest.load(), kBound) << "the WAL grew past its bound";
-  // Every page of the database went through the WAL, so without checkpoints
-  // the WAL would be at least as large as the database: far above the bound.
-  EXPECT_GE(after_writes, 4 * kBound);
-
-  Close();
-  EXPECT_FALSE(std::filesystem::exists(options_.path + "-wal"));
-  Open();
-  EXPECT_EQ(ListAll(CaseFilter(), 1000).size(),
-            static_cast<size_t>(kThreads * kPerThread));
-  EXPECT_EQ(Aggregate("t", "cases"), kThreads * kPerThread);
-}
-
-// Opening and closing at once (the checkpoint thread never woken) and
-// closing with writes still queued both stop every thread and keep the data.
-TEST_F(StoreTest, CheckpointThreadStopsCleanly) {
-  options_.checkpoint_wal_pages = 4;
-  options_.truncate_wal_pages = 64;
-  Open();
-  Close();
-  EXPECT_FALSE(std::filesystem::exists(options_.path + "-wal"));
-
-  Open();
-  constexpr int kWrites = 300;
-  std::atomic<int> ok{0};
-  for (int n = 0; n < kWrites; ++n) {
-    store_->Write(
-        [n](WriteTxn& txn) { return txn.PutCase(MakeCase(CaseId(n))); },
-        [&](absl::Status status) {
-          if (status.ok()) ok.fetch_add(1);
-        });
-  }
-  Close();  // Drains the queue while checkpoints are being requested.
-  EXPECT_EQ(ok.load(), kWrites);
-  EXPECT_FALSE(std::filesystem::exists(options_.path + "-wal"));
-  Open();
-  EXPECT_EQ(ListAll(CaseFilter(), 1000).size(), static_cast<size_t>(kWrites));
 }
 
 TEST_F(StoreTest, DatabaseFilesAreOwnerOnlyAndInWalMode) {

@@ -494,29 +494,10 @@ struct SqliteOptions {
   int max_group_size = 256;
   // SQLite busy timeout for connections of this process.
   absl::Duration busy_timeout = absl::Seconds(5);
-  // WAL checkpoints run on a background thread with its own connection, never
-  // on the writer's commits (SQLite's automatic checkpoint is off on the
-  // writer). Once commits have added this many pages to the WAL since the
-  // checkpoint thread was last woken, the writer wakes it again; it runs a
-  // PASSIVE checkpoint, which neither waits for nor blocks the writer and the
-  // readers. Default 1000: SQLite's own automatic interval.
-  int checkpoint_wal_pages = 1000;
-  // The WAL file's bound. While the writer keeps appending, passive
-  // checkpoints never catch up with it, and SQLite only reuses the WAL from
-  // its start once all of it was copied. When a commit leaves at least this
-  // many pages in the WAL, the writer, before its next group, runs a TRUNCATE
-  // checkpoint itself: it waits for a background checkpoint in progress and
-  // for readers still on older snapshots (busy timeout), copies the remainder
-  // and empties the WAL file. Writes wait meanwhile; a failure (e.g. readers
-  // busy past the timeout) is retried after checkpoint_wal_pages more pages
-  // and never fails a write. Default 8000 pages (32 MiB with 4 KiB pages). Must
-  // be >= checkpoint_wal_pages.
-  int truncate_wal_pages = 8000;
 };
 
 // Opens (creating if needed) the SQLite database at `options.path`, applies
-// pending migrations, sets WAL and synchronous=FULL, starts the writer, the
-// readers and the checkpoint thread. NOT_FOUND when the parent
+// pending migrations, sets WAL and synchronous=FULL. NOT_FOUND when the parent
 // directory does not exist; FAILED_PRECONDITION when the database was written
 // by a newer schema version than this binary knows; INTERNAL on SQLite errors
 // (message names the file and SQLite's reason).
