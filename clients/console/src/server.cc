@@ -3,8 +3,6 @@
 #include <httplib.h>
 #include <sodium.h>
 
-#include <fstream>
-#include <sstream>
 
 #include "absl/strings/cord.h"
 #include "absl/strings/match.h"
@@ -27,17 +25,6 @@ using web::JsonString;
 using web::NoStore;
 
 constexpr char kIdPattern[] = "[a-z]{20}";
-
-absl::StatusOr<std::string> ReadWhole(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) {
-    return absl::FailedPreconditionError(
-        absl::StrCat("web file ", path, " is missing or unreadable"));
-  }
-  std::ostringstream out;
-  out << in.rdbuf();
-  return out.str();
-}
 
 // Marks a status the console itself produced (a Spanish sentence for the
 // clerk), as opposed to a failure reported by the node.
@@ -163,24 +150,16 @@ absl::StatusOr<std::unique_ptr<ConsoleServer>> ConsoleServer::Create(
   login.page = &LoginPage;
   login.log_name = "console";
   console->login_ = std::make_unique<web::Login>(std::move(login));
-  if (console->secure_) {
-    auto ssl = std::make_unique<httplib::SSLServer>(o.tls_cert_file.c_str(),
-                                                    o.tls_key_file.c_str());
-    if (!ssl->is_valid()) {
-      return absl::FailedPreconditionError(absl::StrCat(
-          "cannot load the HTTPS certificate ", o.tls_cert_file, " or key ",
-          o.tls_key_file, " (PEM files, the key matching the certificate)"));
-    }
-    console->server_ = std::move(ssl);
-  } else {
-    console->server_ = std::make_unique<httplib::Server>();
-  }
-  for (const char* file : {"console.js", "style.css"}) {
-    absl::StatusOr<std::string> content =
-        ReadWhole(absl::StrCat(o.web_root, "/", file));
-    if (!content.ok()) return content.status();
-    console->static_files_[absl::StrCat("/", file)] = *std::move(content);
-  }
+  web::WebServerOptions server;
+  server.tls_cert_file = o.tls_cert_file;
+  server.tls_key_file = o.tls_key_file;
+  server.web_root = o.web_root;
+  server.static_files = {"console.js", "style.css"};
+  server.io_timeout = absl::Seconds(30);
+  absl::StatusOr<std::unique_ptr<httplib::Server>> made =
+      web::MakeWebServer(server);
+  if (!made.ok()) return made.status();
+  console->server_ = *std::move(made);
   if (!o.clock) o.clock = [] { return absl::Now(); };
   console->Routes();
   return console;
@@ -325,24 +304,6 @@ void ConsoleServer::PostForm(const std::string& pattern,
 
 void ConsoleServer::Routes() {
   httplib::Server& s = *server_;
-  web::SetSecurityHeaders(s, secure_);
-  s.set_payload_max_length(16 * 1024);
-  // Headers and body go out in separate writes: without TCP_NODELAY,
-  // Nagle's algorithm and the client's delayed ACK hold each answer
-  // ~40 ms.
-  s.set_tcp_nodelay(true);
-  s.set_read_timeout(30, 0);
-  s.set_write_timeout(30, 0);
-
-  for (const auto& [path, content] : static_files_) {
-    const std::string type = absl::EndsWith(path, ".js")
-                                 ? "text/javascript; charset=utf-8"
-                                 : "text/css; charset=utf-8";
-    web::ServeStatic(s, path, content, type);
-  }
-  s.Get("/favicon.ico", [](const httplib::Request&, httplib::Response& res) {
-    res.status = 204;
-  });
 
   login_->AddRoutes(s);
 

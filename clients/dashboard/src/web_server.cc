@@ -2,9 +2,7 @@
 
 #include <httplib.h>
 
-#include <fstream>
 #include <map>
-#include <sstream>
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
@@ -28,17 +26,6 @@ using web::ParseForm;
 
 constexpr char kSessionCookie[] = "ruta_session";
 constexpr char kLoginCsrfCookie[] = "ruta_login_csrf";
-absl::StatusOr<std::string> ReadWhole(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) {
-    return absl::FailedPreconditionError(
-        absl::StrCat("web file ", path, " is missing or unreadable"));
-  }
-  std::ostringstream out;
-  out << in.rdbuf();
-  return out.str();
-}
-
 void SendJsonError(httplib::Response& res, int status,
                    const std::string& message) {
   res.status = status;
@@ -136,27 +123,20 @@ absl::StatusOr<std::unique_ptr<WebServer>> WebServer::Create(Options options) {
   login.page = &LoginPage;
   login.log_name = "dashboard";
   web->login_ = std::make_unique<web::Login>(std::move(login));
-  if (web->secure_) {
-    auto ssl = std::make_unique<httplib::SSLServer>(o.tls_cert_file.c_str(),
-                                                    o.tls_key_file.c_str());
-    if (!ssl->is_valid()) {
-      return absl::FailedPreconditionError(absl::StrCat(
-          "cannot load the HTTPS certificate ", o.tls_cert_file, " or key ",
-          o.tls_key_file, " (PEM files, the key matching the certificate)"));
-    }
-    web->server_ = std::move(ssl);
-  } else {
-    web->server_ = std::make_unique<httplib::Server>();
-  }
-  absl::StatusOr<std::string> index = ReadWhole(o.web_root + "/index.html");
+  web::WebServerOptions server;
+  server.tls_cert_file = o.tls_cert_file;
+  server.tls_key_file = o.tls_key_file;
+  server.web_root = o.web_root;
+  server.static_files = {"app.js", "style.css", "chart.umd.js"};
+  server.io_timeout = absl::Seconds(10);
+  absl::StatusOr<std::unique_ptr<httplib::Server>> made =
+      web::MakeWebServer(server);
+  if (!made.ok()) return made.status();
+  web->server_ = *std::move(made);
+  absl::StatusOr<std::string> index =
+      web::ReadWebFile(o.web_root + "/index.html");
   if (!index.ok()) return index.status();
   web->index_html_ = *std::move(index);
-  for (const char* file : {"app.js", "style.css", "chart.umd.js"}) {
-    absl::StatusOr<std::string> content =
-        ReadWhole(absl::StrCat(o.web_root, "/", file));
-    if (!content.ok()) return content.status();
-    web->static_files_[absl::StrCat("/", file)] = *std::move(content);
-  }
   if (!o.current_year) {
     o.current_year = [] {
       return static_cast<int>(
@@ -169,27 +149,6 @@ absl::StatusOr<std::unique_ptr<WebServer>> WebServer::Create(Options options) {
 
 void WebServer::Routes() {
   httplib::Server& s = *server_;
-  web::SetSecurityHeaders(s, secure_);
-  s.set_payload_max_length(16 * 1024);
-  // Headers and body go out in separate writes: without TCP_NODELAY,
-  // Nagle's algorithm and the client's delayed ACK hold each answer
-  // ~40 ms.
-  s.set_tcp_nodelay(true);
-  s.set_read_timeout(10, 0);
-  s.set_write_timeout(10, 0);
-
-  // Static files (no data in them).
-  for (const auto& [path, content] : static_files_) {
-    const std::string type = absl::EndsWith(path, ".js")
-                                 ? "text/javascript; charset=utf-8"
-                                 : "text/css; charset=utf-8";
-    web::ServeStatic(s, path, content, type);
-  }
-
-  // No icon: answered without a body rather than with a 404.
-  s.Get("/favicon.ico", [](const httplib::Request&, httplib::Response& res) {
-    res.status = 204;
-  });
 
   login_->AddRoutes(s);
 

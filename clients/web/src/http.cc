@@ -7,8 +7,10 @@
 #include <cstdio>
 #include <fstream>
 #include <memory>
+#include <sstream>
 
 #include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
@@ -158,6 +160,54 @@ bool IsLoopbackHost(const std::string& host) {
     return (ntohl(v4.s_addr) >> 24) == 127;
   }
   return false;
+}
+
+absl::StatusOr<std::string> ReadWebFile(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("web file ", path, " is missing or unreadable"));
+  }
+  std::ostringstream out;
+  out << in.rdbuf();
+  return out.str();
+}
+
+absl::StatusOr<std::unique_ptr<httplib::Server>> MakeWebServer(
+    const WebServerOptions& options) {
+  const bool secure = !options.tls_cert_file.empty();
+  std::unique_ptr<httplib::Server> server;
+  if (secure) {
+    auto ssl = std::make_unique<httplib::SSLServer>(
+        options.tls_cert_file.c_str(), options.tls_key_file.c_str());
+    if (!ssl->is_valid()) {
+      return absl::FailedPreconditionError(
+          absl::StrCat("cannot load the HTTPS certificate ",
+                       options.tls_cert_file, " or key ", options.tls_key_file,
+                       " (PEM files, the key matching the certificate)"));
+    }
+    server = std::move(ssl);
+  } else {
+    server = std::make_unique<httplib::Server>();
+  }
+  SetSecurityHeaders(*server, secure);
+  server->set_payload_max_length(16 * 1024);
+  server->set_tcp_nodelay(true);
+  const auto timeout = absl::ToChronoMicroseconds(options.io_timeout);
+  server->set_read_timeout(timeout);
+  server->set_write_timeout(timeout);
+  for (const std::string& file : options.static_files) {
+    absl::StatusOr<std::string> content =
+        ReadWebFile(absl::StrCat(options.web_root, "/", file));
+    if (!content.ok()) return content.status();
+    ServeStatic(*server, absl::StrCat("/", file), *std::move(content),
+                absl::EndsWith(file, ".js") ? "text/javascript; charset=utf-8"
+                                            : "text/css; charset=utf-8");
+  }
+  // No icon: answered without a body rather than with a 404.
+  server->Get("/favicon.ico", [](const httplib::Request&,
+                                 httplib::Response& res) { res.status = 204; });
+  return server;
 }
 
 absl::StatusOr<int> BindServer(httplib::Server& server, const std::string& host,

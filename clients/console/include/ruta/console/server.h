@@ -125,7 +125,6 @@ class ConsoleServer final {
   // "ruta_console_<region>_login".
   std::unique_ptr<web::Login> login_;
   std::unique_ptr<httplib::Server> server_;
-  std::map<std::string, std::string> static_files_;  // by URL path
 };
 
 }  // namespace ruta::console

@@ -88,7 +88,6 @@ class WebServer final {
   std::unique_ptr<web::Login> login_;  // login, logout, sessions
   std::unique_ptr<httplib::Server> server_;
   std::string index_html_;
-  std::map<std::string, std::string> static_files_;  // by URL path
 };
 
 }  // namespace ruta::dashboard

@@ -5,11 +5,14 @@
 #define RUTA_WEB_HTTP_H_
 
 #include <map>
+#include <memory>
 #include <string>
+#include <vector>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
+#include "absl/time/time.h"
 
 namespace httplib {
 class Server;
@@ -72,6 +75,33 @@ absl::Status SplitHostPort(const std::string& address, std::string* host,
 
 // Whether `host` is a loopback address: 127.0.0.0/8, ::1 or "localhost".
 bool IsLoopbackHost(const std::string& host);
+
+// How a web client's server is made (MakeWebServer).
+struct WebServerOptions final {
+  // HTTPS certificate chain and key (PEM); both empty = plain HTTP (the
+  // caller checked that this is allowed).
+  std::string tls_cert_file;
+  std::string tls_key_file;
+  // The folder of the static files, and their names, each served at
+  // "/<name>" (ServeStatic); no data in them.
+  std::string web_root;
+  std::vector<std::string> static_files;
+  // Read and write timeout of a connection.
+  absl::Duration io_timeout = absl::Seconds(10);
+};
+
+// An HTTP(S) server ready for a web client's routes: the security headers
+// (SetSecurityHeaders), bodies up to 16 KiB, TCP_NODELAY (headers and body
+// leave in separate writes: without it Nagle's algorithm and the client's
+// delayed ACK hold each answer ~40 ms), the static files, and an empty
+// answer for /favicon.ico. FAILED_PRECONDITION when the certificate or key
+// cannot be loaded or a static file is missing.
+absl::StatusOr<std::unique_ptr<httplib::Server>> MakeWebServer(
+    const WebServerOptions& options);
+
+// The whole content of a file of the web root; FAILED_PRECONDITION naming
+// it when it is missing or unreadable.
+absl::StatusOr<std::string> ReadWebFile(const std::string& path);
 
 // Binds `server` to host:port (port 0: any free port) and returns the port
 // bound. UNAVAILABLE naming the address when it cannot be bound (in use, or
