@@ -36,6 +36,7 @@
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "absl/time/clock.h"
+#include "browser_support.h"
 #include "gtest/gtest.h"
 #include "ruta/testing/canary_scan.h"
 #include "ruta/testing/node.h"
@@ -54,8 +55,12 @@ using testing::BackgroundProcess;
 using testing::DevPki;
 using web::JsonString;
 
-constexpr char kCusco[] = "cusco";
-constexpr char kMdd[] = "madre-de-dios";
+using browser::kCusco;
+using browser::kMdd;
+using browser::MakeHttpsCertificate;
+using browser::NodeProcess;
+using browser::Say;
+using browser::StartNode;
 
 // What the clerk types into the intake form: distinctive values searched
 // for in every byte written afterwards.
@@ -64,64 +69,6 @@ constexpr char kGivenNames[] = "Canariozeta Wilmara";
 constexpr char kSurnames[] = "Quispewar Huillcaxo";
 constexpr char kBirthDate[] = "2010-07-23";  // as <input type=date> posts it
 constexpr char kDistrict[] = "170287";       // Manu (1702), district 87
-
-void Say(const std::string& line) {
-  std::printf("[browser] %s\n", line.c_str());
-  std::fflush(stdout);
-}
-
-struct NodeProcess {
-  std::string region;
-  std::string data_dir;
-  int port = 0;
-  std::unique_ptr<BackgroundProcess> process;
-  std::string address() const { return absl::StrCat("127.0.0.1:", port); }
-};
-
-std::unique_ptr<NodeProcess> StartNode(
-    const std::string& region, const std::map<std::string, int>& ports) {
-  auto node = std::make_unique<NodeProcess>();
-  node->region = region;
-  node->port = ports.at(region);
-  node->data_dir = testing::MakeTempDir(absl::StrCat("console-", region));
-  const std::string peer = region == kCusco ? kMdd : kCusco;
-  testing::NodeSetup setup;
-  setup.region = region;
-  setup.data_dir = node->data_dir;
-  setup.listen_address = node->address();
-  setup.peers = {{peer, absl::StrCat("127.0.0.1:", ports.at(peer))}};
-  setup.relay_initial_backoff_ms = 50;
-  setup.relay_max_backoff_ms = 500;
-  const std::string config = testing::WriteNodeConfig(DevPki::Get(), setup);
-  // Temporary files (SQLite's, anyone's) land in the scanned directory.
-  const std::string tmp = node->data_dir + "/tmp";
-  std::filesystem::create_directories(tmp);
-  node->process = std::make_unique<BackgroundProcess>(
-      std::vector<std::string>{"/usr/bin/env", "TMPDIR=" + tmp,
-                               "SQLITE_TMPDIR=" + tmp, testing::NodeBinary(),
-                               "--config", config},
-      node->data_dir + "/node");
-  const int served =
-      testing::WaitForPortFile(node->data_dir + "/port", absl::Seconds(20));
-  EXPECT_EQ(served, node->port) << region << " did not start:\n"
-                                << node->process->Stderr();
-  return node;
-}
-
-// A self-signed HTTPS certificate for 127.0.0.1 (the browser is told to
-// accept it: the test is about the pages, not the web PKI).
-bool MakeHttpsCertificate(const std::string& dir, std::string* cert,
-                          std::string* key) {
-  *cert = dir + "/https-cert.pem";
-  *key = dir + "/https-key.pem";
-  testing::ProcessResult r = testing::RunProcess(
-      {"/usr/bin/openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt",
-       "ec_paramgen_curve:P-256", "-nodes", "-keyout", *key, "-out", *cert,
-       "-days", "2", "-subj", "/CN=127.0.0.1", "-addext",
-       "subjectAltName=IP:127.0.0.1"});
-  EXPECT_EQ(r.exit_code, 0) << r.err;
-  return r.exit_code == 0;
-}
 
 // `ruta-console account ARGS... --accounts FILE`, with `input` on stdin.
 void AccountCommand(const std::vector<std::string>& args,
@@ -208,30 +155,15 @@ std::string JsonField(const std::string& json, const std::string& key) {
 TEST(ConsoleBrowserTest, ClerksHandOverACaseInChromium) {
   const absl::Time test_start = absl::Now();
   // What the browser needs, or a failure saying how to get it.
-  const char* chromium_env = std::getenv("RUTA_CHROMIUM");
-  const std::string chromium =
-      chromium_env != nullptr ? chromium_env : "/usr/bin/chromium";
-  ASSERT_EQ(access(chromium.c_str(), X_OK), 0)
-      << "Chromium not found at " << chromium
-      << ": install Debian's chromium (scripts/install-deps.sh) or set "
-         "RUTA_CHROMIUM";
-  const std::string playwright =
-      testing::SourceDir() + "/node_modules/playwright-core/package.json";
-  ASSERT_TRUE(std::filesystem::exists(playwright))
-      << playwright
-      << " missing: run scripts/install-deps.sh (npm ci) at the repository "
-         "root";
-  testing::ProcessResult node_version =
-      testing::RunProcess({"/usr/bin/env", "node", "--version"});
-  ASSERT_EQ(node_version.exit_code, 0)
-      << "Node.js not found (apt-get install nodejs npm)";
+  std::string chromium;
+  ASSERT_TRUE(browser::BrowserToolsPresent(&chromium));
 
   // Two nodes, peers of each other.
   const std::map<std::string, int> ports = {{kCusco, testing::PickFreePort()},
                                             {kMdd, testing::PickFreePort()}};
   ASSERT_NE(ports.at(kCusco), ports.at(kMdd));
-  std::unique_ptr<NodeProcess> mdd = StartNode(kMdd, ports);
-  std::unique_ptr<NodeProcess> cusco = StartNode(kCusco, ports);
+  std::unique_ptr<NodeProcess> mdd = StartNode("console", kMdd, ports);
+  std::unique_ptr<NodeProcess> cusco = StartNode("console", kCusco, ports);
   ASSERT_FALSE(HasFailure());
 
   // Accounts, made with the console's own CLI: two clerks per region, one

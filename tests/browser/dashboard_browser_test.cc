@@ -29,6 +29,7 @@
 #include "absl/strings/str_join.h"
 #include "absl/strings/strip.h"
 #include "absl/time/clock.h"
+#include "browser_support.h"
 #include "gtest/gtest.h"
 #include "ruta/dashboard/table_view.h"
 #include "ruta/testing/node.h"
@@ -48,50 +49,16 @@ using testing::BackgroundProcess;
 using testing::DevPki;
 using web::JsonString;
 
-constexpr char kCusco[] = "cusco";
-constexpr char kMdd[] = "madre-de-dios";
+using browser::kCusco;
+using browser::kMdd;
+using browser::MakeHttpsCertificate;
+using browser::NodeProcess;
+using browser::Say;
+using browser::StartNode;
 constexpr char kTable[] = "cases_by_stage";
 // The node's default suppression threshold k (config dashboard.threshold
 // unset).
 constexpr int kThreshold = 10;
-
-void Say(const std::string& line) {
-  std::printf("[browser] %s\n", line.c_str());
-  std::fflush(stdout);
-}
-
-struct NodeProcess {
-  std::string region;
-  std::string data_dir;
-  int port = 0;
-  std::unique_ptr<BackgroundProcess> process;
-  std::string address() const { return absl::StrCat("127.0.0.1:", port); }
-};
-
-std::unique_ptr<NodeProcess> StartNode(
-    const std::string& region, const std::map<std::string, int>& ports) {
-  auto node = std::make_unique<NodeProcess>();
-  node->region = region;
-  node->port = ports.at(region);
-  node->data_dir = testing::MakeTempDir(absl::StrCat("browser-", region));
-  const std::string peer = region == kCusco ? kMdd : kCusco;
-  testing::NodeSetup setup;
-  setup.region = region;
-  setup.data_dir = node->data_dir;
-  setup.listen_address = node->address();
-  setup.peers = {{peer, absl::StrCat("127.0.0.1:", ports.at(peer))}};
-  setup.relay_initial_backoff_ms = 50;
-  setup.relay_max_backoff_ms = 500;
-  const std::string config = testing::WriteNodeConfig(DevPki::Get(), setup);
-  node->process = std::make_unique<BackgroundProcess>(
-      std::vector<std::string>{testing::NodeBinary(), "--config", config},
-      node->data_dir + "/node");
-  const int served =
-      testing::WaitForPortFile(node->data_dir + "/port", absl::Seconds(20));
-  EXPECT_EQ(served, node->port) << region << " did not start:\n"
-                                << node->process->Stderr();
-  return node;
-}
 
 // Short stage name as the node's tables label rows ("RESIDENTIAL_CARE").
 std::string ShortStage(v1::Stage stage) {
@@ -130,21 +97,6 @@ std::string OpenCaseInStage(testing::OfficeClient& office, uint64_t salt,
   return ShortStage(c.stage());
 }
 
-// A self-signed HTTPS certificate for 127.0.0.1 (the browser is told to
-// accept it: the test is about the page, not the web PKI).
-bool MakeHttpsCertificate(const std::string& dir, std::string* cert,
-                          std::string* key) {
-  *cert = dir + "/https-cert.pem";
-  *key = dir + "/https-key.pem";
-  testing::ProcessResult r = testing::RunProcess(
-      {"/usr/bin/openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt",
-       "ec_paramgen_curve:P-256", "-nodes", "-keyout", *key, "-out", *cert,
-       "-days", "2", "-subj", "/CN=127.0.0.1", "-addext",
-       "subjectAltName=IP:127.0.0.1"});
-  EXPECT_EQ(r.exit_code, 0) << r.err;
-  return r.exit_code == 0;
-}
-
 std::unique_ptr<BackgroundProcess> StartDashboard(
     const std::string& dir, const std::vector<std::string>& args, int* port) {
   std::vector<std::string> argv = {RUTA_DASHBOARD_BINARY};
@@ -158,30 +110,15 @@ std::unique_ptr<BackgroundProcess> StartDashboard(
 
 TEST(DashboardBrowserTest, MayorsReadTheSeededFiguresInChromium) {
   // What the browser needs, or a failure saying how to get it.
-  const char* chromium_env = std::getenv("RUTA_CHROMIUM");
-  const std::string chromium =
-      chromium_env != nullptr ? chromium_env : "/usr/bin/chromium";
-  ASSERT_EQ(access(chromium.c_str(), X_OK), 0)
-      << "Chromium not found at " << chromium
-      << ": install Debian's chromium (scripts/install-deps.sh) or set "
-         "RUTA_CHROMIUM";
-  const std::string playwright =
-      testing::SourceDir() + "/node_modules/playwright-core/package.json";
-  ASSERT_TRUE(std::filesystem::exists(playwright))
-      << playwright
-      << " missing: run scripts/install-deps.sh (npm ci) at the repository "
-         "root";
-  testing::ProcessResult node_version =
-      testing::RunProcess({"/usr/bin/env", "node", "--version"});
-  ASSERT_EQ(node_version.exit_code, 0)
-      << "Node.js not found (apt-get install nodejs npm)";
+  std::string chromium;
+  ASSERT_TRUE(browser::BrowserToolsPresent(&chromium));
 
   // Two nodes, peers of each other.
   const std::map<std::string, int> ports = {{kCusco, testing::PickFreePort()},
                                             {kMdd, testing::PickFreePort()}};
   ASSERT_NE(ports.at(kCusco), ports.at(kMdd));
-  std::unique_ptr<NodeProcess> mdd = StartNode(kMdd, ports);
-  std::unique_ptr<NodeProcess> cusco = StartNode(kCusco, ports);
+  std::unique_ptr<NodeProcess> mdd = StartNode("browser", kMdd, ports);
+  std::unique_ptr<NodeProcess> cusco = StartNode("browser", kCusco, ports);
   ASSERT_FALSE(HasFailure());
 
   // Seed: per region, cases left in known stages. The tally is what the
