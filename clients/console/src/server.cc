@@ -3,7 +3,6 @@
 #include <httplib.h>
 #include <sodium.h>
 
-
 #include "absl/strings/cord.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
