@@ -435,7 +435,7 @@ def cmd_kubernetes(src, overlay, rendered):
         if listen.rsplit(":", 1)[-1] != str(ports.get("grpc")):
             finding(f"{overlay}: listen_address {listen!r} is not the grpc port")
         for path in json_paths(cfg):
-            if not any(path.startswith(p.rstrip("/") + "/") for p in mounts):
+            if not any(path == p or path.startswith(p.rstrip("/") + "/") for p in mounts):
                 finding(f"{overlay}: node.json names {path}, on no volume")
         if "password_file" not in cfg.get("storage", {}):
             finding(f"{overlay}: storage.password_file not set")
