@@ -9,19 +9,19 @@
 # * the sysusers.d and tmpfiles.d files apply to an empty root;
 # * prints `systemd-analyze security --offline=yes` exposure of each unit
 #   (reported, never a failure).
-# Usage: systemd_check.sh SOURCE_DIR NODE_BIN CONSOLE_BIN DASHBOARD_BIN
+# Usage: systemd_check.sh SOURCE_DIR NODE_BIN CONSOLE_BIN DASHBOARD_BIN CLI_BIN
 # Exit 77 (ctest SKIP) when systemd-analyze is not installed.
 set -euo pipefail
 
 src=${1:?source dir} node_bin=${2:?ruta-node} console_bin=${3:?ruta-console}
-dash_bin=${4:?ruta-dashboard}
+dash_bin=${4:?ruta-dashboard} cli_bin=${5:?ruta}
 units=$src/deploy/systemd
 
 if ! command -v systemd-analyze >/dev/null; then
   echo "systemd_check: SKIPPED: systemd-analyze is not installed (Debian: apt-get install systemd)"
   exit 77
 fi
-for bin in "$node_bin" "$console_bin" "$dash_bin"; do
+for bin in "$node_bin" "$console_bin" "$dash_bin" "$cli_bin"; do
   [[ -x $bin ]] || { echo "systemd_check: $bin is not built" >&2; exit 1; }
 done
 
@@ -35,13 +35,17 @@ instantiate() {
   sed -e "s#/usr/local/bin/ruta-node#$node_bin#g" \
     -e "s#/usr/local/bin/ruta-console#$console_bin#g" \
     -e "s#/usr/local/bin/ruta-dashboard#$dash_bin#g" \
+    -e "s#/usr/local/bin/ruta #$cli_bin #g" \
     "$units/$1" >"$tmp/$2"
 }
 checked=()
 for region in cusco madre-de-dios; do
   instantiate ruta-node@.service "ruta-node@$region.service"
   instantiate ruta-console@.service "ruta-console@$region.service"
-  checked+=("ruta-node@$region.service" "ruta-console@$region.service")
+  instantiate ruta-audit-verify@.service "ruta-audit-verify@$region.service"
+  instantiate ruta-audit-verify@.timer "ruta-audit-verify@$region.timer"
+  checked+=("ruta-node@$region.service" "ruta-console@$region.service"
+    "ruta-audit-verify@$region.service" "ruta-audit-verify@$region.timer")
 done
 instantiate ruta-dashboard.service ruta-dashboard.service
 checked+=(ruta-dashboard.service)
@@ -61,10 +65,15 @@ required=(
   "User=ruta" "NoNewPrivileges=yes" "ProtectSystem=strict" "ProtectHome=yes"
   "PrivateTmp=yes" "CapabilityBoundingSet=" "MemoryDenyWriteExecute=yes"
   "LimitCORE=0" "SystemCallFilter=@system-service" "UMask=0077"
-  "RestrictAddressFamilies=AF_INET AF_INET6 AF_UNIX" "StateDirectory="
-  "ConfigurationDirectory=" "TimeoutStopSec="
+  "RestrictAddressFamilies=AF_INET AF_INET6 AF_UNIX"
 )
 for unit in ruta-node@.service ruta-console@.service ruta-dashboard.service; do
+  for setting in "StateDirectory=" "ConfigurationDirectory=" "TimeoutStopSec="; do
+    grep -q "^${setting}" "$units/$unit" || fail "$unit lacks $setting"
+  done
+done
+for unit in ruta-node@.service ruta-console@.service ruta-dashboard.service \
+  ruta-audit-verify@.service; do
   for setting in "${required[@]}"; do
     grep -q "^${setting}" "$units/$unit" || fail "$unit lacks $setting"
   done
@@ -99,7 +108,8 @@ else
 fi
 
 # The exposure score, reported (lower is better; 0-10).
-for unit in ruta-node@cusco.service ruta-console@cusco.service ruta-dashboard.service; do
+for unit in ruta-node@cusco.service ruta-console@cusco.service ruta-dashboard.service \
+  ruta-audit-verify@cusco.service; do
   score=$(cd "$tmp" && systemd-analyze security --offline=yes --no-pager "$tmp/$unit" 2>&1 |
     sed -n 's/.*Overall exposure level for [^:]*: \([0-9.]*\) \([A-Z]*\).*/\1 \2/p')
   echo "systemd_check: systemd-analyze security exposure $unit: ${score:-unknown}"
