@@ -8,6 +8,7 @@
 #include <memory>
 #include <string>
 
+#include "grpcpp/generic/async_generic_service.h"
 #include "grpcpp/health_check_service_interface.h"
 #include "grpcpp/security/server_credentials.h"
 #include "grpcpp/server.h"
@@ -35,6 +36,9 @@ class HealthProbeTest : public ::testing::Test {
     grpc::ServerBuilder builder;
     builder.AddListeningPort("127.0.0.1:0", grpc::InsecureServerCredentials(),
                              &port_);
+    // Like the node, a server of callback services (the default health
+    // service needs one to run on).
+    builder.RegisterCallbackGenericService(&generic_);
     server_ = builder.BuildAndStart();
     ASSERT_NE(server_, nullptr);
     ASSERT_GT(port_, 0);
@@ -44,6 +48,7 @@ class HealthProbeTest : public ::testing::Test {
     if (server_) server_->Shutdown();
   }
 
+  grpc::CallbackGenericService generic_;
   int port_ = 0;
   std::string address_;
   std::unique_ptr<grpc::Server> server_;
