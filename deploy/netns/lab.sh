@@ -104,6 +104,12 @@ cmd_check() {
       say "  the kernel has no sch_netem qdisc (try: modprobe sch_netem; a kernel"
       say "  built without CONFIG_NET_SCH_NETEM cannot impair the link). 'up' still"
       say "  builds the lab, with the link NOT impaired (--rate falls back to tbf)."
+      if [[ ! -e /proc/modules ]]; then
+        say "  this kernel loads no modules at all (no /proc/modules): sch_netem"
+        say "  must be built in; it is not here."
+      elif ! command -v modprobe >/dev/null; then
+        say "  modprobe is not installed (Debian: apt-get install kmod)."
+      fi
       return 3
     fi
     say "everything the lab needs is here"
