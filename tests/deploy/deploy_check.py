@@ -439,6 +439,32 @@ def cmd_kubernetes(src, overlay, rendered):
                 finding(f"{overlay}: node.json names {path}, on no volume")
         if "password_file" not in cfg.get("storage", {}):
             finding(f"{overlay}: storage.password_file not set")
+        # Every secret file it names is one create-secrets.sh puts in the
+        # Secrets the pod mounts.
+        creator = open(os.path.join(src, "deploy/kubernetes/create-secrets.sh"),
+                       encoding="utf-8").read()
+        per_region = ("-root.pem", "-root.crl.pem", "-intermediate.crl.pem", "-signing.pub")
+        for path in json_paths(cfg):
+            if not path.startswith("/run/ruta/secrets/"):
+                continue
+            fname = path[len("/run/ruta/secrets/"):]
+            suffix = next((x for x in per_region if fname.endswith(x)
+                           and fname[: -len(x)] in REGIONS), None)
+            if suffix:
+                ok = ("*" + suffix.replace("-root.crl.pem", ".crl.pem")
+                      .replace("-intermediate.crl.pem", ".crl.pem")) in creator
+            else:
+                ok = re.search(r"\$files/" + re.escape(fname) + r"\b", creator) is not None
+            if not ok:
+                finding(f"{overlay}: node.json reads {fname}, which create-secrets.sh "
+                        "does not put in a Secret")
+        projected = [src_["secret"]["name"]
+                     for v in volumes.values()
+                     for src_ in (v.get("projected") or {}).get("sources", [])
+                     if "secret" in src_]
+        for secret in projected:
+            if not re.search(r"^apply " + re.escape(secret) + r" ", creator, re.M):
+                finding(f"{name}: mounts Secret {secret}, which create-secrets.sh does not create")
     for pdb in kinds.get("PodDisruptionBudget", []):
         if "minAvailable" not in pdb["spec"] and "maxUnavailable" not in pdb["spec"]:
             finding(f"{overlay}: PodDisruptionBudget without a budget")

@@ -107,6 +107,34 @@ else
   fail "systemd-tmpfiles ruta.tmpfiles.conf: $out"
 fi
 
+# The example configurations are accepted by the real node, with the files
+# deploy/region-files.sh lays out from a development PKI (the database
+# switched to SQLite and the backup folder to a temporary one: no
+# PostgreSQL here).
+pki=$tmp/pki
+if out=$(bash "$src/certs/pki.sh" dev --out "$pki" 2>&1); then
+  for config in "$units"/etc/ruta/*/node.json; do
+    region=$(basename "$(dirname "$config")")
+    etc=$tmp/etc/$region
+    bash "$src/deploy/region-files.sh" --pki "$pki" --region "$region" --out "$etc" >/dev/null
+    mkdir -p "$tmp/state" && install -d -m 0700 "$tmp/backups/$region"
+    python3 - "$config" "$etc/node.json" "$tmp/state/$region.db" "$tmp/backups/$region" <<'PY'
+import json, sys
+config = json.load(open(sys.argv[1]))
+config["storage"] = {"database": "sqlite:" + sys.argv[3]}
+config.setdefault("backup", {})["directory"] = sys.argv[4]
+json.dump(config, open(sys.argv[2], "w"), indent=2)
+PY
+    if out=$("$node_bin" --config "$etc/node.json" --check_config 2>&1); then
+      echo "systemd_check: ruta-node --check_config $region example (SQLite): $out"
+    else
+      fail "ruta-node --check_config on the $region example with region-files.sh's layout: $out"
+    fi
+  done
+else
+  fail "certs/pki.sh dev: $out"
+fi
+
 # The exposure score, reported (lower is better; 0-10).
 for unit in ruta-node@cusco.service ruta-console@cusco.service ruta-dashboard.service \
   ruta-audit-verify@cusco.service; do
