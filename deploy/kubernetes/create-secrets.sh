@@ -8,6 +8,9 @@
 #                    <r>-intermediate.crl.pem, <r>-signing.pub of every region
 #   ruta-node-keys   signing.key linkage.key partner.key backup.key
 #   ruta-db          db-password (the PostgreSQL password of the node's role)
+#   ruta-admin-client  admin-cert.pem admin-key.pem roots.pem: the region's
+#                    admin certificate (DIR/SLUG/admin/NAME, --admin-name,
+#                    default operator) for the daily audit verification job
 #
 # The files are first laid out by deploy/region-files.sh into
 # deploy/kubernetes/secrets/<region>/ (git-ignored, 0700): partner.key and
@@ -20,14 +23,14 @@
 #
 # Usage: deploy/kubernetes/create-secrets.sh --pki DIR --region SLUG
 #          [--namespace NS (default ruta-SLUG)] [--db-password-file FILE]
-#          [--context CONTEXT]
+#          [--admin-name NAME] [--context CONTEXT]
 # Run it again after a rotation or publish-crl: the Secrets are updated in
 # place and the pods' secrets-sync container copies them within a minute;
 # the node re-reads them every tls.refresh_interval_seconds.
 set -euo pipefail
 
 here=$(cd -- "$(dirname -- "${BASH_SOURCE[0]}")" && pwd)
-pki= region= namespace= db_password_file= context=()
+pki= region= namespace= db_password_file= context=() admin_name=operator
 while (($#)); do
   case $1 in
     --pki) pki=${2:?}; shift 2 ;;
@@ -35,6 +38,7 @@ while (($#)); do
     --namespace) namespace=${2:?}; shift 2 ;;
     --db-password-file) db_password_file=${2:?}; shift 2 ;;
     --context) context=(--context "${2:?}"); shift 2 ;;
+    --admin-name) admin_name=${2:?}; shift 2 ;;
     *)
       sed -n '2,/^set -euo/p' "${BASH_SOURCE[0]}" | sed '$d; s/^# \{0,1\}//' >&2
       exit 2
@@ -79,3 +83,13 @@ apply ruta-node-trust "${trust[@]}"
 apply ruta-node-keys "$files/signing.key" "$files/linkage.key" \
   "$files/partner.key" "$files/backup.key"
 apply ruta-db "$files/db-password"
+admin=$pki/$region/admin/$admin_name
+if [[ -r $admin/cert.pem && -r $admin/key.pem ]]; then
+  install -m 0644 "$admin/cert.pem" "$files/admin-cert.pem"
+  install -m 0600 "$admin/key.pem" "$files/admin-key.pem"
+  apply ruta-admin-client "$files/admin-cert.pem" "$files/admin-key.pem" "$files/roots.pem"
+else
+  echo "create-secrets: WARNING: no admin certificate $admin (certs/pki.sh issue" \
+    "--region $region --role admin --name $admin_name): the audit verification" \
+    "job will fail until Secret ruta-admin-client exists" >&2
+fi

@@ -363,9 +363,14 @@ def cmd_kubernetes(src, overlay, rendered):
     configmaps = {d["metadata"]["name"]: d for d in kinds.get("ConfigMap", [])}
     messages = parse_config_proto(os.path.join(src, "proto/ruta/node/v1/config.proto"))
     deployments = kinds.get("Deployment", [])
-    for dep in deployments:
-        name = dep["metadata"]["name"]
-        spec = dep["spec"]["template"]["spec"]
+    creator = open(os.path.join(src, "deploy/kubernetes/create-secrets.sh"),
+                   encoding="utf-8").read()
+    workloads = [(d["metadata"]["name"], d["spec"]["template"]["spec"]) for d in deployments]
+    workloads += [(c["metadata"]["name"], c["spec"]["jobTemplate"]["spec"]["template"]["spec"])
+                  for c in kinds.get("CronJob", [])]
+    if not kinds.get("CronJob"):
+        finding(f"{overlay}: no audit verification CronJob")
+    for name, spec in workloads:
         pod_sc = spec.get("securityContext", {})
         if not pod_sc.get("runAsNonRoot"):
             finding(f"{name}: pod securityContext.runAsNonRoot is not true")
@@ -374,6 +379,13 @@ def cmd_kubernetes(src, overlay, rendered):
         if spec.get("automountServiceAccountToken") is not False:
             finding(f"{name}: the service account token is mounted")
         volumes = {v["name"]: v for v in spec.get("volumes", [])}
+        mounted_secrets = [v["secret"]["secretName"] for v in volumes.values() if "secret" in v]
+        mounted_secrets += [s_["secret"]["name"] for v in volumes.values()
+                            for s_ in (v.get("projected") or {}).get("sources", [])
+                            if "secret" in s_]
+        for secret in mounted_secrets:
+            if not re.search(r"^\s*apply " + re.escape(secret) + r" ", creator, re.M):
+                finding(f"{name}: mounts Secret {secret}, which create-secrets.sh does not create")
         for c in spec.get("initContainers", []) + spec.get("containers", []):
             cname = f"{name}/{c['name']}"
             sc = c.get("securityContext", {})
@@ -394,7 +406,8 @@ def cmd_kubernetes(src, overlay, rendered):
                     finding(f"{cname}: env {env['name']} carries a literal secret")
         node = next((c for c in spec.get("containers", []) if c["name"] == "node"), None)
         if not node:
-            finding(f"{name}: no container named node")
+            if name != "ruta-audit-verify":
+                finding(f"{name}: no container named node")
             continue
         ports = {p["name"]: p["containerPort"] for p in node.get("ports", [])}
         for p in ("grpc", "health", "metrics"):
@@ -441,8 +454,6 @@ def cmd_kubernetes(src, overlay, rendered):
             finding(f"{overlay}: storage.password_file not set")
         # Every secret file it names is one create-secrets.sh puts in the
         # Secrets the pod mounts.
-        creator = open(os.path.join(src, "deploy/kubernetes/create-secrets.sh"),
-                       encoding="utf-8").read()
         per_region = ("-root.pem", "-root.crl.pem", "-intermediate.crl.pem", "-signing.pub")
         for path in json_paths(cfg):
             if not path.startswith("/run/ruta/secrets/"):
@@ -458,13 +469,7 @@ def cmd_kubernetes(src, overlay, rendered):
             if not ok:
                 finding(f"{overlay}: node.json reads {fname}, which create-secrets.sh "
                         "does not put in a Secret")
-        projected = [src_["secret"]["name"]
-                     for v in volumes.values()
-                     for src_ in (v.get("projected") or {}).get("sources", [])
-                     if "secret" in src_]
-        for secret in projected:
-            if not re.search(r"^apply " + re.escape(secret) + r" ", creator, re.M):
-                finding(f"{name}: mounts Secret {secret}, which create-secrets.sh does not create")
+
     for pdb in kinds.get("PodDisruptionBudget", []):
         if "minAvailable" not in pdb["spec"] and "maxUnavailable" not in pdb["spec"]:
             finding(f"{overlay}: PodDisruptionBudget without a budget")
