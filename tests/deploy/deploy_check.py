@@ -142,7 +142,7 @@ def cmd_config_keys(src):
 
 KEY_BLOCK = re.compile(r"-----BEGIN [A-Z ]*PRIVATE" + r" KEY-----")
 PASSWORD_LITERAL = re.compile(
-    r"(?i)\b(password|passwd|secret|token)\b\s*[:=]\s*['\"]?([^\s'\"$#{}<>]{6,})")
+    r"(?i)\b(password|passwd|secret|token)\b[ \t]*[:=][ \t]*['\"]?([^\s'\"$#{}<>:]{6,})(?![^\s'\"])")
 ALLOWED_VALUES = re.compile(r"(?i)(_file|/run/secrets/|\.key|password-stdin|db-password)")
 
 
