@@ -14,6 +14,7 @@ packages=(
   prometheus-cpp-dev libspdlog-dev libsqlite3-dev sqlite3
   libpq-dev libpqxx-dev libcpp-httplib-dev libcli11-dev libsodium-dev
   clang-14 libclang-rt-14-dev clang-format
+  python3 python3-yaml systemd  # tests/deploy: YAML checks, systemd-analyze verify
   chromium  # headless browser of tests/browser (driven by playwright-core)
 )
 
