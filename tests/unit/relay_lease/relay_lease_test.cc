@@ -124,7 +124,8 @@ TEST_F(PostgresRelayLeaseTest, OneHolderAndTakeoverWhenItGoesAway) {
   a.lease.reset();  // a replica stopping (or killed: its session ends)
   ASSERT_TRUE(WaitFor([&] { return b.lease->held(); }));
   const absl::Duration takeover = absl::Now() - released;
-  EXPECT_LT(takeover, kPoll * 3)
+  // One poll, plus scheduling slack on a loaded machine.
+  EXPECT_LT(takeover, kPoll + absl::Seconds(1))
       << "takeover took " << absl::FormatDuration(takeover);
   EXPECT_EQ(b.gained, 1);
   EXPECT_EQ(a.lost, 0);  // destruction is not a loss
@@ -142,9 +143,9 @@ TEST_F(PostgresRelayLeaseTest, LostConnectionLosesTheLeaseAtOnce) {
   ASSERT_EQ(TerminateHolder(), 1);
   ASSERT_TRUE(WaitFor([&] { return a.lost.load() == 1; }));
   const absl::Duration noticed = absl::Now() - cut;
-  EXPECT_LT(noticed, kPoll * 3)
+  // At once (its socket reports the end), plus scheduling slack.
+  EXPECT_LT(noticed, kPoll + absl::Seconds(1))
       << "the holder noticed after " << absl::FormatDuration(noticed);
-  EXPECT_FALSE(a.lease->held());
   // Somebody holds it again within a few polls: b, or a after reconnecting.
   ASSERT_TRUE(WaitFor([&] { return a.lease->held() || b.lease->held(); }));
   absl::SleepFor(kPoll * 3);
