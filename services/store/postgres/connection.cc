@@ -1,5 +1,6 @@
 #include "postgres/connection.h"
 
+#include <algorithm>
 #include <cctype>
 #include <cstdlib>
 #include <limits>
@@ -89,32 +90,50 @@ std::string DescribeConninfo(const std::string& conninfo) {
   return absl::StrCat("database ", db, " on ", host);
 }
 
-std::string RewritePlaceholders(absl::string_view sql, int* max_index) {
-  std::string out;
-  out.reserve(sql.size());
-  *max_index = 0;
+std::string RewritePlaceholders(absl::string_view sql,
+                                std::vector<int>* slots) {
+  // First pass: which N are used.
+  struct Placeholder {
+    size_t begin;
+    size_t end;
+    int index;
+  };
+  std::vector<Placeholder> found;
   bool in_literal = false;
   for (size_t i = 0; i < sql.size(); ++i) {
     char c = sql[i];
     if (c == '\'') in_literal = !in_literal;
-    if (!in_literal && c == '?' && i + 1 < sql.size() &&
-        std::isdigit(static_cast<unsigned char>(sql[i + 1]))) {
-      size_t j = i + 1;
-      while (j < sql.size() &&
-             std::isdigit(static_cast<unsigned char>(sql[j]))) {
-        ++j;
-      }
-      int index = 0;
-      if (absl::SimpleAtoi(sql.substr(i + 1, j - i - 1), &index) &&
-          index > *max_index) {
-        *max_index = index;
-      }
-      absl::StrAppend(&out, "$", sql.substr(i + 1, j - i - 1));
-      i = j - 1;
+    if (in_literal || c != '?' || i + 1 >= sql.size() ||
+        !std::isdigit(static_cast<unsigned char>(sql[i + 1]))) {
       continue;
     }
-    out.push_back(c);
+    size_t j = i + 1;
+    while (j < sql.size() && std::isdigit(static_cast<unsigned char>(sql[j]))) {
+      ++j;
+    }
+    int index = 0;
+    if (absl::SimpleAtoi(sql.substr(i + 1, j - i - 1), &index) && index > 0) {
+      found.push_back({i, j, index});
+    }
+    i = j - 1;
   }
+  int max_index = 0;
+  for (const Placeholder& p : found) max_index = std::max(max_index, p.index);
+  slots->assign(static_cast<size_t>(max_index) + 1, 0);
+  for (const Placeholder& p : found) (*slots)[static_cast<size_t>(p.index)] = 1;
+  int next = 0;
+  for (int& slot : *slots) {
+    if (slot != 0) slot = ++next;
+  }
+  std::string out;
+  out.reserve(sql.size());
+  size_t at = 0;
+  for (const Placeholder& p : found) {
+    absl::StrAppend(&out, sql.substr(at, p.begin - at), "$",
+                    (*slots)[static_cast<size_t>(p.index)]);
+    at = p.end;
+  }
+  absl::StrAppend(&out, sql.substr(at));
   return out;
 }
 
@@ -122,23 +141,30 @@ std::string RewritePlaceholders(absl::string_view sql, int* max_index) {
 // ----------------------------------------------------------------
 
 PgStatement::PgStatement(PgConnection* connection, std::string name,
-                         std::string sql, int param_count)
+                         std::string sql, std::vector<int> slots)
     : connection_(connection),
       name_(std::move(name)),
       sql_(std::move(sql)),
-      params_(static_cast<size_t>(param_count)) {}
+      slots_(std::move(slots)),
+      params_(static_cast<size_t>(
+          *std::max_element(slots_.begin(), slots_.end()))) {}
 
 PgStatement::~PgStatement() = default;
 
 void PgStatement::Set(int index, std::string value) {
-  if (index < 1 || static_cast<size_t>(index) > params_.size()) {
+  if (index >= 1 && static_cast<size_t>(index) < slots_.size() &&
+      slots_[static_cast<size_t>(index)] == 0) {
+    return;  // A placeholder this variant of the statement does not use.
+  }
+  if (index < 1 || static_cast<size_t>(index) >= slots_.size()) {
     if (bind_status_.ok()) {
       bind_status_ = absl::InternalError(absl::StrCat(
           "postgres: bind: no parameter ", index, " in [", SqlHead(sql_), "]"));
     }
     return;
   }
-  params_[static_cast<size_t>(index - 1)] = std::move(value);
+  params_[static_cast<size_t>(slots_[static_cast<size_t>(index)] - 1)] =
+      std::move(value);
 }
 
 void PgStatement::Bind(int index, int64_t value) {
@@ -334,14 +360,14 @@ absl::Status PgConnection::Error(const std::exception& e,
 absl::StatusOr<Statement> PgConnection::Prepare(const std::string& sql) {
   auto it = statements_.find(sql);
   if (it == statements_.end()) {
-    int params = 0;
-    std::string pg_sql = RewritePlaceholders(sql, &params);
+    std::vector<int> slots;
+    std::string pg_sql = RewritePlaceholders(sql, &slots);
     std::string name = absl::StrCat("ruta_", statements_.size() + 1);
-    it =
-        statements_
-            .emplace(sql, std::make_unique<PgStatement>(
-                              this, std::move(name), std::move(pg_sql), params))
-            .first;
+    it = statements_
+             .emplace(sql, std::make_unique<PgStatement>(this, std::move(name),
+                                                         std::move(pg_sql),
+                                                         std::move(slots)))
+             .first;
   }
   return Statement(it->second.get());
 }

@@ -50,16 +50,18 @@ inline constexpr int64_t kMigrationLockKey = 0x7275746100000002;  // "ruta" 2
 // messages; never includes a password.
 std::string DescribeConninfo(const std::string& conninfo);
 
-// Rewrites `?N` placeholders outside string literals to `$N`; sets
-// `max_index` to the highest N (0 when none).
-std::string RewritePlaceholders(absl::string_view sql, int* max_index);
+// Rewrites `?N` placeholders outside string literals to PostgreSQL's `$M`,
+// numbering the placeholders used 1, 2, ... in order of N (a statement built
+// from parts may skip some N: PostgreSQL cannot type a parameter it never
+// sees). `slots[N]` is then M, or 0 for an N the statement does not use.
+std::string RewritePlaceholders(absl::string_view sql, std::vector<int>* slots);
 
 class PgConnection;
 
 class PgStatement final : public sql_internal::StatementImpl {
  public:
   PgStatement(PgConnection* connection, std::string name, std::string sql,
-              int param_count);
+              std::vector<int> slots);
   ~PgStatement() override;
 
   void Bind(int index, int64_t value) override;
@@ -77,7 +79,8 @@ class PgStatement final : public sql_internal::StatementImpl {
 
   PgConnection* connection_;
   const std::string name_;
-  const std::string sql_;  // in PostgreSQL's dialect
+  const std::string sql_;         // in PostgreSQL's dialect
+  const std::vector<int> slots_;  // see RewritePlaceholders
   std::vector<std::optional<std::string>> params_;
   absl::Status bind_status_;
   // The connection generation it was prepared on (-1: not yet).
