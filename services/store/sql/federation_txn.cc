@@ -672,8 +672,8 @@ absl::Status SqlWriteTxn::StampOutbox(int64_t id, int64_t sequence,
       // kept only until the peer acknowledges it (EraseCase).
       connection_.Prepare(
           "UPDATE outbox SET sequence = ?2, bytes = ?3, erase_pending = "
-          "EXISTS (SELECT 1 FROM erased_cases e WHERE e.case_id = "
-          "outbox.case_id) WHERE id = ?1"));
+          "CASE WHEN EXISTS (SELECT 1 FROM erased_cases e WHERE e.case_id = "
+          "outbox.case_id) THEN 1 ELSE 0 END WHERE id = ?1"));
   stmt.Bind(1, id).Bind(2, sequence).BindBlob(3, bytes);
   return stmt.Run();
 }

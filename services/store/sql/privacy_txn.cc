@@ -199,9 +199,13 @@ absl::Status SqlWriteTxn::EraseCase(const std::string& case_id,
   for (const auto& [key, hash] : kept) {
     RUTA_ASSIGN_OR_RETURN(
         Statement stmt,
-        connection_.Prepare("UPDATE inbox_events SET bytes = X'', hash = ?3 "
+        connection_.Prepare("UPDATE inbox_events SET bytes = ?4, hash = ?3 "
                             "WHERE origin = ?1 AND sequence = ?2"));
-    stmt.Bind(1, key.first).Bind(2, key.second).BindBlob(3, hash);
+    // ?4: an empty blob (a literal's syntax differs between the dialects).
+    stmt.Bind(1, key.first)
+        .Bind(2, key.second)
+        .BindBlob(3, hash)
+        .BindBlob(4, "");
     RUTA_RETURN_IF_ERROR(stmt.Run());
   }
   return absl::OkStatus();
@@ -226,9 +230,10 @@ absl::Status SqlWriteTxn::RedactAcknowledgedErased(
   for (const auto& [id, hash] : rows) {
     RUTA_ASSIGN_OR_RETURN(
         Statement stmt,
-        connection_.Prepare("UPDATE outbox SET payload = X'', bytes = X'', "
+        connection_.Prepare("UPDATE outbox SET payload = ?3, bytes = ?3, "
                             "hash = ?2, erase_pending = 0 WHERE id = ?1"));
-    stmt.Bind(1, id).BindBlob(2, hash);
+    // ?3: an empty blob (a literal's syntax differs between the dialects).
+    stmt.Bind(1, id).BindBlob(2, hash).BindBlob(3, "");
     RUTA_RETURN_IF_ERROR(stmt.Run());
   }
   return absl::OkStatus();
