@@ -287,34 +287,32 @@ absl::Status PgConnection::Connect() {
     work_->exec(
         "SET synchronous_commit = on; SET client_min_messages = warning; "
         "SET TIME ZONE 'UTC'");
-  } catch (const pqxx::broken_connection& e) {
-    Drop();
-    return absl::UnavailableError(absl::StrCat("postgres: cannot connect to ",
-                                               description_, ": ",
-                                               FirstLine(e.what())));
   } catch (const pqxx::sql_error& e) {
     Drop();
     // Authentication and missing databases arrive here on some versions.
-    return absl::UnavailableError(
-        absl::StrCat("postgres: cannot connect to ", description_, ": ",
-                     FirstLine(e.what()), " (SQLSTATE ", e.sqlstate(), ")"));
+    return ConnectError(
+        absl::StrCat(FirstLine(e.what()), " (SQLSTATE ", e.sqlstate(), ")"));
   } catch (const std::exception& e) {
     Drop();
-    std::string reason = FirstLine(e.what());
-    // libpq rejects a malformed conninfo before trying to connect.
-    if (absl::StrContains(reason, "invalid connection option") ||
-        absl::StrContains(reason, "missing \"=\"") ||
-        absl::StrContains(reason, "unterminated quoted string") ||
-        absl::StrContains(reason, "invalid URI")) {
+    return ConnectError(FirstLine(e.what()));
+  }
+  ++generation_;
+  return absl::OkStatus();
+}
+
+absl::Status PgConnection::ConnectError(const std::string& reason) const {
+  // libpq rejects a malformed conninfo before trying to connect.
+  for (absl::string_view malformed :
+       {"invalid connection option", "missing \"=\"",
+        "unterminated quoted string", "invalid URI", "invalid integer value"}) {
+    if (absl::StrContains(reason, malformed)) {
       return absl::InvalidArgumentError(
           absl::StrCat("postgres: malformed connection string for ",
                        description_, ": ", reason));
     }
-    return absl::UnavailableError(absl::StrCat("postgres: cannot connect to ",
-                                               description_, ": ", reason));
   }
-  ++generation_;
-  return absl::OkStatus();
+  return absl::UnavailableError(
+      absl::StrCat("postgres: cannot connect to ", description_, ": ", reason));
 }
 
 absl::Status PgConnection::EnsureConnected() {

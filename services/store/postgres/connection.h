@@ -124,6 +124,8 @@ class PgConnection final : public sql_internal::Connection {
   explicit PgConnection(const PostgresOptions& options);
   absl::Status Connect();
   absl::Status EnsureConnected();
+  // INVALID_ARGUMENT for a malformed conninfo, else UNAVAILABLE.
+  absl::Status ConnectError(const std::string& reason) const;
   void Drop();
 
   const PostgresOptions options_;
