@@ -1,7 +1,7 @@
 // Versioned schema migrations of the SQLite store.
 //
 // The SQL files of services/store/migrations/sqlite/ (NNNN_name.sql) are
-// embedded into the binary at build time (cmake/EmbedMigrations.cmake). On
+// embedded into the binary at build time (sql/embedded_migration.h). On
 // open, the pending ones are applied in order inside one transaction, each
 // recorded in schema_migrations(version, applied_at_us).
 #ifndef RUTA_STORE_SQLITE_MIGRATIONS_H_
@@ -12,24 +12,14 @@
 
 #include "absl/status/status.h"
 #include "absl/types/span.h"
+#include "sql/embedded_migration.h"
 
 namespace ruta::store::sqlite_internal {
 
 class Connection;
 
-struct EmbeddedMigration {
-  int64_t version;   // 1, 2, 3, ... in order, no gaps
-  const char* name;  // file name, e.g. "0001_initial.sql"
-  const char* sql;   // the file's text
-};
-
-// Defined in the generated sqlite_migrations.cc (build tree).
-extern const EmbeddedMigration kSqliteMigrations[];
-extern const std::size_t kSqliteMigrationsCount;
-
-inline absl::Span<const EmbeddedMigration> SqliteMigrations() {
-  return absl::MakeConstSpan(kSqliteMigrations, kSqliteMigrationsCount);
-}
+using sql_internal::EmbeddedMigration;
+using sql_internal::SqliteMigrations;
 
 // Applies to `connection` (the writer's, outside any transaction) every
 // migration of `migrations` newer than the database's schema version, in one
