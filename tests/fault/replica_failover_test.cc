@@ -8,13 +8,15 @@
 // is the last sequence, the batches cover 1..N contiguously, each event kept
 // once) and both regions must show every transfer once, in the same state.
 //
-// Needs RUTA_TEST_POSTGRES (scripts/test.sh sets it): a scratch database is
-// created there and dropped at the end. Short by default; longer runs:
+// Needs RUTA_TEST_POSTGRES (scripts/test.sh sets it; skipped without it,
+// except under CI=true): a scratch database is created there and dropped at
+// the end. Short by default; longer runs:
 //   RUTA_FAILOVER_ROUNDS     kills of the holder, the killed replica being
 //                            restarted as a standby after each (default 1)
 //   RUTA_FAILOVER_TRANSFERS  transfers written per phase (default 40; a run
 //                            has rounds + 1 phases)
-//   RUTA_FAULT_KEEP          keep node logs and the database
+//   RUTA_FAILOVER_POLL_MS    federation.relay_takeover_poll_ms (default 200)
+//   RUTA_FAULT_KEEP          keep the node logs
 #include <algorithm>
 #include <atomic>
 #include <cstdio>
@@ -27,7 +29,6 @@
 #include <thread>
 #include <vector>
 
-#include "absl/random/random.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
@@ -35,10 +36,10 @@
 #include "absl/time/clock.h"
 #include "fault_support.h"
 #include "gtest/gtest.h"
-#include "libpq-fe.h"
 #include "ruta/testing/fault_proxy.h"
 #include "ruta/testing/node.h"
 #include "ruta/testing/office_client.h"
+#include "ruta/testing/store_backend.h"
 
 namespace ruta::fault {
 namespace {
@@ -51,71 +52,6 @@ void Say(const std::string& line) {
   std::fflush(stdout);
 }
 
-// A database of this test on the server of RUTA_TEST_POSTGRES, dropped on
-// destruction (unless RUTA_FAULT_KEEP is set).
-class ScratchDatabase final {
- public:
-  static absl::StatusOr<std::unique_ptr<ScratchDatabase>> Create() {
-    const char* server = std::getenv("RUTA_TEST_POSTGRES");
-    if (server == nullptr || *server == '\0') {
-      return absl::FailedPreconditionError(
-          "RUTA_TEST_POSTGRES must name a PostgreSQL server whose role may "
-          "create databases (libpq keyword=value string); scripts/test.sh "
-          "sets it");
-    }
-    absl::BitGen random;
-    std::string name = "ruta_failover_";
-    for (int i = 0; i < 12; ++i) {
-      name += static_cast<char>('a' + absl::Uniform(random, 0, 26));
-    }
-    auto db =
-        std::unique_ptr<ScratchDatabase>(new ScratchDatabase(server, name));
-    absl::Status created = db->Exec(absl::StrCat("CREATE DATABASE ", name));
-    if (!created.ok()) {
-      db->name_.clear();  // nothing to drop
-      return created;
-    }
-    return db;
-  }
-  ~ScratchDatabase() {
-    if (name_.empty()) return;
-    if (std::getenv("RUTA_FAULT_KEEP") != nullptr) {
-      Say(absl::StrCat("database kept: ", conninfo()));
-      return;
-    }
-    absl::Status dropped =
-        Exec(absl::StrCat("DROP DATABASE IF EXISTS ", name_, " WITH (FORCE)"));
-    if (!dropped.ok()) Say(absl::StrCat("drop: ", dropped.ToString()));
-  }
-  // The scratch database's connection string (the server's, with dbname).
-  std::string conninfo() const {
-    return absl::StrCat(server_, " dbname=", name_);
-  }
-
- private:
-  ScratchDatabase(std::string server, std::string name)
-      : server_(std::move(server)), name_(std::move(name)) {}
-  absl::Status Exec(const std::string& sql) {
-    PGconn* conn = PQconnectdb(server_.c_str());
-    absl::Status status = absl::OkStatus();
-    if (PQstatus(conn) != CONNECTION_OK) {
-      status = absl::UnavailableError(PQerrorMessage(conn));
-    } else {
-      PGresult* r = PQexec(conn, sql.c_str());
-      if (PQresultStatus(r) != PGRES_COMMAND_OK) {
-        status = absl::InternalError(
-            absl::StrCat(sql, ": ", PQresultErrorMessage(r)));
-      }
-      PQclear(r);
-    }
-    PQfinish(conn);
-    return status;
-  }
-
-  const std::string server_;
-  std::string name_;
-};
-
 int Count(const std::vector<std::string>& lines) {
   return static_cast<int>(lines.size());
 }
@@ -123,8 +59,13 @@ int Count(const std::vector<std::string>& lines) {
 TEST(ReplicaFailoverTest, HolderKilledMidStreamNothingLostNothingDuplicated) {
   const int rounds = IntFromEnv("RUTA_FAILOVER_ROUNDS", 1);
   const int per_phase = IntFromEnv("RUTA_FAILOVER_TRANSFERS", 40);
-  absl::StatusOr<std::unique_ptr<ScratchDatabase>> pg =
-      ScratchDatabase::Create();
+  if (!testing::PostgresTestConninfo().has_value()) {
+    if (testing::PostgresRequired())
+      FAIL() << testing::MissingPostgresMessage();
+    GTEST_SKIP() << testing::MissingPostgresMessage();
+  }
+  absl::StatusOr<std::unique_ptr<testing::ScratchPostgresDatabase>> pg =
+      testing::ScratchPostgresDatabase::Create();
   ASSERT_TRUE(pg.ok()) << pg.status();
   const std::string database = absl::StrCat("postgres:", (*pg)->conninfo());
 
@@ -140,7 +81,8 @@ TEST(ReplicaFailoverTest, HolderKilledMidStreamNothingLostNothingDuplicated) {
   ASSERT_TRUE(balancer.ok()) << balancer.status();
 
   RelayTimings timings;
-  timings.takeover_poll_ms = 200;
+  timings.takeover_poll_ms =
+      static_cast<uint32_t>(IntFromEnv("RUTA_FAILOVER_POLL_MS", 200));
   const std::string cusco_address = absl::StrCat("127.0.0.1:", cusco_port);
   std::vector<std::unique_ptr<NodeProcess>> mdd;
   mdd.push_back(std::make_unique<NodeProcess>(
@@ -393,7 +335,9 @@ TEST(ReplicaFailoverTest, HolderKilledMidStreamNothingLostNothingDuplicated) {
   // Cusco's inbox: position N, batches 1..N without gap, each event once.
   EXPECT_EQ(cusco.Terminate(), 0) << cusco.LogTail();
   for (auto& node : mdd) {
-    if (node->Running()) EXPECT_EQ(node->Terminate(), 0) << node->LogTail();
+    if (node->Running()) {
+      EXPECT_EQ(node->Terminate(), 0) << node->LogTail();
+    }
   }
   absl::StatusOr<std::unique_ptr<Database>> db =
       Database::Open(cusco.database());

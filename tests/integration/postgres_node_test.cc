@@ -2,20 +2,19 @@
 // survives a restart, and two replicas of one region on one database serve
 // the same data, a watcher on one seeing the other's commits.
 //
-// Needs RUTA_TEST_POSTGRES (scripts/test.sh sets it): each test creates a
-// scratch database there and drops it.
+// Needs RUTA_TEST_POSTGRES (scripts/test.sh sets it; skipped without it,
+// except under CI=true): each test uses a scratch database.
 #include <cstdlib>
 #include <memory>
 #include <string>
 
-#include "absl/random/random.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "gtest/gtest.h"
-#include "libpq-fe.h"
 #include "ruta/testing/node.h"
 #include "ruta/testing/office_client.h"
 #include "ruta/testing/pki.h"
+#include "ruta/testing/store_backend.h"
 
 namespace ruta {
 namespace {
@@ -31,47 +30,22 @@ constexpr char kCusco[] = "cusco";
 class PostgresNodeTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    const char* server = std::getenv("RUTA_TEST_POSTGRES");
-    ASSERT_TRUE(server != nullptr && *server != '\0')
-        << "RUTA_TEST_POSTGRES must name a PostgreSQL server whose role may "
-           "create databases; scripts/test.sh sets it";
-    server_ = server;
-    absl::BitGen random;
-    name_ = "ruta_node_";
-    for (int i = 0; i < 12; ++i) {
-      name_ += static_cast<char>('a' + absl::Uniform(random, 0, 26));
-    }
-    ASSERT_EQ(Exec(absl::StrCat("CREATE DATABASE ", name_)), "");
-    created_ = true;
-  }
-  void TearDown() override {
-    if (created_) {
-      EXPECT_EQ(Exec(absl::StrCat("DROP DATABASE ", name_, " WITH (FORCE)")),
-                "");
-    }
-  }
-
-  // "" or the error.
-  std::string Exec(const std::string& sql) {
-    PGconn* conn = PQconnectdb(server_.c_str());
-    std::string error;
-    if (PQstatus(conn) != CONNECTION_OK) {
-      error = PQerrorMessage(conn);
-    } else {
-      PGresult* r = PQexec(conn, sql.c_str());
-      if (PQresultStatus(r) != PGRES_COMMAND_OK) {
-        error = PQresultErrorMessage(r);
+    if (!testing::PostgresTestConninfo().has_value()) {
+      if (testing::PostgresRequired()) {
+        FAIL() << testing::MissingPostgresMessage();
       }
-      PQclear(r);
+      GTEST_SKIP() << testing::MissingPostgresMessage();
     }
-    PQfinish(conn);
-    return error;
+    absl::StatusOr<std::unique_ptr<testing::ScratchPostgresDatabase>> db =
+        testing::ScratchPostgresDatabase::Create();
+    ASSERT_TRUE(db.ok()) << db.status();
+    db_ = *std::move(db);
   }
 
   NodeSetup Setup() const {
     NodeSetup setup;
     setup.region = kMdd;
-    setup.database = absl::StrCat("postgres:", server_, " dbname=", name_);
+    setup.database = absl::StrCat("postgres:", db_->conninfo());
     setup.relay_takeover_poll_ms = 100;
     // A peer that is never up: transfers to Cusco can be requested, and
     // queue.
@@ -80,9 +54,7 @@ class PostgresNodeTest : public ::testing::Test {
     return setup;
   }
 
-  std::string server_;
-  std::string name_;
-  bool created_ = false;
+  std::unique_ptr<testing::ScratchPostgresDatabase> db_;
 };
 
 TEST_F(PostgresNodeTest, CaseSurvivesARestart) {

@@ -13,6 +13,7 @@
 #include "absl/time/clock.h"
 #include "gtest/gtest.h"
 #include "libpq-fe.h"
+#include "ruta/testing/store_backend.h"
 
 namespace ruta::store {
 namespace {
@@ -48,11 +49,13 @@ struct Replica {
 class PostgresRelayLeaseTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    const char* conninfo = std::getenv("RUTA_TEST_POSTGRES");
-    ASSERT_NE(conninfo, nullptr)
-        << "RUTA_TEST_POSTGRES must name a PostgreSQL server (libpq "
-           "connection string); scripts/test.sh sets it";
-    conninfo_ = conninfo;
+    if (!ruta::testing::PostgresTestConninfo().has_value()) {
+      if (ruta::testing::PostgresRequired()) {
+        FAIL() << ruta::testing::MissingPostgresMessage();
+      }
+      GTEST_SKIP() << ruta::testing::MissingPostgresMessage();
+    }
+    conninfo_ = *ruta::testing::PostgresTestConninfo();
     // A region of this test alone: tests running at once never share a key.
     absl::BitGen random;
     region_ = "lease-test-";
