@@ -669,6 +669,8 @@ void Node::Shutdown(absl::Duration grace) {
   // then close the store.
   state_->purger.reset();
   state_->change_poller.reset();
+  // Relaying stops before the lease is released to another replica.
+  if (state_->relay != nullptr) state_->relay->SetRelaying(false);
   state_->relay_lease.reset();
   state_->relay_ptr.store(nullptr);
   state_->relay.reset();
