@@ -440,7 +440,11 @@ absl::Status PgConnection::Run(const std::string& sql) {
 
 absl::Status PgConnection::BeginWrite() {
   RUTA_RETURN_IF_ERROR(EnsureConnected());
-  RUTA_RETURN_IF_ERROR(Exec("BEGIN", "begin"));
+  // READ COMMITTED whatever the server's default: each statement sees what
+  // was committed before it, so after the lock below the writer sees every
+  // write of the lock's previous holders (a REPEATABLE READ snapshot would
+  // be taken by the lock statement itself, before the wait).
+  RUTA_RETURN_IF_ERROR(Exec("BEGIN ISOLATION LEVEL READ COMMITTED", "begin"));
   in_transaction_ = true;
   // Writers of every process sharing this database serialize here, until
   // COMMIT or ROLLBACK, as SQLite's single writer does.
