@@ -49,6 +49,22 @@ std::string QuoteConninfoValue(absl::string_view value) {
   return out;
 }
 
+// Percent-encodes everything but unreserved URI characters.
+std::string PercentEncode(absl::string_view value) {
+  static constexpr char kHex[] = "0123456789ABCDEF";
+  std::string out;
+  for (unsigned char c : value) {
+    if (std::isalnum(c) || c == '-' || c == '.' || c == '_' || c == '~') {
+      out.push_back(static_cast<char>(c));
+    } else {
+      out.push_back('%');
+      out.push_back(kHex[c >> 4]);
+      out.push_back(kHex[c & 0xf]);
+    }
+  }
+  return out;
+}
+
 std::string DecodeBytea(absl::string_view text) {
   if (!absl::StartsWith(text, "\\x")) return std::string(text);
   return absl::HexStringToBytes(text.substr(2));
@@ -277,7 +293,7 @@ absl::Status PgConnection::Connect() {
     conninfo = absl::StrCat(
         options_.conninfo,
         options_.conninfo.find('?') == std::string::npos ? "?" : "&",
-        "password=", absl::CHexEscape(options_.password));
+        "password=", PercentEncode(options_.password));
   }
   try {
     connection_ = std::make_unique<pqxx::connection>(conninfo);
@@ -424,7 +440,11 @@ absl::Status PgConnection::Run(const std::string& sql) {
 
 absl::Status PgConnection::BeginWrite() {
   RUTA_RETURN_IF_ERROR(EnsureConnected());
-  RUTA_RETURN_IF_ERROR(Exec("BEGIN", "begin"));
+  // READ COMMITTED whatever the server's default: each statement sees what
+  // was committed before it, so after the lock below the writer sees every
+  // write of the lock's previous holders (a REPEATABLE READ snapshot would
+  // be taken by the lock statement itself, before the wait).
+  RUTA_RETURN_IF_ERROR(Exec("BEGIN ISOLATION LEVEL READ COMMITTED", "begin"));
   in_transaction_ = true;
   // Writers of every process sharing this database serialize here, until
   // COMMIT or ROLLBACK, as SQLite's single writer does.

@@ -106,10 +106,13 @@ class PgConnection final : public sql_internal::Connection {
   absl::Status BeginWrite() override;
   absl::Status BeginRead() override;
   absl::string_view backend() const override { return "postgres"; }
+  // "database <db> on <host>", for messages.
+  const std::string& description() const { return description_; }
 
   // Runs `sql` (one or more statements, no parameters, rows ignored) without
   // preparing it: migrations and session settings.
-  absl::Status Exec(const std::string& sql, absl::string_view operation);
+  absl::Status Exec(const std::string& sql,
+                    absl::string_view operation) override;
 
   // For PgStatement: runs prepared statement `name` (preparing it with
   // `sql` first when `*generation` is not the connection's).

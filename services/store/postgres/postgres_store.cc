@@ -9,12 +9,11 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/str_cat.h"
-#include "absl/time/clock.h"
-#include "absl/time/time.h"
 #include "postgres/connection.h"
 #include "ruta/common/status_macros.h"
 #include "ruta/store/store.h"
 #include "sql/embedded_migration.h"
+#include "sql/migrations.h"
 #include "sql/sql_store.h"
 
 namespace ruta::store {
@@ -22,7 +21,6 @@ namespace {
 
 using postgres_internal::PgConnection;
 using sql_internal::EmbeddedMigration;
-using sql_internal::Statement;
 
 absl::Status ValidateOptions(const PostgresOptions& options) {
   if (options.reader_connections < 1) {
@@ -35,68 +33,23 @@ absl::Status ValidateOptions(const PostgresOptions& options) {
   return absl::OkStatus();
 }
 
-absl::Status ApplyInTransaction(
-    PgConnection& connection, absl::Span<const EmbeddedMigration> migrations) {
-  RUTA_RETURN_IF_ERROR(
-      connection.Exec("CREATE TABLE IF NOT EXISTS schema_migrations ("
-                      " version BIGINT NOT NULL PRIMARY KEY,"
-                      " applied_at_us BIGINT NOT NULL)",
-                      "create schema_migrations"));
-  int64_t current = 0;
-  {
-    RUTA_ASSIGN_OR_RETURN(
-        Statement select,
-        connection.Prepare(
-            "SELECT coalesce(max(version), 0) FROM schema_migrations"));
-    RUTA_ASSIGN_OR_RETURN(bool row, select.Step());
-    if (row) current = select.ColumnInt64(0);
-  }
-  const int64_t latest = migrations.empty() ? 0 : migrations.back().version;
-  if (current > latest) {
-    return absl::FailedPreconditionError(
-        absl::StrCat("postgres: the database has schema version ", current,
-                     ", newer than the latest this binary knows (", latest,
-                     "): use a newer ruta-node"));
-  }
-  int64_t expected = 1;
-  for (const EmbeddedMigration& migration : migrations) {
-    if (migration.version != expected) {
-      return absl::InternalError(absl::StrCat(
-          "postgres: embedded migration ", migration.name, " has version ",
-          migration.version, ", expected ", expected));
-    }
-    ++expected;
-    if (migration.version <= current) continue;
-    RUTA_RETURN_IF_ERROR(connection.Exec(
-        migration.sql, absl::StrCat("apply migration ", migration.name)));
-    RUTA_ASSIGN_OR_RETURN(
-        Statement record,
-        connection.Prepare("INSERT INTO schema_migrations (version, "
-                           "applied_at_us) VALUES (?1, ?2)"));
-    record.Bind(1, migration.version);
-    record.Bind(2, absl::ToUnixMicros(absl::Now()));
-    RUTA_RETURN_IF_ERROR(record.Run());
-  }
-  return absl::OkStatus();
-}
-
-// Applies the pending migrations in one transaction. Replicas starting at
-// once serialize on a session advisory lock (so only the first migrates) and
-// the transaction also takes the writers' lock, so that no writer of an
-// older replica interleaves with a migration.
+// Applies the pending migrations (sql/migrations.h) in one transaction.
+// Replicas starting at once serialize on a session advisory lock (so only
+// the first migrates); the transaction also takes the writers' lock
+// (BeginWrite), so that no writer of an older replica interleaves with a
+// migration.
 absl::Status ApplyMigrations(PgConnection& connection,
                              absl::Span<const EmbeddedMigration> migrations) {
   RUTA_RETURN_IF_ERROR(
       connection.Exec(absl::StrCat("SELECT pg_advisory_lock(",
                                    postgres_internal::kMigrationLockKey, ")"),
                       "take the migration lock"));
-  absl::Status status = connection.BeginWrite();
-  if (status.ok()) status = ApplyInTransaction(connection, migrations);
-  if (status.ok()) status = connection.Run("COMMIT");
-  if (!status.ok() && connection.InTransaction()) {
-    // Nothing of a failed migration is kept.
-    connection.Run("ROLLBACK").IgnoreError();
-  }
+  absl::Status status = sql_internal::ApplyMigrations(
+      connection, migrations,
+      "CREATE TABLE IF NOT EXISTS schema_migrations ("
+      " version BIGINT NOT NULL PRIMARY KEY,"
+      " applied_at_us BIGINT NOT NULL)",
+      connection.description());
   // Ends with the session too, should the connection be gone.
   connection
       .Exec(absl::StrCat("SELECT pg_advisory_unlock(",

@@ -101,6 +101,10 @@ class Connection {
   virtual absl::StatusOr<Statement> Prepare(const std::string& sql) = 0;
   // Runs a single statement without parameters (SAVEPOINT, COMMIT, ...).
   virtual absl::Status Run(const std::string& sql) = 0;
+  // Runs `sql` (one or more statements, no parameters, rows ignored) without
+  // preparing it: migrations and settings. Errors name `operation`.
+  virtual absl::Status Exec(const std::string& sql,
+                            absl::string_view operation) = 0;
   // Rows inserted, updated or deleted by the last statement run.
   virtual int64_t Changes() const = 0;
   // Whether the connection is inside a transaction (a backend may end one by

@@ -75,7 +75,8 @@ class Connection final : public sql_internal::Connection {
 
   // Runs `sql` (one or more statements, no parameters, rows ignored) without
   // caching it: pragmas and migrations.
-  absl::Status Exec(const std::string& sql, absl::string_view operation);
+  absl::Status Exec(const std::string& sql,
+                    absl::string_view operation) override;
 
   // Runs a cached single statement without parameters (BEGIN, COMMIT, ...).
   absl::Status Run(const std::string& sql) override;

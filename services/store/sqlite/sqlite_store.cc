@@ -24,9 +24,10 @@
 #include "absl/synchronization/mutex.h"
 #include "ruta/common/status_macros.h"
 #include "ruta/store/store.h"
+#include "sql/embedded_migration.h"
+#include "sql/migrations.h"
 #include "sql/sql_store.h"
 #include "sqlite/connection.h"
-#include "sqlite/migrations.h"
 
 namespace ruta::store {
 namespace {
@@ -117,7 +118,7 @@ absl::Status NameFile(const std::string& path, absl::Status status) {
 }  // namespace
 
 int64_t SqliteSchemaVersion() {
-  auto migrations = sqlite_internal::SqliteMigrations();
+  auto migrations = sql_internal::SqliteMigrations();
   return migrations.empty() ? 0 : migrations.back().version;
 }
 
@@ -131,8 +132,12 @@ absl::StatusOr<std::unique_ptr<Store>> OpenSqliteStore(
                                          options.busy_timeout));
   RUTA_RETURN_IF_ERROR(NameFile(options.path, ConfigureWriter(*writer)));
   RUTA_RETURN_IF_ERROR(NameFile(
-      options.path, sqlite_internal::ApplyMigrations(
-                        *writer, sqlite_internal::SqliteMigrations())));
+      options.path, sql_internal::ApplyMigrations(
+                        *writer, sql_internal::SqliteMigrations(),
+                        "CREATE TABLE IF NOT EXISTS schema_migrations ("
+                        " version INTEGER NOT NULL PRIMARY KEY,"
+                        " applied_at_us INTEGER NOT NULL) STRICT",
+                        absl::StrCat("database ", options.path))));
 
   std::vector<std::unique_ptr<Connection>> readers;
   for (int i = 0; i < options.reader_threads; ++i) {

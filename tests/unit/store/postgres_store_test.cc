@@ -92,6 +92,11 @@ class PostgresStoreTest : public ::testing::Test {
 // chain's (commit) order, so the watcher, resuming after the last position
 // it saw, misses nothing.
 TEST_F(PostgresStoreTest, TwoReplicasWriteConcurrentlyAsOneWriter) {
+  // A server whose default isolation is stricter must not change what the
+  // writers see: the store sets the isolation of each transaction itself.
+  ASSERT_OK(scratch_->Exec(
+      absl::StrCat("ALTER DATABASE ", scratch_->postgres()->name(),
+                   " SET default_transaction_isolation TO 'repeatable read'")));
   std::unique_ptr<Store> replicas[2] = {OpenReplica(), OpenReplica()};
   ASSERT_NE(replicas[0], nullptr);
   ASSERT_NE(replicas[1], nullptr);
@@ -279,6 +284,47 @@ TEST_F(PostgresStoreTest, ABrokenConnectionIsReopenedByTheNextTransaction) {
         << read;
   }
   EXPECT_EQ(found, 1);
+}
+
+// The password travels apart from the conninfo: a role with a password,
+// over TCP on the loopback (where Debian's pg_hba asks for scram-sha-256),
+// opens with the right one; the wrong one is UNAVAILABLE, and neither
+// appears in a message.
+TEST_F(PostgresStoreTest, PasswordIsUsedAndNeverShown) {
+  const std::string role = absl::StrCat(scratch_->postgres()->name(), "_role");
+  const std::string password = "Pw-for-the-test-only";
+  ASSERT_OK(scratch_->Exec(
+      absl::StrCat("CREATE ROLE ", role, " LOGIN PASSWORD '", password, "'; ",
+                   "GRANT ALL ON DATABASE ", scratch_->postgres()->name(),
+                   " TO ", role, "; GRANT ALL ON SCHEMA public TO ", role)));
+  PostgresOptions options;
+  options.conninfo =
+      absl::StrCat("host=127.0.0.1 dbname=", scratch_->postgres()->name(),
+                   " user=", role, " connect_timeout=5");
+  options.password = "Wrong-password-here";
+  absl::StatusOr<std::unique_ptr<Store>> refused = OpenPostgresStore(options);
+  const std::string message(refused.status().message());
+  if (message.find("refused") != std::string::npos) {
+    ASSERT_OK(scratch_->Exec(
+        absl::StrCat("DROP OWNED BY ", role, "; DROP ROLE ", role)));
+    GTEST_SKIP() << "the server does not listen on 127.0.0.1: " << message;
+  }
+  EXPECT_EQ(refused.status().code(), absl::StatusCode::kUnavailable)
+      << refused.status();
+  EXPECT_EQ(message.find("Wrong-password"), std::string::npos) << message;
+  EXPECT_NE(message.find(scratch_->postgres()->name()), std::string::npos)
+      << message;
+
+  options.password = password;
+  {
+    absl::StatusOr<std::unique_ptr<Store>> store = OpenPostgresStore(options);
+    ASSERT_TRUE(store.ok()) << store.status();
+    ASSERT_OK((*store)->WriteSync(
+        [](WriteTxn& txn) { return txn.PutCase(MakeCase(CaseId(1))); }));
+  }
+  ASSERT_OK(scratch_->Exec(absl::StrCat("REASSIGN OWNED BY ", role,
+                                        " TO CURRENT_USER; DROP OWNED BY ",
+                                        role, "; DROP ROLE ", role)));
 }
 
 TEST(PostgresOpenTest, UnreachableServerIsUnavailableWithoutThePassword) {

@@ -537,8 +537,13 @@ struct PostgresOptions {
 //    all of them serialize as SQLite's single writer does: audit indexes,
 //    version checks and change-feed positions are assigned in commit order.
 //  * Commits are durable (synchronous_commit=on) before `done` is called.
-//  * A connection that breaks fails the transaction running on it with
-//    UNAVAILABLE and is reopened for the next transaction.
+//  * A connection that breaks fails the transaction running on it
+//    (UNAVAILABLE for the function or statement that met the break, ABORTED
+//    for the other writes of its group) and is reopened for the next
+//    transaction. When it breaks
+//    during COMMIT the outcome is unknown to the client (the server may have
+//    committed): `done` gets UNAVAILABLE, and a retry must be idempotent
+//    (request records make the API's retries so).
 // Errors: UNAVAILABLE when the server cannot be reached or refuses the
 // connection (the message names the host and database, never the password);
 // INVALID_ARGUMENT for a malformed conninfo or non-positive pool sizes;
