@@ -13,6 +13,7 @@ packages=(
   libgtest-dev libgmock-dev libbenchmark-dev
   prometheus-cpp-dev libspdlog-dev libsqlite3-dev sqlite3
   libpq-dev libpqxx-dev libcpp-httplib-dev libcli11-dev libsodium-dev
+  postgresql  # server of the PostgreSQL store tests (scripts/test.sh starts it)
   clang-14 libclang-rt-14-dev clang-format
   python3 python3-yaml systemd  # tests/deploy: YAML checks, systemd-analyze verify
   chromium  # headless browser of tests/browser (driven by playwright-core)

@@ -44,7 +44,8 @@ class Relay::PeerLink final {
       : options_(options),
         store_(store),
         peer_(std::move(peer)),
-        stub_(std::move(stub)) {}
+        stub_(std::move(stub)),
+        active_(options->start_relaying) {}
 
   ~PeerLink() { Stop(); }
 
@@ -67,6 +68,15 @@ class Relay::PeerLink final {
     pending_ = true;
   }
 
+  // Relaying on or off (Relay::SetRelaying). Off cancels the open stream at
+  // once; the thread then idles until switched on again.
+  void SetActive(bool active) {
+    absl::MutexLock lock(&mu_);
+    if (active_ == active) return;
+    active_ = active;
+    if (!active && context_ != nullptr) context_->TryCancel();
+  }
+
   const std::string& region() const { return peer_.region; }
 
   void Snapshot(RelayPeerStatus* status) const {
@@ -80,18 +90,36 @@ class Relay::PeerLink final {
   // stream and the exact bytes that will be signed and sent. Only this
   // thread stamps this peer's events, so writers never contend on the
   // sequence (DESIGN.md section 7).
+  //
+  // A read comes first, so that a check finding nothing (another replica's
+  // commits are only seen by polling) costs no write.
   absl::Status StampPending() {
+    bool any = false;
+    RUTA_RETURN_IF_ERROR(store_->ReadSync([&](store::ReadTxn& txn) {
+      absl::StatusOr<std::vector<store::OutboxEvent>> unstamped =
+          txn.ReadUnstamped(peer_.region, 1);
+      if (!unstamped.ok()) return unstamped.status();
+      any = !unstamped->empty();
+      return absl::OkStatus();
+    }));
+    if (!any) return absl::OkStatus();
     while (true) {
       int stamped = 0;
       int64_t last = last_stamped_;
-      RUTA_RETURN_IF_ERROR(
+      absl::Status status =
           store_->WriteSync([&](store::WriteTxn& txn) -> absl::Status {
             last = last_stamped_;
             RUTA_ASSIGN_OR_RETURN(
                 stamped,
                 StampOutboxEvents(txn, peer_.region, kStampBatch, &last));
             return absl::OkStatus();
-          }));
+          });
+      if (!status.ok()) {
+        // The cached position may be stale (another replica stamped while
+        // it held the relay lease): read it again next time.
+        last_stamped_ = -1;
+        return status;
+      }
       // Committed: the cached stream position moves with it.
       last_stamped_ = last;
       if (stamped < kStampBatch) return absl::OkStatus();
@@ -141,6 +169,17 @@ class Relay::PeerLink final {
     while (true) {
       {
         absl::MutexLock lock(&mu_);
+        if (!active_) {
+          // Another replica relays: idle until this one takes over.
+          auto wake = [this] {
+            mu_.AssertHeld();
+            return stopping_ || active_;
+          };
+          mu_.Await(absl::Condition(&wake));
+          // What another replica stamped meanwhile is read afresh.
+          last_stamped_ = -1;
+          backoff = options_->initial_backoff;
+        }
         if (stopping_) return;
       }
       bool progressed = false;
@@ -150,6 +189,10 @@ class Relay::PeerLink final {
         connected_ = false;
         if (stopping_) return;
         last_error_ = status.ok() ? "" : std::string(status.message());
+        if (!active_) {
+          last_error_ = "another replica relays (it holds the relay lease)";
+          continue;
+        }
       }
       if (progressed) backoff = options_->initial_backoff;
       const absl::Duration wait = absl::Uniform(random, 0.5, 1.0) * backoff;
@@ -165,7 +208,7 @@ class Relay::PeerLink final {
       // Only stopping ends the wait early: a reconnect storm would not help.
       auto stopping = [this] {
         mu_.AssertHeld();
-        return stopping_;
+        return stopping_ || !active_;
       };
       mu_.AwaitWithDeadline(absl::Condition(&stopping), until);
       if (stopping_) return;
@@ -181,6 +224,7 @@ class Relay::PeerLink final {
     {
       absl::MutexLock lock(&mu_);
       if (stopping_) return absl::CancelledError("stopping");
+      if (!active_) return absl::CancelledError("relaying is off");
       context_ = context.get();
       pending_ = false;
     }
@@ -281,6 +325,7 @@ class Relay::PeerLink final {
       {
         absl::MutexLock lock(&mu_);
         if (stopping_) return absl::OkStatus();
+        if (!active_) return absl::CancelledError("relaying is off");
         if (broken_)
           return absl::UnavailableError("the peer closed the stream");
         if (nacked_) {
@@ -323,9 +368,15 @@ class Relay::PeerLink final {
         const int64_t seen = acked_;
         auto woken = [this, seen] {
           mu_.AssertHeld();
-          return stopping_ || pending_ || broken_ || nacked_ || acked_ > seen;
+          return stopping_ || !active_ || pending_ || broken_ || nacked_ ||
+                 acked_ > seen;
         };
-        mu_.AwaitWithTimeout(absl::Condition(&woken), options_->poll_interval);
+        if (!mu_.AwaitWithTimeout(absl::Condition(&woken),
+                                  options_->poll_interval)) {
+          // No Notify for a poll interval: look for events committed by
+          // another process (replicas sharing a PostgreSQL database).
+          needs_stamp = true;
+        }
         continue;
       }
       if (events.front().sequence != next) {
@@ -372,6 +423,7 @@ class Relay::PeerLink final {
   bool broken_ ABSL_GUARDED_BY(mu_) = false;
   bool nacked_ ABSL_GUARDED_BY(mu_) = false;
   std::string nack_reason_ ABSL_GUARDED_BY(mu_);
+  bool active_ ABSL_GUARDED_BY(mu_);
 };
 
 absl::StatusOr<std::unique_ptr<Relay>> Relay::Create(RelayOptions options,
@@ -431,6 +483,10 @@ void Relay::Start() {
 
 void Relay::Notify() {
   for (auto& link : links_) link->Notify();
+}
+
+void Relay::SetRelaying(bool relaying) {
+  for (auto& link : links_) link->SetActive(relaying);
 }
 
 void Relay::GetStatus(

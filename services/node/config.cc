@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <set>
@@ -13,7 +14,9 @@
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/strip.h"
 #include "google/protobuf/util/json_util.h"
+#include "libpq-fe.h"
 #include "ruta/api/authorization.h"
 #include "ruta/common/status_macros.h"
 
@@ -24,6 +27,41 @@ using ruta::node::v1::NodeConfig;
 namespace fs = std::filesystem;
 
 constexpr char kSqliteScheme[] = "sqlite:";
+constexpr char kPostgresScheme[] = "postgres:";
+constexpr char kPasswordHelp[] =
+    "put the password in storage.password_file (mode 0600) or in the "
+    "environment variable RUTA_DATABASE_PASSWORD, never in the configuration";
+
+// Refuses a libpq connection string (key/value or URI form) that carries a
+// password. libpq's own parser decides, so every form it accepts is covered;
+// the string itself is never echoed (it may hold the password).
+absl::Status CheckNoPasswordInConninfo(const std::string& conninfo) {
+  char* error = nullptr;
+  PQconninfoOption* options = PQconninfoParse(conninfo.c_str(), &error);
+  if (options == nullptr) {
+    // libpq's reason is not shown: it quotes the string, which may hold the
+    // password.
+    if (error != nullptr) PQfreemem(error);
+    return absl::InvalidArgumentError(
+        "storage.database: not a valid PostgreSQL connection string (give "
+        "keyword=value pairs separated by spaces, e.g. \"postgres:host=/run/"
+        "postgresql dbname=ruta\", or a postgresql:// URI)");
+  }
+  bool has_password = false;
+  for (PQconninfoOption* o = options; o->keyword != nullptr; ++o) {
+    if (std::string(o->keyword) == "password" && o->val != nullptr) {
+      has_password = true;
+    }
+  }
+  PQconninfoFree(options);
+  if (has_password) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "storage.database: the connection string holds a password; remove "
+        "it and ",
+        kPasswordHelp));
+  }
+  return absl::OkStatus();
+}
 
 bool IsSlug(const std::string& s) {
   if (s.size() < 2 || s.size() > 32 || s.front() == '-' || s.back() == '-') {
@@ -79,6 +117,58 @@ absl::Status CheckHostPort(absl::string_view setting,
     return absl::InvalidArgumentError(absl::StrCat(
         setting, ": \"", address, "\" is not host:port (e.g. 127.0.0.1:7443)"));
   }
+  return absl::OkStatus();
+}
+
+// storage: "sqlite:<path>" (the directory must exist) or
+// "postgres:<conninfo>" with no password in it (password_file or
+// RUTA_DATABASE_PASSWORD instead).
+absl::Status ValidateStorage(NodeConfig& config, const std::string& base_dir) {
+  if (!config.has_storage() || config.storage().database().empty()) {
+    return absl::InvalidArgumentError(
+        "storage.database is required (e.g. \"sqlite:var/cusco.db\" or "
+        "\"postgres:host=/run/postgresql dbname=ruta_cusco\")");
+  }
+  auto* storage = config.mutable_storage();
+  if (absl::StartsWith(storage->database(), kPostgresScheme)) {
+    RUTA_ASSIGN_OR_RETURN(std::string conninfo,
+                          PostgresConninfo(storage->database()));
+    RUTA_RETURN_IF_ERROR(CheckNoPasswordInConninfo(conninfo));
+    if (!storage->password_file().empty()) {
+      Resolve(base_dir, storage->mutable_password_file());
+      RUTA_RETURN_IF_ERROR(
+          CheckSecretFile("storage.password_file", storage->password_file()));
+    }
+    auto* federation = config.mutable_federation();
+    if (federation->relay_takeover_poll_ms() == 0) {
+      federation->set_relay_takeover_poll_ms(kDefaultRelayTakeoverPollMs);
+    }
+    if (federation->relay_takeover_poll_ms() < 10 ||
+        federation->relay_takeover_poll_ms() > 60000) {
+      return absl::InvalidArgumentError(
+          "federation.relay_takeover_poll_ms: 10 to 60000 milliseconds");
+    }
+    return absl::OkStatus();
+  }
+  if (!storage->password_file().empty()) {
+    return absl::InvalidArgumentError(
+        "storage.password_file is for a PostgreSQL database "
+        "(\"postgres:...\") only; remove it for SQLite");
+  }
+  if (config.federation().relay_takeover_poll_ms() == 0) {
+    config.mutable_federation()->set_relay_takeover_poll_ms(
+        kDefaultRelayTakeoverPollMs);
+  }
+  RUTA_ASSIGN_OR_RETURN(std::string db_path, SqlitePath(storage->database()));
+  Resolve(base_dir, &db_path);
+  const fs::path parent = fs::path(db_path).parent_path();
+  std::error_code ec;
+  if (!parent.empty() && !fs::is_directory(parent, ec)) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("storage.database: directory ", parent.string(),
+                     " does not exist; create it first"));
+  }
+  storage->set_database(absl::StrCat(kSqliteScheme, db_path));
   return absl::OkStatus();
 }
 
@@ -171,21 +261,7 @@ absl::Status Validate(NodeConfig& config, const std::string& base_dir) {
     tls->set_refresh_interval_seconds(kDefaultRefreshIntervalSeconds);
   }
 
-  if (!config.has_storage() || config.storage().database().empty()) {
-    return absl::InvalidArgumentError(
-        "storage.database is required (e.g. \"sqlite:var/cusco.db\")");
-  }
-  RUTA_ASSIGN_OR_RETURN(std::string db_path,
-                        SqlitePath(config.storage().database()));
-  Resolve(base_dir, &db_path);
-  const fs::path parent = fs::path(db_path).parent_path();
-  std::error_code ec;
-  if (!parent.empty() && !fs::is_directory(parent, ec)) {
-    return absl::FailedPreconditionError(
-        absl::StrCat("storage.database: directory ", parent.string(),
-                     " does not exist; create it first"));
-  }
-  config.mutable_storage()->set_database(absl::StrCat(kSqliteScheme, db_path));
+  RUTA_RETURN_IF_ERROR(ValidateStorage(config, base_dir));
 
   Resolve(base_dir, config.mutable_linkage_key_file());
   RUTA_RETURN_IF_ERROR(
@@ -363,11 +439,51 @@ absl::Status Validate(NodeConfig& config, const std::string& base_dir) {
 absl::StatusOr<std::string> SqlitePath(const std::string& database) {
   if (!absl::StartsWith(database, kSqliteScheme) ||
       database.size() == sizeof(kSqliteScheme) - 1) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "storage.database: \"", database,
-        "\" must be \"sqlite:<path>\" (the only backend of this version)"));
+    return absl::InvalidArgumentError(
+        "storage.database: must be \"sqlite:<path>\" or "
+        "\"postgres:<connection string>\"");
   }
   return database.substr(sizeof(kSqliteScheme) - 1);
+}
+
+bool IsPostgres(const std::string& database) {
+  return absl::StartsWith(database, kPostgresScheme);
+}
+
+absl::StatusOr<std::string> PostgresConninfo(const std::string& database) {
+  if (!IsPostgres(database)) {
+    return absl::InvalidArgumentError(
+        "storage.database: not a \"postgres:<connection string>\" database");
+  }
+  std::string conninfo = database.substr(sizeof(kPostgresScheme) - 1);
+  if (absl::StripAsciiWhitespace(conninfo).empty()) {
+    return absl::InvalidArgumentError(
+        "storage.database: \"postgres:\" needs a connection string, e.g. "
+        "\"postgres:host=/run/postgresql dbname=ruta_cusco user=ruta\"");
+  }
+  return conninfo;
+}
+
+absl::StatusOr<std::string> DatabasePassword(
+    const ruta::node::v1::Storage& storage) {
+  if (!storage.password_file().empty()) {
+    std::ifstream in(storage.password_file());
+    std::string line;
+    if (!in || !std::getline(in, line)) {
+      return absl::FailedPreconditionError(
+          absl::StrCat("storage.password_file: ", storage.password_file(),
+                       " is unreadable or empty"));
+    }
+    absl::StripTrailingAsciiWhitespace(&line);  // "\r\n" of an editor
+    if (line.empty()) {
+      return absl::FailedPreconditionError(
+          absl::StrCat("storage.password_file: the first line of ",
+                       storage.password_file(), " is empty"));
+    }
+    return line;
+  }
+  const char* env = std::getenv(kDatabasePasswordEnv);
+  return std::string(env != nullptr ? env : "");
 }
 
 absl::StatusOr<NodeConfig> ParseConfig(const std::string& json,

@@ -1,6 +1,9 @@
 #include "ruta/node/node.h"
 
+#include <stdlib.h>
+
 #include <atomic>
+#include <filesystem>
 #include <memory>
 #include <optional>
 #include <string>
@@ -35,6 +38,7 @@
 #include "ruta/node/config.h"
 #include "ruta/security/signing.h"
 #include "ruta/security/tls.h"
+#include "ruta/store/relay_lease.h"
 #include "ruta/store/store.h"
 #include "spdlog/spdlog.h"
 
@@ -87,6 +91,108 @@ class RetentionPurger final {
   bool stopping_ ABSL_GUARDED_BY(mu_) = false;
   std::thread thread_;  // last: started once the members above exist
 };
+
+// Replicas on one PostgreSQL database: the change feeds (WatchTransfers,
+// WatchReferredCases) are woken in-process after each local commit; commits
+// of another replica are found by reading the feeds' last positions every
+// `interval` (a few cheap reads), so a watcher on any replica sees every
+// commit within about `interval`.
+class ReplicaChangePoller final {
+ public:
+  ReplicaChangePoller(store::Store* store, core::ChangeNotifier* changes,
+                      absl::Duration interval)
+      : store_(store),
+        changes_(changes),
+        interval_(interval),
+        thread_([this] { Run(); }) {}
+  ReplicaChangePoller(const ReplicaChangePoller&) = delete;
+  ReplicaChangePoller& operator=(const ReplicaChangePoller&) = delete;
+  ~ReplicaChangePoller() {
+    {
+      absl::MutexLock lock(&mu_);
+      stopping_ = true;
+    }
+    thread_.join();
+  }
+
+ private:
+  void Run() {
+    int64_t seen_transfers = -1, seen_partners = -1;
+    while (true) {
+      int64_t transfers = 0, partners = 0;
+      const absl::Status read = store_->ReadSync([&](store::ReadTxn& txn) {
+        RUTA_ASSIGN_OR_RETURN(transfers, txn.LastTransferChange());
+        RUTA_ASSIGN_OR_RETURN(partners, txn.LastPartnerChange());
+        return absl::OkStatus();
+      });
+      if (read.ok()) {
+        if ((seen_transfers >= 0 && transfers != seen_transfers) ||
+            (seen_partners >= 0 && partners != seen_partners)) {
+          changes_->Notify();
+        }
+        seen_transfers = transfers;
+        seen_partners = partners;
+      }
+      absl::MutexLock lock(&mu_);
+      auto stopping = [this]()
+                          ABSL_SHARED_LOCKS_REQUIRED(mu_) { return stopping_; };
+      if (mu_.AwaitWithTimeout(absl::Condition(&stopping), interval_)) return;
+    }
+  }
+
+  store::Store* const store_;
+  core::ChangeNotifier* const changes_;
+  const absl::Duration interval_;
+  absl::Mutex mu_;
+  bool stopping_ ABSL_GUARDED_BY(mu_) = false;
+  std::thread thread_;  // last: started once the members above exist
+};
+
+// How often a replica on PostgreSQL looks for other replicas' commits.
+constexpr absl::Duration kReplicaChangePollInterval = absl::Milliseconds(250);
+
+// Opens the configured store: SQLite, or PostgreSQL with the password from
+// storage.password_file or RUTA_DATABASE_PASSWORD.
+absl::StatusOr<std::unique_ptr<store::Store>> OpenStore(
+    const ruta::node::v1::NodeConfig& config) {
+  if (!IsPostgres(config.storage().database())) {
+    RUTA_ASSIGN_OR_RETURN(std::string db_path,
+                          SqlitePath(config.storage().database()));
+    store::SqliteOptions options;
+    options.path = db_path;
+    return store::OpenSqliteStore(options);
+  }
+  store::PostgresOptions options;
+  RUTA_ASSIGN_OR_RETURN(options.conninfo,
+                        PostgresConninfo(config.storage().database()));
+  RUTA_ASSIGN_OR_RETURN(options.password, DatabasePassword(config.storage()));
+  return store::OpenPostgresStore(options);
+}
+
+// The node-private directory of its installed TLS identity: next to a
+// SQLite database; for PostgreSQL (several replicas, maybe on one host) a
+// fresh directory of this process in the temporary directory, removed at
+// shutdown.
+absl::StatusOr<std::string> TlsActiveDir(
+    const ruta::node::v1::NodeConfig& config, bool* remove_at_exit) {
+  *remove_at_exit = false;
+  if (!IsPostgres(config.storage().database())) {
+    RUTA_ASSIGN_OR_RETURN(std::string db_path,
+                          SqlitePath(config.storage().database()));
+    return absl::StrCat(db_path, ".tls");
+  }
+  std::error_code ec;
+  std::string pattern =
+      (std::filesystem::temp_directory_path(ec) / "ruta-node-tls-XXXXXX")
+          .string();
+  if (ec || mkdtemp(pattern.data()) == nullptr) {
+    return absl::InternalError(
+        "cannot create the node's private TLS directory in the temporary "
+        "directory (set TMPDIR to a writable directory)");
+  }
+  *remove_at_exit = true;
+  return pattern;
+}
 
 // The linkage keys: the key file, and the current version the store keeps
 // (set by Admin.RotateLinkageKey; the file's highest version on first start).
@@ -148,6 +254,13 @@ struct Node::State {
   std::unique_ptr<federation::Inbox> inbox;
   // Stopped (its streams ended, threads joined) before the store closes.
   std::unique_ptr<federation::Relay> relay;
+  // Which replica relays (ruta/store/relay_lease.h): switches the relay on
+  // and off. Released before the relay stops.
+  std::unique_ptr<store::RelayLease> relay_lease;
+  // PostgreSQL only: wakes the change feeds on other replicas' commits.
+  std::unique_ptr<ReplicaChangePoller> change_poller;
+  // Removed at shutdown when the node created it (PostgreSQL).
+  std::string tls_dir_to_remove;
   std::unique_ptr<api::Authorizer> authorizer;
   // The peers' dashboard counts (null without peers).
   std::unique_ptr<api::PeerCounts> peer_counts;
@@ -282,10 +395,46 @@ absl::Status StartFederation(const ruta::node::v1::NodeConfig& config,
   relay.initial_backoff = absl::Milliseconds(settings.initial_backoff_ms());
   relay.max_backoff = absl::Milliseconds(settings.max_backoff_ms());
   relay.ack_timeout = absl::Milliseconds(settings.ack_timeout_ms());
+  // Relaying starts once this replica holds the relay lease (StartRelayLease).
+  relay.start_relaying = false;
   RUTA_ASSIGN_OR_RETURN(
       state->relay,
       federation::Relay::Create(std::move(relay), state->store.get()));
   state->relay_ptr.store(state->relay.get());
+  return absl::OkStatus();
+}
+
+// Switches the (started) relay on while this replica holds the relay lease:
+// always for SQLite; for PostgreSQL while it holds the advisory lock, tried
+// every federation.relay_takeover_poll_ms. Also starts the change poller of
+// a PostgreSQL node.
+absl::Status StartRelayLease(const ruta::node::v1::NodeConfig& config,
+                             Node::State* state) {
+  const bool postgres = IsPostgres(config.storage().database());
+  if (postgres) {
+    state->change_poller = std::make_unique<ReplicaChangePoller>(
+        state->store.get(), &state->transfer_changes,
+        kReplicaChangePollInterval);
+  }
+  federation::Relay* relay = state->relay.get();
+  if (relay == nullptr) return absl::OkStatus();  // no peers
+  store::RelayLeaseOptions lease;
+  lease.region = config.region();
+  lease.on_gained = [relay] { relay->SetRelaying(true); };
+  lease.on_lost = [relay] { relay->SetRelaying(false); };
+  lease.poll_interval =
+      absl::Milliseconds(config.federation().relay_takeover_poll_ms());
+  if (!postgres) {
+    state->relay_lease = store::MakeExclusiveRelayLease(std::move(lease));
+    return absl::OkStatus();
+  }
+  store::PostgresRelayLeaseOptions options;
+  RUTA_ASSIGN_OR_RETURN(options.conninfo,
+                        PostgresConninfo(config.storage().database()));
+  RUTA_ASSIGN_OR_RETURN(options.password, DatabasePassword(config.storage()));
+  options.lease = std::move(lease);
+  RUTA_ASSIGN_OR_RETURN(state->relay_lease,
+                        store::OpenPostgresRelayLease(std::move(options)));
   return absl::OkStatus();
 }
 
@@ -296,11 +445,7 @@ absl::StatusOr<std::unique_ptr<Node>> Node::Start(
   auto state = std::make_unique<State>();
   state->config = config;
 
-  RUTA_ASSIGN_OR_RETURN(std::string db_path,
-                        SqlitePath(config.storage().database()));
-  store::SqliteOptions store_options;
-  store_options.path = db_path;
-  RUTA_ASSIGN_OR_RETURN(state->store, store::OpenSqliteStore(store_options));
+  RUTA_ASSIGN_OR_RETURN(state->store, OpenStore(config));
   RUTA_ASSIGN_OR_RETURN(api::AuditServices audit_services,
                         StartAudit(config, state->store.get(), &state->audit,
                                    &state->checkpoints));
@@ -434,7 +579,9 @@ absl::StatusOr<std::unique_ptr<Node>> Node::Start(
   tls.key_file = config.tls().key_file();
   // Checked pairs of the node's key and certificate are installed here, next
   // to the database (see ruta/security/identity_installer.h).
-  tls.active_dir = absl::StrCat(db_path, ".tls");
+  bool remove_tls_dir = false;
+  RUTA_ASSIGN_OR_RETURN(tls.active_dir, TlsActiveDir(config, &remove_tls_dir));
+  if (remove_tls_dir) state->tls_dir_to_remove = tls.active_dir;
   for (const auto& region : config.regions()) {
     tls.regions.push_back(
         {region.slug(),
@@ -472,6 +619,7 @@ absl::StatusOr<std::unique_ptr<Node>> Node::Start(
   state->server->GetHealthCheckService()->SetServingStatus(true);
   state->checkpoints->Start();
   if (state->relay != nullptr) state->relay->Start();
+  RUTA_RETURN_IF_ERROR(StartRelayLease(config, state.get()));
   state->purger = std::make_unique<RetentionPurger>(
       state->privacy.get(),
       core::Actor{absl::StrCat("node:", config.region(), "/retention"),
@@ -520,12 +668,20 @@ void Node::Shutdown(absl::Duration grace) {
   // store), stop publishing checkpoints, commit the queued audit records,
   // then close the store.
   state_->purger.reset();
+  state_->change_poller.reset();
+  // Relaying stops before the lease is released to another replica.
+  if (state_->relay != nullptr) state_->relay->SetRelaying(false);
+  state_->relay_lease.reset();
   state_->relay_ptr.store(nullptr);
   state_->relay.reset();
   state_->checkpoints.reset();
   state_->audit.reset();
   // Destroying the store completes queued writes before returning.
   state_->store.reset();
+  if (!state_->tls_dir_to_remove.empty()) {
+    std::error_code ec;
+    std::filesystem::remove_all(state_->tls_dir_to_remove, ec);
+  }
 }
 
 }  // namespace ruta::node

@@ -18,7 +18,8 @@
 namespace ruta::fault {
 
 NodeProcess::NodeProcess(std::string region, int port, std::string peer_region,
-                         std::string peer_address, const RelayTimings& timings)
+                         std::string peer_address, const RelayTimings& timings,
+                         const std::string& database)
     : region_(std::move(region)), port_(port) {
   data_dir_ = testing::MakeTempDir(absl::StrCat("fault-", region_));
   testing::NodeSetup setup;
@@ -30,6 +31,8 @@ NodeProcess::NodeProcess(std::string region, int port, std::string peer_region,
   setup.relay_max_backoff_ms = timings.max_backoff_ms;
   setup.relay_ack_timeout_ms = timings.ack_timeout_ms;
   setup.relay_max_batch_events = timings.max_batch_events;
+  setup.relay_takeover_poll_ms = timings.takeover_poll_ms;
+  setup.database = database;
   config_ = testing::WriteNodeConfig(testing::DevPki::Get(), setup);
   admin_ = v1::Admin::NewStub(testing::MakeChannel(
       address(), testing::DevPki::Get().Leaf(region_, "admin", "operator"),

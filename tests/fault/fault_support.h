@@ -33,14 +33,18 @@ struct RelayTimings {
   uint32_t max_backoff_ms = 1000;
   uint32_t ack_timeout_ms = 2000;
   uint32_t max_batch_events = 0;  // 0: the node's default (256)
+  // federation.relay_takeover_poll_ms (0: the node's default, 1000).
+  uint32_t takeover_poll_ms = 0;
 };
 
 // One ruta-node process of `region`, listening on a fixed port (so that it
 // can be restarted where its peer and the proxies expect it), with one peer.
 class NodeProcess final {
  public:
+  // `database`: storage.database; empty: SQLite in the data directory.
   NodeProcess(std::string region, int port, std::string peer_region,
-              std::string peer_address, const RelayTimings& timings);
+              std::string peer_address, const RelayTimings& timings,
+              const std::string& database = "");
   ~NodeProcess();
   NodeProcess(const NodeProcess&) = delete;
   NodeProcess& operator=(const NodeProcess&) = delete;
@@ -58,7 +62,7 @@ class NodeProcess final {
   const std::string& region() const { return region_; }
   std::string address() const;
   const std::string& data_dir() const { return data_dir_; }
-  std::string database() const;  // the SQLite file
+  std::string database() const;  // the SQLite file (a SQLite node)
   int starts() const { return starts_; }
   // The last `bytes` of the stderr of every run, oldest first.
   std::string LogTail(size_t bytes = 4000) const;

@@ -54,7 +54,9 @@ std::string WriteNodeConfig(const DevPki& pki, const NodeSetup& setup) {
   config.mutable_tls()->set_refresh_interval_seconds(
       setup.refresh_interval_seconds);
   config.mutable_storage()->set_database(
-      absl::StrCat("sqlite:", dir, "/", setup.region, ".db"));
+      setup.database.empty()
+          ? absl::StrCat("sqlite:", dir, "/", setup.region, ".db")
+          : setup.database);
   config.set_linkage_key_file(pki.LinkageKey());
   for (const std::string& name : setup.partners) {
     auto* partner = config.add_partners();
@@ -73,6 +75,7 @@ std::string WriteNodeConfig(const DevPki& pki, const NodeSetup& setup) {
   federation->set_max_backoff_ms(setup.relay_max_backoff_ms);
   federation->set_ack_timeout_ms(setup.relay_ack_timeout_ms);
   federation->set_max_batch_events(setup.relay_max_batch_events);
+  federation->set_relay_takeover_poll_ms(setup.relay_takeover_poll_ms);
   config.mutable_dashboard()->set_peer_counts_max_age_seconds(
       setup.dashboard_peer_counts_max_age_seconds);
   config.set_port_file(dir + "/port");

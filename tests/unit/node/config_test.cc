@@ -1,6 +1,7 @@
 // Each bad configuration gives a precise error naming the setting.
 #include "ruta/node/config.h"
 
+#include <stdlib.h>
 #include <sys/stat.h>
 
 #include <filesystem>
@@ -182,7 +183,7 @@ TEST_F(ConfigTest, MissingTls) {
 
 TEST_F(ConfigTest, DatabaseScheme) {
   EXPECT_THAT(
-      Parse(With("sqlite:data/cusco.db", "postgres://x")).status().message(),
+      Parse(With("sqlite:data/cusco.db", "mysql://x")).status().message(),
       HasSubstr("storage.database"));
 }
 
@@ -373,6 +374,134 @@ TEST_F(ConfigTest, PartnersNeedTheirMasterSecretAndWellFormedIds) {
 TEST_F(ConfigTest, LoadConfigMissingFile) {
   EXPECT_EQ(LoadConfig(dir_ + "/none.json").status().code(),
             absl::StatusCode::kNotFound);
+}
+
+// --- PostgreSQL storage --------------------------------------------------
+
+constexpr char kSqliteDatabase[] =
+    R"("storage": {"database": "sqlite:data/cusco.db"})";
+
+TEST_F(ConfigTest, PostgresConnectionStringIsKeptAndTakeoverPollDefaults) {
+  absl::StatusOr<v1::NodeConfig> config = Parse(With(
+      kSqliteDatabase,
+      R"("storage": {"database": "postgres:host=/run/postgresql dbname=ruta_cusco user=ruta"})"));
+  ASSERT_TRUE(config.ok()) << config.status();
+  EXPECT_TRUE(IsPostgres(config->storage().database()));
+  EXPECT_EQ(*PostgresConninfo(config->storage().database()),
+            "host=/run/postgresql dbname=ruta_cusco user=ruta");
+  EXPECT_EQ(config->federation().relay_takeover_poll_ms(),
+            kDefaultRelayTakeoverPollMs);
+  // A URI without a password is fine too.
+  EXPECT_TRUE(
+      Parse(
+          With(
+              kSqliteDatabase,
+              R"("storage": {"database": "postgres:postgresql://ruta@db.example:5433/ruta_cusco?sslmode=verify-full"})"))
+          .ok());
+}
+
+TEST_F(ConfigTest, PasswordInTheConnectionStringIsRefusedWithoutEchoingIt) {
+  for (const std::string& database : std::vector<std::string>{
+           "postgres:host=db dbname=ruta password=Sekreto",
+           "postgres:host=db password = 'Sekreto with spaces' dbname=ruta",
+           "postgres:postgresql://ruta:Sekreto@db/ruta",
+           "postgres:postgres://db/ruta?user=ruta&password=Sekreto",
+       }) {
+    SCOPED_TRACE(database);
+    absl::StatusOr<v1::NodeConfig> config =
+        Parse(With(kSqliteDatabase, absl::StrCat(R"("storage": {"database": ")",
+                                                 database, R"("})")));
+    ASSERT_EQ(config.status().code(), absl::StatusCode::kInvalidArgument);
+    EXPECT_THAT(config.status().message(), HasSubstr("holds a password"));
+    EXPECT_THAT(config.status().message(), HasSubstr("storage.password_file"));
+    EXPECT_THAT(config.status().message(), HasSubstr("RUTA_DATABASE_PASSWORD"));
+    EXPECT_THAT(config.status().message(),
+                ::testing::Not(HasSubstr("Sekreto")));
+  }
+}
+
+TEST_F(ConfigTest, MalformedOrEmptyConnectionString) {
+  absl::StatusOr<v1::NodeConfig> config =
+      Parse(With(kSqliteDatabase,
+                 R"("storage": {"database": "postgres:host=db Sekreto"})"));
+  ASSERT_EQ(config.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(config.status().message(),
+              HasSubstr("not a valid PostgreSQL connection string"));
+  EXPECT_THAT(config.status().message(), ::testing::Not(HasSubstr("Sekreto")));
+  config =
+      Parse(With(kSqliteDatabase, R"("storage": {"database": "postgres:  "})"));
+  ASSERT_EQ(config.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(config.status().message(),
+              HasSubstr("needs a connection string"));
+}
+
+TEST_F(ConfigTest, PasswordFileMustExistAndBePrivate) {
+  const std::string postgres =
+      R"("storage": {"database": "postgres:dbname=ruta", "password_file": "db.password"})";
+  absl::StatusOr<v1::NodeConfig> config =
+      Parse(With(kSqliteDatabase, postgres));
+  ASSERT_EQ(config.status().code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_THAT(config.status().message(),
+              HasSubstr(absl::StrCat("storage.password_file: file ", dir_,
+                                     "/db.password is missing")));
+
+  const std::string file = dir_ + "/db.password";
+  std::ofstream(file) << "Sekreto\n";
+  chmod(file.c_str(), 0640);
+  config = Parse(With(kSqliteDatabase, postgres));
+  ASSERT_EQ(config.status().code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_THAT(config.status().message(), HasSubstr("chmod 600"));
+
+  chmod(file.c_str(), 0600);
+  config = Parse(With(kSqliteDatabase, postgres));
+  ASSERT_TRUE(config.ok()) << config.status();
+  EXPECT_EQ(config->storage().password_file(), file);
+  EXPECT_EQ(*DatabasePassword(config->storage()), "Sekreto");
+}
+
+TEST_F(ConfigTest, PasswordFileIsForPostgresOnly) {
+  absl::StatusOr<v1::NodeConfig> config = Parse(With(
+      kSqliteDatabase,
+      R"("storage": {"database": "sqlite:data/cusco.db", "password_file": "x"})"));
+  ASSERT_EQ(config.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(config.status().message(),
+              HasSubstr("storage.password_file is for a PostgreSQL database"));
+}
+
+TEST_F(ConfigTest, RelayTakeoverPollBounds) {
+  const std::string postgres =
+      R"("storage": {"database": "postgres:dbname=ruta"}, "federation": {"relay_takeover_poll_ms": )";
+  absl::StatusOr<v1::NodeConfig> config =
+      Parse(With(kSqliteDatabase, absl::StrCat(postgres, "250}")));
+  ASSERT_TRUE(config.ok()) << config.status();
+  EXPECT_EQ(config->federation().relay_takeover_poll_ms(), 250u);
+  for (const char* bad : {"5}", "60001}"}) {
+    config = Parse(With(kSqliteDatabase, absl::StrCat(postgres, bad)));
+    ASSERT_EQ(config.status().code(), absl::StatusCode::kInvalidArgument);
+    EXPECT_THAT(config.status().message(),
+                HasSubstr("federation.relay_takeover_poll_ms"));
+  }
+}
+
+TEST(DatabasePasswordTest, FileFirstLineThenEnvironmentThenNone) {
+  const std::string dir = ruta::testing::MakeTempDir("dbpassword");
+  v1::Storage storage;
+  storage.set_database("postgres:dbname=ruta");
+  unsetenv(kDatabasePasswordEnv);
+  EXPECT_EQ(*DatabasePassword(storage), "");
+  setenv(kDatabasePasswordEnv, "FromEnv", 1);
+  EXPECT_EQ(*DatabasePassword(storage), "FromEnv");
+
+  storage.set_password_file(dir + "/pw");
+  std::ofstream(dir + "/pw") << "FromFile\r\nsecond line\n";
+  EXPECT_EQ(*DatabasePassword(storage), "FromFile");  // the file wins
+  std::ofstream(dir + "/pw", std::ios::trunc) << "\n";
+  EXPECT_EQ(DatabasePassword(storage).status().code(),
+            absl::StatusCode::kFailedPrecondition);
+  storage.set_password_file(dir + "/missing");
+  EXPECT_EQ(DatabasePassword(storage).status().code(),
+            absl::StatusCode::kFailedPrecondition);
+  unsetenv(kDatabasePasswordEnv);
 }
 
 }  // namespace

@@ -61,9 +61,14 @@ struct RelayOptions {
   // Deadline of one Exchange stream; a new one is opened after it. Default
   // 10 min.
   absl::Duration stream_lifetime = absl::Minutes(10);
-  // The outbox is checked at least this often even without Notify. Default
-  // 1 s.
+  // The outbox is checked at least this often even without Notify: this
+  // bounds how late events committed by another process (a replica sharing
+  // a PostgreSQL database) are sent. Default 1 s.
   absl::Duration poll_interval = absl::Seconds(1);
+  // Whether the relay streams once started. false: it idles until
+  // SetRelaying(true) (a replica that does not hold the relay lease, see
+  // ruta/store/relay_lease.h). Default true.
+  bool start_relaying = true;
   // Deadline of connecting and of the hello's acknowledgement. Default 10 s.
   absl::Duration connect_timeout = absl::Seconds(10);
 };
@@ -106,6 +111,13 @@ class Relay final {
   void Start();
   // New events were committed: wakes the peers' threads. Never blocks.
   void Notify();
+  // Switches relaying on or off (the relay lease was gained or lost). Off
+  // cancels every open stream at once and idles the threads (a batch
+  // already written may still reach the peer, whose inbox ignores it if
+  // another replica delivers it again); on reads the streams' positions
+  // afresh from the store, since another replica may have moved them.
+  // Never blocks on the network.
+  void SetRelaying(bool relaying);
   // The state towards each peer (store counters and connection state), via
   // `done` on a store thread. Never blocks.
   void GetStatus(

@@ -58,6 +58,11 @@ struct NodeSetup {
   uint32_t relay_max_backoff_ms = 0;
   uint32_t relay_ack_timeout_ms = 0;
   uint32_t relay_max_batch_events = 0;
+  // federation.relay_takeover_poll_ms (0: the default, 1000).
+  uint32_t relay_takeover_poll_ms = 0;
+  // storage.database (empty: "sqlite:<data_dir>/<region>.db"), e.g.
+  // "postgres:<conninfo>" of a scratch database.
+  std::string database;
   // dashboard.peer_counts_max_age_seconds (0: the default, 300).
   uint32_t dashboard_peer_counts_max_age_seconds = 0;
   // The NGO partners registered on the node, by name (partner id
