@@ -30,6 +30,7 @@ NodeProcess::NodeProcess(std::string region, int port, std::string peer_region,
   setup.relay_max_backoff_ms = timings.max_backoff_ms;
   setup.relay_ack_timeout_ms = timings.ack_timeout_ms;
   setup.relay_max_batch_events = timings.max_batch_events;
+  setup.checkpoint_interval_seconds = timings.checkpoint_interval_seconds;
   config_ = testing::WriteNodeConfig(testing::DevPki::Get(), setup);
   admin_ = v1::Admin::NewStub(testing::MakeChannel(
       address(), testing::DevPki::Get().Leaf(region_, "admin", "operator"),

@@ -33,6 +33,8 @@ struct RelayTimings {
   uint32_t max_backoff_ms = 1000;
   uint32_t ack_timeout_ms = 2000;
   uint32_t max_batch_events = 0;  // 0: the node's default (256)
+  // audit.checkpoint_interval_seconds; 0: the node's default (60).
+  uint32_t checkpoint_interval_seconds = 0;
 };
 
 // One ruta-node process of `region`, listening on a fixed port (so that it
