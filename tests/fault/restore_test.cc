@@ -336,6 +336,26 @@ TEST(RestoreTest, RestoredNodeFetchesBackAndFederationResumesExactlyOnce) {
   ASSERT_TRUE(cusco_relay.ok()) << cusco_relay.status();
   EXPECT_EQ(mdd_relay->acknowledged_sequence(), mdd_relay->last_sequence());
   EXPECT_EQ(cusco_relay->acknowledged_sequence(), cusco_relay->last_sequence());
+  // Cusco's stored acknowledgement was already past what the restored node
+  // had applied: wait until Madre de Dios's inbox reaches Cusco's last
+  // sequence (its database is read while it runs, WAL allows it).
+  {
+    const absl::Time deadline = absl::Now() + absl::Seconds(60);
+    int64_t position = -1;
+    while (absl::Now() < deadline) {
+      absl::StatusOr<std::unique_ptr<Database>> db =
+          Database::Open(mdd.database());
+      if (db.ok()) {
+        absl::StatusOr<int64_t> p = (*db)->Int(
+            "SELECT applied_through FROM inbox_positions WHERE origin = "
+            "'cusco'");
+        if (p.ok()) position = *p;
+      }
+      if (position >= cusco_relay->last_sequence()) break;
+      absl::SleepFor(absl::Milliseconds(100));
+    }
+    EXPECT_EQ(position, cusco_relay->last_sequence());
+  }
   // One more checkpoint round of the resumed chain.
   absl::SleepFor(absl::Seconds(2));
 
