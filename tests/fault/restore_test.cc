@@ -31,6 +31,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_replace.h"
+#include "absl/synchronization/mutex.h"
 #include "absl/time/clock.h"
 #include "fault_support.h"
 #include "gtest/gtest.h"
@@ -143,7 +144,26 @@ class Load final {
     return received.load();
   }
 
+  // How many walks stopped at each step, and the first error of each.
+  std::string Failures() {
+    absl::MutexLock lock(&mu_);
+    std::string out;
+    for (const auto& [step, count] : failures_) {
+      absl::StrAppend(&out, out.empty() ? "" : "; ", step, " x", count, " (",
+                      first_error_[step], ")");
+    }
+    return out.empty() ? "none" : out;
+  }
+
  private:
+  bool Fail(const std::string& step, const absl::Status& status) {
+    absl::MutexLock lock(&mu_);
+    if (failures_[step]++ == 0) first_error_[step] = status.ToString();
+    return false;
+  }
+
+  // Request ids: OpenCaseInCare takes n*4 + 0..2, the request n*4 + 3, the
+  // later steps (k << 40) | n.
   bool Walk(uint64_t n) {
     const bool from_mdd = n % 3 != 0;
     OfficeClient& sender = from_mdd ? mdd_ : cusco_;
@@ -151,31 +171,61 @@ class Load final {
     const char* to = from_mdd ? kCusco : kMdd;
     const char* province = from_mdd ? kCuscoProvince : kMddProvince;
     absl::StatusOr<v1::Case> c = sender.OpenCaseInCare(salt_, n);
-    if (!c.ok()) return false;
+    if (!c.ok()) return Fail("open", c.status());
     absl::StatusOr<v1::Transfer> t = sender.Request(
-        RequestIdFor(salt_, n * 8 + 3), c->case_id(), to, province);
-    if (!t.ok()) return false;
+        RequestIdFor(salt_, n * 4 + 3), c->case_id(), to, province);
+    if (!t.ok()) return Fail("request", t.status());
     const std::string id = t->transfer_id();
     auto arrived = [](const v1::Transfer&) { return true; };
-    if (!receiver.WaitFor(id, arrived, absl::Seconds(15)).ok()) return false;
-    if (!receiver.Accept(RequestIdFor(salt_, n * 8 + 4), id).ok()) {
-      return false;
+    if (absl::StatusOr<v1::Transfer> x =
+            receiver.WaitFor(id, arrived, absl::Seconds(15));
+        !x.ok()) {
+      return Fail("arrive", x.status());
+    }
+    if (absl::StatusOr<v1::Transfer> x =
+            receiver.Accept(RequestIdFor(salt_, (uint64_t{1} << 40) | n), id);
+        !x.ok()) {
+      return Fail("accept", x.status());
     }
     auto accepted = [](const v1::Transfer& x) {
       return x.state() == v1::TRANSFER_STATE_ACCEPTED;
     };
-    if (!sender.WaitFor(id, accepted, absl::Seconds(15)).ok()) return false;
-    if (!sender.Depart(RequestIdFor(salt_, n * 8 + 5), id).ok()) return false;
+    if (absl::StatusOr<v1::Transfer> x =
+            sender.WaitFor(id, accepted, absl::Seconds(15));
+        !x.ok() || x->state() != v1::TRANSFER_STATE_ACCEPTED) {
+      return Fail("accepted",
+                  x.ok() ? absl::DeadlineExceededError("not accepted in time")
+                         : x.status());
+    }
+    if (absl::StatusOr<v1::Transfer> x =
+            sender.Depart(RequestIdFor(salt_, (uint64_t{2} << 40) | n), id);
+        !x.ok()) {
+      return Fail("depart", x.status());
+    }
     auto departed = [](const v1::Transfer& x) {
       return x.state() == v1::TRANSFER_STATE_IN_TRANSIT;
     };
-    if (!receiver.WaitFor(id, departed, absl::Seconds(15)).ok()) return false;
-    return receiver.Receive(RequestIdFor(salt_, n * 8 + 6), id).ok();
+    if (absl::StatusOr<v1::Transfer> x =
+            receiver.WaitFor(id, departed, absl::Seconds(15));
+        !x.ok() || x->state() != v1::TRANSFER_STATE_IN_TRANSIT) {
+      return Fail("departed",
+                  x.ok() ? absl::DeadlineExceededError("not departed in time")
+                         : x.status());
+    }
+    if (absl::StatusOr<v1::Transfer> x =
+            receiver.Receive(RequestIdFor(salt_, (uint64_t{3} << 40) | n), id);
+        !x.ok()) {
+      return Fail("receive", x.status());
+    }
+    return true;
   }
 
   const uint64_t salt_ = static_cast<uint64_t>(absl::ToUnixNanos(absl::Now()));
   OfficeClient cusco_;
   OfficeClient mdd_;
+  absl::Mutex mu_;
+  std::map<std::string, int> failures_ ABSL_GUARDED_BY(mu_);
+  std::map<std::string, std::string> first_error_ ABSL_GUARDED_BY(mu_);
 };
 
 absl::StatusOr<v1::VerifyAuditResponse> VerifyAudit(NodeProcess& node) {
@@ -326,6 +376,7 @@ TEST(RestoreTest, RestoredNodeFetchesBackAndFederationResumesExactlyOnce) {
   received = load.Run(per_phase, threads, 4);
   Say(absl::StrFormat("phase 4 (after the restore): %d of %d received",
                       received, per_phase));
+  Say(absl::StrCat("walks stopped early, by step: ", load.Failures()));
   EXPECT_GT(received, 0) << mdd.LogTail();
 
   absl::StatusOr<v1::RelayStatus> mdd_relay =
@@ -445,6 +496,10 @@ TEST(RestoreTest, RestoredNodeFetchesBackAndFederationResumesExactlyOnce) {
   ASSERT_TRUE(superseded.ok());
   EXPECT_EQ(*superseded, 1);
   EXPECT_TRUE(mdd.LogLines("the tail of the audit log was removed").empty());
+  for (const std::string& line : mdd.LogLines("restore:")) Say(line);
+  for (const std::string& line : cusco.LogLines("restored a backup")) {
+    Say(line);
+  }
   if (HasFailure()) {
     Say(absl::StrCat("Madre de Dios log tail:\n", mdd.LogTail(8000)));
   }
