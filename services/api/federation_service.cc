@@ -329,9 +329,6 @@ class FederationService final : public v1::Federation::CallbackService {
     absl::StatusOr<core::Actor> actor =
         call.Admit(*authorizer_, *ctx, *request);
     if (!actor.ok()) return FinishAudited(ctx, call, actor.status());
-    if (absl::Status ready = Ready(); !ready.ok()) {
-      return FinishAudited(ctx, call, ready);
-    }
     if (!request->has_checkpoint()) {
       return FinishAudited(
           ctx, call, absl::InvalidArgumentError("checkpoint is required"));
@@ -422,9 +419,9 @@ class FederationService final : public v1::Federation::CallbackService {
     absl::StatusOr<core::Actor> actor =
         call.Admit(*authorizer_, *ctx, *request);
     if (!actor.ok()) return FinishAudited(ctx, call, actor.status());
-    if (absl::Status ready = Ready(); !ready.ok()) {
-      return FinishAudited(ctx, call, ready);
-    }
+    // Served even while this node recovers from a restore itself: it only
+    // reads what the inbox applied, and two nodes restored at once must not
+    // wait for each other.
     if (request->from_sequence() < 1) {
       return FinishAudited(ctx, call,
                            absl::InvalidArgumentError(

@@ -65,10 +65,10 @@ struct TransferServices {
   // Admin.GetRelayStatus; null: no relay (no peers).
   const federation::Relay* relay = nullptr;
   std::string region;  // this node's region
-  // OK when this node may serve its peers (Exchange, FetchReceived,
-  // PutCheckpoint); otherwise the status they are refused with (UNAVAILABLE
-  // while the node recovers from a restored backup: docs/restore.md).
-  // Empty: always OK.
+  // OK when this node may apply its peers' batches (Federation.Exchange);
+  // otherwise the status Exchange is refused with (UNAVAILABLE while the
+  // node recovers from a restored backup: docs/restore.md). The other
+  // Federation calls are served meanwhile. Empty: always OK.
   std::function<absl::Status()> federation_ready;
 };
 

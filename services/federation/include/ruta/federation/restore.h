@@ -24,10 +24,12 @@
 // Each step is idempotent and each batch is committed with the stream
 // position it reaches, so a crash midway resumes where it stopped.
 //
-// Until recovery has completed the node must not relay its outbox nor serve
-// its peers (Ready() is UNAVAILABLE): the relay would stamp the backup's
-// unstamped events with sequences the peer already holds, and the peer's
-// resent events could need the node's own fetched-back events. Clients may
+// Until recovery has completed the node must not relay its outbox nor accept
+// its peers' batches (Ready() is UNAVAILABLE; Federation.Exchange answers
+// with it; FetchReceived and PutCheckpoint stay served so that two nodes
+// restored at once do not wait for each other): the relay would stamp the
+// backup's unstamped events with sequences the peer already holds, and the
+// peer's resent events could need the node's own fetched-back events. Clients may
 // be served meanwhile (their events stay unstamped until the relay starts,
 // so they follow the fetched-back ones).
 #ifndef RUTA_FEDERATION_RESTORE_H_
