@@ -29,8 +29,8 @@
 // with it; FetchReceived and PutCheckpoint stay served so that two nodes
 // restored at once do not wait for each other): the relay would stamp the
 // backup's unstamped events with sequences the peer already holds, and the
-// peer's resent events could need the node's own fetched-back events. Clients may
-// be served meanwhile (their events stay unstamped until the relay starts,
+// peer's resent events could need the node's own fetched-back events. Clients
+// may be served meanwhile (their events stay unstamped until the relay starts,
 // so they follow the fetched-back ones).
 #ifndef RUTA_FEDERATION_RESTORE_H_
 #define RUTA_FEDERATION_RESTORE_H_
