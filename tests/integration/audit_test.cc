@@ -656,7 +656,8 @@ TEST_F(AuditTest, ARestoreDeclaredToThePeerReplacesItsCheckpoint) {
   int64_t held = 0;
   const absl::Time deadline = absl::Now() + absl::Seconds(15);
   while (absl::Now() < deadline && held < 40) {
-    for (const auto& check : Verify(kMdd).checkpoints()) {
+    const v1::VerifyAuditResponse now = Verify(kMdd);
+    for (const auto& check : now.checkpoints()) {
       if (check.holder() == kCusco &&
           check.result() == v1::CHECKPOINT_RESULT_MATCHES) {
         held = check.length();
