@@ -3,8 +3,9 @@
 // Cusco and Madre de Dios exchange under load: transfers both ways walked
 // through request, accept, departure and reception. Mid-load a consistent
 // copy of Madre de Dios's database is taken while it serves; the load goes
-// on; Madre de Dios is killed (SIGKILL), the copy is put in place with the
-// store setting restore.pending, and the node starts on it; the load goes on.
+// on; under load Madre de Dios is killed (SIGKILL), the copy is put in place
+// with the store setting restore.pending, and the node starts on it while
+// the walks go on; then one more phase of load.
 // At the end both nodes converge (every transfer in the same state on both),
 // each inbox holds its peer's whole stream 1..last once (no gap; no event id
 // twice), and Admin.VerifyAudit passes on both with Madre de Dios's
@@ -345,32 +346,46 @@ TEST(RestoreTest, RestoredNodeFetchesBackAndFederationResumesExactlyOnce) {
     Say(absl::StrCat("the backup's stream to Cusco is at sequence ", *stamped));
   }
 
-  // Madre de Dios dies; its backup is put in place.
-  mdd.Kill();
+  // Phase 3b: Madre de Dios dies (SIGKILL) under load, its backup is put in
+  // place and it starts on it while the walks go on.
   int64_t lost_tail = 0;
-  {
+  absl::Status restarted;
+  std::thread killer([&] {
+    absl::SleepFor(absl::Milliseconds(700));
+    mdd.Kill();
     absl::StatusOr<std::unique_ptr<Database>> db =
         Database::Open(mdd.database());
-    ASSERT_TRUE(db.ok()) << db.status();
+    if (!db.ok()) {
+      restarted = db.status();
+      return;
+    }
     absl::StatusOr<int64_t> last = (*db)->Int(
         "SELECT coalesce(max(sequence), 0) FROM outbox WHERE destination = "
         "'cusco'");
-    ASSERT_TRUE(last.ok());
+    db->reset();
+    if (!last.ok()) {
+      restarted = last.status();
+      return;
+    }
     lost_tail = *last;
-  }
-  for (const char* suffix : {"", "-wal", "-shm"}) {
-    std::filesystem::remove(mdd.database() + suffix);
-  }
-  if (const char* command = std::getenv("RUTA_RESTORE_RESTORE_CMD")) {
-    ASSERT_TRUE(RunCommand(command, mdd.database(), backup).ok());
-  } else {
-    std::filesystem::copy_file(backup, mdd.database());
-    absl::Status marked = MarkRestorePending(mdd.database(), "mdd-backup.db");
-    ASSERT_TRUE(marked.ok()) << marked;
-  }
-  Say(absl::StrCat("Madre de Dios killed with its stream to Cusco at ",
-                   lost_tail, "; restarting on the backup"));
-  ASSERT_TRUE(mdd.Start().ok());
+    for (const char* suffix : {"", "-wal", "-shm"}) {
+      std::filesystem::remove(mdd.database() + suffix);
+    }
+    if (const char* command = std::getenv("RUTA_RESTORE_RESTORE_CMD")) {
+      restarted = RunCommand(command, mdd.database(), backup);
+    } else {
+      std::filesystem::copy_file(backup, mdd.database());
+      restarted = MarkRestorePending(mdd.database(), "mdd-backup.db");
+    }
+    if (restarted.ok()) restarted = mdd.Start();
+  });
+  received = load.Run(per_phase, threads, 5);
+  killer.join();
+  ASSERT_TRUE(restarted.ok()) << restarted;
+  Say(absl::StrFormat(
+      "phase 3b: Madre de Dios killed under load with its stream to Cusco at "
+      "%d, restarted on the backup; %d of %d received",
+      lost_tail, received, per_phase));
 
   // Phase 4: the load goes on against the restored node.
   received = load.Run(per_phase, threads, 4);
