@@ -1,15 +1,23 @@
 // Federation: the event exchange (Exchange), audit checkpoints
-// (PutCheckpoint, GetCheckpoint), the aggregate counts of this node's own
+// (PutCheckpoint, GetCheckpoint, with a restore declaration), the batches
+// received from the caller for a node that restored a backup
+// (FetchReceived; docs/restore.md), the aggregate counts of this node's own
 // region for the peers' dashboards (GetAggregateCounts); PutCrl is later
 // work. Every call is audited (an Exchange stream once, when it ends; the
 // batches it carried are kept by the inbox).
+#include <functional>
 #include <memory>
+#include <optional>
+#include <string>
+#include <vector>
 
+#include "absl/time/clock.h"
 #include "google/protobuf/util/time_util.h"
 #include "reactors.h"
 #include "ruta/api/checkpoints.h"
 #include "ruta/api/firewall.h"
 #include "ruta/api/services.h"
+#include "ruta/core/audit.h"
 #include "ruta/core/dashboard.h"
 #include "ruta/v1/federation.grpc.pb.h"
 #include "spdlog/spdlog.h"
@@ -19,6 +27,115 @@ namespace {
 
 using internal::AuditedCall;
 using internal::FinishAudited;
+
+// Checks a restore declaration sent with `checkpoint` (docs/restore.md):
+// signed by the checkpoint's region, for that region, and resuming exactly
+// at the checkpoint. INVALID_ARGUMENT / FAILED_PRECONDITION saying what is
+// wrong.
+absl::StatusOr<core::RestoreDeclaration> CheckRestoreDeclaration(
+    const SigningKeys& keys, const store::AuditCheckpoint& checkpoint,
+    const v1::RestoreDeclaration& proto) {
+  core::RestoreDeclaration d;
+  d.region = proto.region();
+  d.superseded_length = proto.superseded_length();
+  d.superseded_head_hash = proto.superseded_head_hash();
+  d.restored_length = proto.restored_length();
+  d.resumed_length = proto.resumed_length();
+  d.resumed_head_hash = proto.resumed_head_hash();
+  d.signed_at = absl::FromUnixMicros(
+      google::protobuf::util::TimeUtil::TimestampToMicroseconds(
+          proto.signed_at()));
+  d.signature = proto.signature();
+  if (d.region != checkpoint.region) {
+    return absl::InvalidArgumentError(
+        "restore.region must be the checkpoint's region");
+  }
+  if (d.resumed_length != checkpoint.length ||
+      d.resumed_head_hash != checkpoint.head_hash) {
+    return absl::InvalidArgumentError(
+        "restore.resumed_length and resumed_head_hash must be the "
+        "checkpoint's length and head hash");
+  }
+  if (d.restored_length < 0 || d.restored_length >= d.resumed_length ||
+      d.superseded_length < 0) {
+    return absl::InvalidArgumentError(
+        "restore: restored_length must be >= 0 and below resumed_length, "
+        "superseded_length >= 0");
+  }
+  auto key = keys.find(d.region);
+  if (key == keys.end() || key->second == nullptr ||
+      !key->second->Verify(core::RestoreDeclarationSigningBytes(d),
+                           d.signature)) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "the restore declaration's signature does not verify with region ",
+        d.region, "'s signing public key"));
+  }
+  return d;
+}
+
+// Hex of raw bytes (hashes) for the evidence kept in a setting.
+std::string Hex(absl::string_view bytes) {
+  static constexpr char kDigits[] = "0123456789abcdef";
+  std::string out;
+  for (unsigned char c : bytes) {
+    out.push_back(kDigits[c >> 4]);
+    out.push_back(kDigits[c & 15]);
+  }
+  return out;
+}
+
+// A peer restored a backup: its checkpoint replaces the one held when its
+// declaration names exactly that one; the superseded checkpoint is kept (a
+// node setting "audit.superseded_checkpoint.<region>.<length>") and logged.
+absl::Status AcceptRestoredCheckpoint(
+    store::WriteTxn& txn, const core::Actor& caller,
+    const std::optional<store::AuditCheckpoint>& held,
+    const core::RestoreDeclaration& restore,
+    const store::AuditCheckpoint& checkpoint, std::shared_ptr<int64_t> stored) {
+  const int64_t held_length = held.has_value() ? held->length : 0;
+  const std::string held_hash = held.has_value() ? held->head_hash : "";
+  if (restore.superseded_length != held_length ||
+      restore.superseded_head_hash != held_hash) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "the restore declaration supersedes a checkpoint of ",
+        restore.superseded_length, " records of region ", restore.region,
+        "'s chain, but the one held here has ", held_length,
+        " records: ask again (GetCheckpoint) and declare that one"));
+  }
+  if (held.has_value()) {
+    const std::string evidence =
+        absl::StrCat("length=", held->length, " head=", Hex(held->head_hash),
+                     " signed_at_us=", absl::ToUnixMicros(held->signed_at),
+                     " signature=", Hex(held->signature),
+                     " superseded_at_us=", absl::ToUnixMicros(absl::Now()),
+                     " restored_length=", restore.restored_length,
+                     " declaration_signature=", Hex(restore.signature));
+    if (absl::Status s =
+            txn.PutSetting(absl::StrCat("audit.superseded_checkpoint.",
+                                        restore.region, ".", held->length),
+                           evidence);
+        !s.ok()) {
+      return s;
+    }
+  }
+  if (absl::Status s = txn.PutPeerCheckpoint(checkpoint); !s.ok()) return s;
+  *stored = checkpoint.length;
+  spdlog::warn(
+      "audit: region {} restored a backup: its chain continues from {} "
+      "records (+1 restored record) instead of the {} of the checkpoint held, "
+      "which is kept as evidence",
+      restore.region, restore.restored_length, held_length);
+  absl::StatusOr<store::AuditRecord> record = core::AppendAuditEntry(
+      txn, core::MakeAuditEntry(caller, "Federation.PutCheckpoint", "",
+                                absl::StatusCode::kOk));
+  if (!record.ok()) {
+    return absl::UnavailableError(absl::StrCat(
+        "the audit record could not be written, so the checkpoint was not "
+        "stored: ",
+        record.status().message()));
+  }
+  return absl::OkStatus();
+}
 
 // One Exchange stream from a peer's relay: hello, then batches, each applied
 // (core::ApplyFederationEvent through the inbox) before it is acknowledged.
@@ -122,13 +239,20 @@ class FederationService final : public v1::Federation::CallbackService {
         deps_(audit),
         inbox_(transfers.inbox),
         region_(transfers.region),
+        ready_(transfers.federation_ready),
         dashboard_(dashboard) {}
+
+  // OK unless this node is still recovering from a restored backup.
+  absl::Status Ready() const { return ready_ ? ready_() : absl::OkStatus(); }
 
   grpc::ServerBidiReactor<v1::ExchangeRequest, v1::ExchangeResponse>* Exchange(
       grpc::CallbackServerContext* ctx) override {
     AuditedCall call(audit_, "Federation.Exchange");
     // No message has been read yet: ExchangeReactor checks each one.
     absl::StatusOr<core::Actor> actor = call.Authorize(*authorizer_, *ctx);
+    if (actor.ok()) {
+      if (absl::Status ready = Ready(); !ready.ok()) actor = ready;
+    }
     if (!actor.ok()) {
       return new internal::FinishedBidi<v1::ExchangeRequest,
                                         v1::ExchangeResponse>(
@@ -224,15 +348,27 @@ class FederationService final : public v1::Federation::CallbackService {
         !s.ok()) {
       return FinishAudited(ctx, call, s);
     }
+    std::optional<core::RestoreDeclaration> restore;
+    if (request->has_restore()) {
+      absl::StatusOr<core::RestoreDeclaration> declared =
+          CheckRestoreDeclaration(deps_.signing_keys, checkpoint,
+                                  request->restore());
+      if (!declared.ok()) return FinishAudited(ctx, call, declared.status());
+      restore = *std::move(declared);
+    }
     auto stored_length = std::make_shared<int64_t>(0);
     grpc::ServerUnaryReactor* reactor = ctx->DefaultReactor();
     deps_.store->Write(
-        [checkpoint, stored_length,
+        [checkpoint, stored_length, restore,
          caller = *actor](store::WriteTxn& txn) -> absl::Status {
           absl::StatusOr<std::optional<store::AuditCheckpoint>> held =
               txn.GetPeerCheckpoint(checkpoint.region);
           if (!held.ok()) return held.status();
           const std::optional<store::AuditCheckpoint>& old = *held;
+          if (restore.has_value()) {
+            return AcceptRestoredCheckpoint(txn, caller, old, *restore,
+                                            checkpoint, stored_length);
+          }
           if (old.has_value() && old->length == checkpoint.length &&
               old->head_hash != checkpoint.head_hash) {
             // Two signed heads for one length: the chain was rewritten.
@@ -273,6 +409,81 @@ class FederationService final : public v1::Federation::CallbackService {
     return reactor;
   }
 
+  // The batches received from the caller's region from a sequence on, as
+  // the inbox keeps them (docs/restore.md): what a node that restored a
+  // backup fetches back.
+  grpc::ServerUnaryReactor* FetchReceived(
+      grpc::CallbackServerContext* ctx, const v1::FetchReceivedRequest* request,
+      v1::FetchReceivedResponse* response) override {
+    AuditedCall call(audit_, "Federation.FetchReceived");
+    absl::StatusOr<core::Actor> actor =
+        call.Admit(*authorizer_, *ctx, *request);
+    if (!actor.ok()) return FinishAudited(ctx, call, actor.status());
+    // Served even while this node recovers from a restore itself: it only
+    // reads what the inbox applied, and two nodes restored at once must not
+    // wait for each other.
+    if (request->from_sequence() < 1) {
+      return FinishAudited(ctx, call,
+                           absl::InvalidArgumentError(
+                               "from_sequence must be at least 1 (the first "
+                               "sequence of a stream)"));
+    }
+    if (request->max_events() < 0 || request->max_events() > 10000) {
+      return FinishAudited(
+          ctx, call,
+          absl::InvalidArgumentError("max_events must be 0 to 10000"));
+    }
+    const int64_t max_events =
+        request->max_events() == 0 ? 1000 : request->max_events();
+    const int64_t from = request->from_sequence();
+    grpc::ServerUnaryReactor* reactor = ctx->DefaultReactor();
+    deps_.store->Read(
+        [response, from, max_events,
+         origin = actor->region](store::ReadTxn& txn) -> absl::Status {
+          absl::StatusOr<int64_t> position = txn.GetInboxPosition(origin);
+          if (!position.ok()) return position.status();
+          response->set_applied_through(*position);
+          int64_t next = from;
+          int64_t events = 0;
+          while (events < max_events && next <= *position) {
+            absl::StatusOr<std::vector<store::InboxBatch>> batches =
+                txn.ReadInboxBatches(origin, next, 16);
+            if (!batches.ok()) return batches.status();
+            if (batches->empty()) break;
+            for (const store::InboxBatch& batch : *batches) {
+              if (events > 0 &&
+                  events + static_cast<int64_t>(batch.events.size()) >
+                      max_events) {
+                return absl::OkStatus();
+              }
+              v1::ReceivedBatch* out = response->add_batches();
+              out->set_first_sequence(batch.first_sequence);
+              out->set_signature(batch.signature);
+              out->set_signing_key_id(batch.signing_key_id);
+              for (size_t i = 0; i < batch.events.size(); ++i) {
+                v1::ReceivedEvent* e = out->add_events();
+                auto erased = batch.erased_hashes.find(i);
+                if (erased != batch.erased_hashes.end()) {
+                  e->set_erased_hash(erased->second);
+                } else {
+                  e->set_bytes(batch.events[i]);
+                }
+                if (i < batch.event_case_ids.size()) {
+                  e->set_case_id(batch.event_case_ids[i]);
+                }
+              }
+              events += static_cast<int64_t>(batch.events.size());
+              next = batch.last_sequence + 1;
+            }
+          }
+          return absl::OkStatus();
+        },
+        [reactor, call](absl::Status status) {
+          reactor->Finish(call.Finish(status));
+        });
+    return reactor;
+  }
+
   grpc::ServerUnaryReactor* GetCheckpoint(
       grpc::CallbackServerContext* ctx, const v1::GetCheckpointRequest* request,
       v1::GetCheckpointResponse* response) override {
@@ -305,6 +516,7 @@ class FederationService final : public v1::Federation::CallbackService {
   const AuditServices deps_;
   federation::Inbox* const inbox_;
   const std::string region_;
+  const std::function<absl::Status()> ready_;
   const DashboardServices dashboard_;
 };
 

@@ -152,6 +152,27 @@ class Relay::PeerLink final {
         });
   }
 
+  // A peer that says it applied less than it once acknowledged restored a
+  // backup (docs/restore.md): the stream resumes from what it says now (the
+  // stored acknowledgement, kept only if higher, catches up once the peer
+  // acknowledges past it).
+  void WarnIfPeerWentBack(int64_t applied_through) {
+    int64_t recorded = 0;
+    absl::Status read = store_->ReadSync([&](store::ReadTxn& txn) {
+      absl::StatusOr<store::OutboxStats> stats =
+          txn.GetOutboxStats(peer_.region);
+      if (!stats.ok()) return stats.status();
+      recorded = stats->acknowledged;
+      return absl::OkStatus();
+    });
+    if (read.ok() && applied_through < recorded) {
+      spdlog::warn(
+          "federation: {} says it applied this node's stream through {}, but "
+          "had acknowledged {}: it restored a backup; resending from {}",
+          peer_.region, applied_through, recorded, applied_through + 1);
+    }
+  }
+
   // Waits until woken, `deadline`, or stopping; returns false when stopping.
   bool WaitUntil(absl::Time deadline, const bool* extra = nullptr)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
@@ -272,6 +293,7 @@ class Relay::PeerLink final {
     }
     int64_t acked = first.has_ack() ? first.ack().applied_through()
                                     : first.nack().applied_through();
+    WarnIfPeerWentBack(acked);
     RecordAck(acked);
     {
       absl::MutexLock lock(&mu_);

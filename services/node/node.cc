@@ -16,6 +16,7 @@
 #include "grpcpp/ext/proto_server_reflection_plugin.h"
 #include "grpcpp/grpcpp.h"
 #include "grpcpp/health_check_service_interface.h"
+#include "restore_startup.h"
 #include "ruta/api/authorization.h"
 #include "ruta/api/checkpoints.h"
 #include "ruta/api/services.h"
@@ -35,6 +36,7 @@
 #include "ruta/federation/codec.h"
 #include "ruta/federation/inbox.h"
 #include "ruta/federation/relay.h"
+#include "ruta/federation/restore.h"
 #include "ruta/node/config.h"
 #include "ruta/security/signing.h"
 #include "ruta/security/tls.h"
@@ -261,6 +263,9 @@ struct Node::State {
   std::unique_ptr<ReplicaChangePoller> change_poller;
   // Removed at shutdown when the node created it (PostgreSQL).
   std::string tls_dir_to_remove;
+  // Recovery after a restored backup; starts the relay and the checkpoint
+  // exchange once done. Stopped before them.
+  std::unique_ptr<federation::RestoreRecovery> recovery;
   std::unique_ptr<api::Authorizer> authorizer;
   // The peers' dashboard counts (null without peers).
   std::unique_ptr<api::PeerCounts> peer_counts;
@@ -542,6 +547,14 @@ absl::StatusOr<std::unique_ptr<Node>> Node::Start(
   transfer_services.inbox = state->inbox.get();
   transfer_services.relay = state->relay.get();
   transfer_services.region = config.region();
+  RUTA_ASSIGN_OR_RETURN(state->recovery,
+                        MakeRestoreRecovery(config, state->store.get(), [raw] {
+                          raw->checkpoints->Start();
+                          if (raw->relay != nullptr) raw->relay->Start();
+                        }));
+  transfer_services.federation_ready = [recovery = state->recovery.get()] {
+    return recovery->Ready();
+  };
   api::DashboardServices dashboard;
   dashboard.threshold = config.dashboard().threshold();
   dashboard.stalled.transfer_acceptance_due_days =
@@ -617,8 +630,10 @@ absl::StatusOr<std::unique_ptr<Node>> Node::Start(
                      " (address in use or not local?)"));
   }
   state->server->GetHealthCheckService()->SetServingStatus(true);
-  state->checkpoints->Start();
-  if (state->relay != nullptr) state->relay->Start();
+  // The relay and the checkpoint exchange start once a pending recovery
+  // from a restored backup has completed (at once when none is pending);
+  // the relay then sends while this replica holds the relay lease.
+  state->recovery->Start();
   RUTA_RETURN_IF_ERROR(StartRelayLease(config, state.get()));
   state->purger = std::make_unique<RetentionPurger>(
       state->privacy.get(),
@@ -668,6 +683,7 @@ void Node::Shutdown(absl::Duration grace) {
   // store), stop publishing checkpoints, commit the queued audit records,
   // then close the store.
   state_->purger.reset();
+  state_->recovery.reset();
   state_->change_poller.reset();
   // Relaying stops before the lease is released to another replica.
   if (state_->relay != nullptr) state_->relay->SetRelaying(false);

@@ -33,6 +33,7 @@ NodeProcess::NodeProcess(std::string region, int port, std::string peer_region,
   setup.relay_max_batch_events = timings.max_batch_events;
   setup.relay_takeover_poll_ms = timings.takeover_poll_ms;
   setup.database = database;
+  setup.checkpoint_interval_seconds = timings.checkpoint_interval_seconds;
   config_ = testing::WriteNodeConfig(testing::DevPki::Get(), setup);
   admin_ = v1::Admin::NewStub(testing::MakeChannel(
       address(), testing::DevPki::Get().Leaf(region_, "admin", "operator"),

@@ -35,6 +35,8 @@ struct RelayTimings {
   uint32_t max_batch_events = 0;  // 0: the node's default (256)
   // federation.relay_takeover_poll_ms (0: the node's default, 1000).
   uint32_t takeover_poll_ms = 0;
+  // audit.checkpoint_interval_seconds; 0: the node's default (60).
+  uint32_t checkpoint_interval_seconds = 0;
 };
 
 // One ruta-node process of `region`, listening on a fixed port (so that it

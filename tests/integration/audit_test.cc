@@ -640,5 +640,89 @@ TEST_F(AuditTest, TailTruncationIsFoundThroughThePeersCheckpoint) {
   EXPECT_THAT(json.out, HasSubstr("CHECKPOINT_RESULT_TRUNCATED"));
 }
 
+// A node restored from a backup (docs/restore.md) has a shorter chain than
+// the checkpoint its peer holds: it appends a "restored" record and declares
+// the restore with a signed checkpoint, which the peer takes instead of the
+// one it held (kept as evidence), so that verification passes again.
+TEST_F(AuditTest, ARestoreDeclaredToThePeerReplacesItsCheckpoint) {
+  auto mdd = Office(kMdd, kMdd);
+  for (int i = 0; i < 40; ++i) {
+    v1::ListCasesResponse listed;
+    ASSERT_TRUE(mdd->ListCases(Call(absl::StrCat("m-", i)).get(),
+                               v1::ListCasesRequest(), &listed)
+                    .ok());
+  }
+  WaitForClerks(kMdd, {"m-39"});
+  int64_t held = 0;
+  const absl::Time deadline = absl::Now() + absl::Seconds(15);
+  while (absl::Now() < deadline && held < 40) {
+    const v1::VerifyAuditResponse now = Verify(kMdd);
+    for (const auto& check : now.checkpoints()) {
+      if (check.holder() == kCusco &&
+          check.result() == v1::CHECKPOINT_RESULT_MATCHES) {
+        held = check.length();
+      }
+    }
+    if (held < 40) absl::SleepFor(absl::Milliseconds(200));
+  }
+  ASSERT_GE(held, 40) << "Cusco never held a checkpoint of Madre de Dios";
+
+  // The "backup": the chain as it was at half the held length (with the
+  // checkpoint copies of that time: none), and the pending recovery that
+  // `ruta-node restore` leaves.
+  nodes_[kMdd].reset();
+  const int64_t keep = held / 2;
+  {
+    RawDb db(DbPath(kMdd));
+    db.Exec(absl::StrCat(
+        "DROP TRIGGER IF EXISTS audit_log_no_delete;"
+        "DELETE FROM audit_log WHERE idx >= ",
+        keep,
+        "; DELETE FROM audit_sent_checkpoints;"
+        "INSERT OR REPLACE INTO node_settings (name, value) VALUES "
+        "('restore.pending', 'mdd-test-backup.db');"
+        "CREATE TRIGGER audit_log_no_delete BEFORE DELETE ON audit_log BEGIN "
+        "SELECT RAISE(ABORT, 'audit records are append-only'); END;"));
+  }
+  StartNode(kMdd);
+
+  v1::VerifyAuditResponse result;
+  const absl::Time recovered_by = absl::Now() + absl::Seconds(20);
+  while (absl::Now() < recovered_by) {
+    result = Verify(kMdd);
+    if (result.ok()) break;
+    absl::SleepFor(absl::Milliseconds(200));
+  }
+  EXPECT_TRUE(result.ok()) << result.DebugString();
+  bool matched = false;
+  for (const auto& check : result.checkpoints()) {
+    if (check.holder() == kCusco) {
+      matched = check.result() == v1::CHECKPOINT_RESULT_MATCHES;
+      EXPECT_LT(check.length(), held);
+    }
+  }
+  EXPECT_TRUE(matched) << result.DebugString();
+  {
+    RawDb db(DbPath(kMdd));
+    // The restored record directly follows the backup's chain, once.
+    EXPECT_EQ(db.Int("SELECT count(*) FROM audit_log WHERE method = "
+                     "'Admin.Restore' AND subject = 'mdd-test-backup.db'"),
+              1);
+    EXPECT_EQ(db.Int("SELECT idx FROM audit_log WHERE method = "
+                     "'Admin.Restore'"),
+              keep);
+    EXPECT_EQ(db.Int("SELECT length(value) FROM node_settings WHERE name = "
+                     "'restore.pending'"),
+              0);
+  }
+  {
+    RawDb db(DbPath(kCusco));
+    // The checkpoint it held then (at least the one seen above) is kept.
+    EXPECT_EQ(db.Int("SELECT count(*) FROM node_settings WHERE name LIKE "
+                     "'audit.superseded_checkpoint.madre-de-dios.%'"),
+              1);
+  }
+}
+
 }  // namespace
 }  // namespace ruta

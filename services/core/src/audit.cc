@@ -18,6 +18,7 @@ namespace {
 
 constexpr char kRecordDomain[] = "ruta.audit.v1";
 constexpr char kCheckpointDomain[] = "ruta.audit.checkpoint.v1";
+constexpr char kRestoreDomain[] = "ruta.audit.restore.v1";
 constexpr size_t kIdLetters = 20;
 
 // Length-prefixed fields: 8-byte big-endian length, then the bytes.
@@ -233,6 +234,50 @@ std::string CheckpointSigningBytes(const store::AuditCheckpoint& checkpoint) {
       .Add(checkpoint.length)
       .Add(checkpoint.head_hash)
       .Add(Micros(checkpoint.signed_at))
+      .Finish();
+}
+
+std::string RestoredBackupSubject(absl::string_view backup_name) {
+  const size_t slash = backup_name.find_last_of('/');
+  if (slash != absl::string_view::npos) {
+    backup_name = backup_name.substr(slash + 1);
+  }
+  if (backup_name.empty() || backup_name.size() > 128) return "backup";
+  for (char c : backup_name) {
+    if (!absl::ascii_isalnum(static_cast<unsigned char>(c)) && c != '.' &&
+        c != '-' && c != '_') {
+      return "backup";
+    }
+  }
+  return std::string(backup_name);
+}
+
+absl::StatusOr<store::AuditRecord> AppendRestoreAuditEntry(
+    store::WriteTxn& txn, absl::string_view principal,
+    absl::string_view backup_name) {
+  RUTA_ASSIGN_OR_RETURN(store::AuditHead head, txn.GetAuditHead());
+  store::AuditRecord record;
+  record.index = head.length;
+  record.at = NowMicros();
+  record.principal =
+      principal.empty() ? kUnauthenticatedPrincipal : std::string(principal);
+  record.method = kRestoreAuditMethod;
+  record.subject = RestoredBackupSubject(backup_name);
+  record.outcome = static_cast<int32_t>(absl::StatusCode::kOk);
+  record.hash = ChainAuditHash(head.hash, record);
+  RUTA_RETURN_IF_ERROR(txn.AppendAudit(record));
+  return record;
+}
+
+std::string RestoreDeclarationSigningBytes(const RestoreDeclaration& d) {
+  return Encoder(kRestoreDomain)
+      .Add(d.region)
+      .Add(d.superseded_length)
+      .Add(d.superseded_head_hash)
+      .Add(d.restored_length)
+      .Add(d.resumed_length)
+      .Add(d.resumed_head_hash)
+      .Add(Micros(d.signed_at))
       .Finish();
 }
 

@@ -1,6 +1,7 @@
 #include "ruta/core/federation.h"
 
 #include <utility>
+#include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
@@ -45,7 +46,21 @@ absl::Status ApplyCaseShared(store::WriteTxn& txn, const std::string& region,
   }
   c.updated_at = NowMicros();
   RUTA_RETURN_IF_ERROR(txn.PutCase(c));
-  return txn.AddCaseShare(c.case_id, origin);
+  RUTA_RETURN_IF_ERROR(txn.AddCaseShare(c.case_id, origin));
+  if (local.has_value()) return absl::OkStatus();
+  // A transfer of the case can be known before the case itself only after
+  // this node restored a backup: its own decision on the transfer (an
+  // acceptance) was fetched back before the peer resent the case. The new
+  // copy takes the stage that transfer implies, as it would have had.
+  RUTA_ASSIGN_OR_RETURN(std::vector<Transfer> transfers,
+                        txn.ListCaseTransfers(c.case_id));
+  for (const Transfer& t : transfers) {
+    if (RoleOf(t, region) != TransferRole::kReceiver) continue;
+    RUTA_RETURN_IF_ERROR(
+        ApplyTransferToCase(txn, region, t, TransferState::kUnspecified)
+            .status());
+  }
+  return absl::OkStatus();
 }
 
 absl::Status ApplyTransfer(store::WriteTxn& txn, const std::string& region,
@@ -149,7 +164,116 @@ absl::Status ApplyCaseErased(store::WriteTxn& txn, const std::string& origin,
   return EraseCaseCounted(txn, case_id, origin, NowMicros());
 }
 
+// Own transfer facts fetched back after a restore (ReapplyOwnEvent).
+absl::Status ReapplyOwnTransfer(store::WriteTxn& txn, const std::string& region,
+                                const Transfer& incoming) {
+  if (RoleOf(incoming, region) == TransferRole::kNone) {
+    return Refused(absl::StrCat("transfer ", incoming.transfer_id,
+                                " does not involve ", region));
+  }
+  RUTA_ASSIGN_OR_RETURN(std::optional<Transfer> stored,
+                        txn.FindTransfer(incoming.transfer_id));
+  Transfer local;
+  if (stored.has_value()) {
+    local = *std::move(stored);
+  } else {
+    local.transfer_id = incoming.transfer_id;
+    local.case_id = incoming.case_id;
+    local.from_region = incoming.from_region;
+    local.to_region = incoming.to_region;
+    local.destination_province = incoming.destination_province;
+    local.requested_services = incoming.requested_services;
+  }
+  const TransferState from = TransferStateOf(local);
+  // The event is the transfer as this node held it: the peer's facts in it
+  // had been applied here too.
+  bool consistent = true;
+  bool added =
+      MergeTransferFacts(incoming, TransferRole::kSender, &local, &consistent);
+  added = MergeTransferFacts(incoming, TransferRole::kReceiver, &local,
+                             &consistent) ||
+          added;
+  if (!consistent) {
+    return Refused(absl::StrCat("transfer ", incoming.transfer_id,
+                                " does not match the one held here"));
+  }
+  if (!added) return absl::OkStatus();
+  local.updated_at = NowMicros();
+  RUTA_RETURN_IF_ERROR(txn.PutTransfer(local));
+  if (RoleOf(local, region) == TransferRole::kSender) {
+    RUTA_RETURN_IF_ERROR(txn.AddCaseShare(local.case_id, local.to_region));
+  }
+  RUTA_ASSIGN_OR_RETURN(std::optional<Case> c, txn.FindCase(local.case_id));
+  if (!c.has_value() || TransferStateOf(local) == from) {
+    // The receiver's copy of the case comes with the peer's resent events
+    // (ApplyCaseShared then derives its stage from this transfer).
+    return absl::OkStatus();
+  }
+  return ApplyTransferToCase(txn, region, local, from).status();
+}
+
 }  // namespace
+
+absl::Status ReapplyOwnEvent(store::WriteTxn& txn, const std::string& region,
+                             const FederationEvent& event) {
+  if (event.origin_region != region) {
+    return Refused(absl::StrCat("event of region ", event.origin_region,
+                                " is not an event of ", region));
+  }
+  if (const auto* m = std::get_if<PersonsMerged>(&event.payload)) {
+    RUTA_ASSIGN_OR_RETURN(std::optional<std::string> kept,
+                          txn.FindPersonAlias(m->merged_ref));
+    if (kept.has_value()) return absl::OkStatus();  // joined already
+    return JoinPersons(txn, m->kept_ref, m->merged_ref, nullptr).status();
+  }
+  RUTA_ASSIGN_OR_RETURN(bool erased, txn.IsCaseErased(event.case_id));
+  if (erased) return absl::OkStatus();
+  RUTA_ASSIGN_OR_RETURN(std::optional<Case> local, txn.FindCase(event.case_id));
+  if (std::holds_alternative<CaseErased>(event.payload)) {
+    return EraseCaseCounted(txn, event.case_id, region, NowMicros());
+  }
+  std::vector<std::string> refs;
+  if (const auto* c = std::get_if<Case>(&event.payload)) {
+    refs.push_back(c->person_ref);
+  }
+  RUTA_ASSIGN_OR_RETURN(CountedChange counted,
+                        CountedChange::Begin(txn, {event.case_id}, refs));
+  if (const auto* shared = std::get_if<Case>(&event.payload)) {
+    if (!local.has_value()) {
+      Case c = *shared;
+      c.version = 1;
+      c.updated_at = NowMicros();
+      RUTA_RETURN_IF_ERROR(txn.PutCase(c));
+    }
+    RUTA_RETURN_IF_ERROR(
+        txn.AddCaseShare(event.case_id, event.destination_region));
+  } else if (const auto* t = std::get_if<Transfer>(&event.payload)) {
+    RUTA_RETURN_IF_ERROR(ReapplyOwnTransfer(txn, region, *t));
+  } else if (const auto* s = std::get_if<StageChange>(&event.payload)) {
+    if (local.has_value() && local->owner_region == region &&
+        local->version < s->version && local->stage != s->stage) {
+      Case c = *local;
+      c.care_stage = s->stage == Stage::kClosed ? c.stage : Stage::kUnspecified;
+      c.stage = s->stage;
+      c.closed_reason = s->closed_reason;
+      c.version += 1;
+      c.updated_at = NowMicros();
+      RUTA_RETURN_IF_ERROR(txn.PutCase(c));
+    }
+  } else {
+    const ServiceRecord& incoming = std::get<ServiceRecord>(event.payload);
+    if (local.has_value()) {
+      RUTA_ASSIGN_OR_RETURN(std::optional<ServiceRecord> stored,
+                            txn.FindService(incoming.service_id));
+      if (!stored.has_value() || ServiceSupersedes(incoming, *stored)) {
+        ServiceRecord s = incoming;
+        s.updated_at = NowMicros();
+        RUTA_RETURN_IF_ERROR(txn.PutService(s));
+      }
+    }
+  }
+  return counted.Commit(txn);
+}
 
 Outbox::Outbox(std::string region, const EventEncoder* encoder,
                std::function<void()> on_commit)

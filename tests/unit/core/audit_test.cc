@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <unistd.h>
 
+#include <functional>
 #include <future>
 #include <memory>
 #include <set>
@@ -238,6 +239,78 @@ TEST_F(AuditChainTest, ChainOfAppendsVerifies) {
     EXPECT_EQ(records[i].hash, ChainAuditHash(previous, records[i]));
     previous = records[i].hash;
   }
+}
+
+TEST(AuditEncodingTest, RestoreDeclarationSigningBytesCoverEveryField) {
+  RestoreDeclaration a;
+  a.region = "madre-de-dios";
+  a.superseded_length = 400;
+  a.superseded_head_hash = std::string(32, 's');
+  a.restored_length = 200;
+  a.resumed_length = 201;
+  a.resumed_head_hash = std::string(32, 'r');
+  a.signed_at = absl::FromUnixMicros(1700000000000000);
+  std::set<std::string> all = {RestoreDeclarationSigningBytes(a)};
+  const std::vector<std::function<void(RestoreDeclaration&)>> changes = {
+      [](RestoreDeclaration& d) { d.region = "cusco"; },
+      [](RestoreDeclaration& d) { d.superseded_length += 1; },
+      [](RestoreDeclaration& d) { d.superseded_head_hash[0] = 't'; },
+      [](RestoreDeclaration& d) { d.restored_length += 1; },
+      [](RestoreDeclaration& d) { d.resumed_length += 1; },
+      [](RestoreDeclaration& d) { d.resumed_head_hash[0] = 'q'; },
+      [](RestoreDeclaration& d) { d.signed_at += absl::Seconds(1); },
+  };
+  for (const auto& change : changes) {
+    RestoreDeclaration d = a;
+    change(d);
+    EXPECT_TRUE(all.insert(RestoreDeclarationSigningBytes(d)).second);
+  }
+  // Never the bytes of a checkpoint (another domain).
+  store::AuditCheckpoint c;
+  c.region = a.region;
+  EXPECT_TRUE(all.insert(CheckpointSigningBytes(c)).second);
+  RestoreDeclaration d = a;
+  d.signature = "whatever";
+  EXPECT_EQ(RestoreDeclarationSigningBytes(d),
+            RestoreDeclarationSigningBytes(a));
+}
+
+TEST(AuditEncodingTest, RestoredBackupSubjectIsTheFileNameOrBackup) {
+  EXPECT_EQ(RestoredBackupSubject("/var/backups/ruta/mdd-2026-11-29.db.enc"),
+            "mdd-2026-11-29.db.enc");
+  EXPECT_EQ(RestoredBackupSubject("mdd_backup.db"), "mdd_backup.db");
+  EXPECT_EQ(RestoredBackupSubject(""), "backup");
+  EXPECT_EQ(RestoredBackupSubject("dir/"), "backup");
+  EXPECT_EQ(RestoredBackupSubject("with space.db"), "backup");
+  EXPECT_EQ(RestoredBackupSubject(std::string(129, 'a')), "backup");
+}
+
+TEST_F(AuditChainTest, RestoredRecordExtendsTheChainWithItsSubject) {
+  Append(5);
+  ASSERT_TRUE(store_
+                  ->WriteSync([](store::WriteTxn& txn) {
+                    return AppendRestoreAuditEntry(txn, "node:madre-de-dios",
+                                                   "/backups/mdd.db")
+                        .status();
+                  })
+                  .ok());
+  Append(2);
+  ChainVerification v = Verify();
+  EXPECT_TRUE(v.ok) << v.problem;
+  EXPECT_EQ(v.chain_length, 8);
+  std::vector<store::AuditRecord> records;
+  ASSERT_TRUE(store_
+                  ->ReadSync([&](store::ReadTxn& txn) -> absl::Status {
+                    auto r = txn.ScanAudit(5, 1);
+                    if (!r.ok()) return r.status();
+                    records = *r;
+                    return absl::OkStatus();
+                  })
+                  .ok());
+  ASSERT_EQ(records.size(), 1u);
+  EXPECT_EQ(records[0].method, kRestoreAuditMethod);
+  EXPECT_EQ(records[0].subject, "mdd.db");
+  EXPECT_EQ(records[0].principal, "node:madre-de-dios");
 }
 
 TEST_F(AuditChainTest, EditDeletionAndReorderingAreFoundAtTheirIndex) {

@@ -528,5 +528,119 @@ TEST(ConvergenceTest, CustodyMoveEndsTheSendersReferrals) {
           .ok());
 }
 
+// After a restore (docs/restore.md) a node re-applies its own events
+// (core::ReapplyOwnEvent) before the peer resends its own: here Madre de Dios
+// restored an empty backup, so it learns its acceptance and reception of a
+// Cusco transfer before the case and the request they concern. Once the
+// peer's events are applied too, it holds what it held before the loss: the
+// same transfer facts, case owner and stage.
+TEST(ConvergenceTest, OwnEventsReappliedBeforeThePeersGiveTheSameBooks) {
+  const std::string dir = testing::MakeTempDir("convergence-restore");
+  Federation net(dir, 13);
+  std::vector<std::pair<std::string, std::string>> transfers;  // id, case
+  for (int i = 0; i < 3; ++i) {
+    const std::string case_id = net.OpenCaseInCare(net.cusco());
+    core::RequestTransferCommand request;
+    request.request_id = Rid(net.NextRequest());
+    request.case_id = case_id;
+    request.to_region = kMdd;
+    request.destination_province = "1701";
+    absl::StatusOr<Transfer> t = Await<Transfer>([&](auto done) {
+      net.cusco().transfers->RequestTransfer(net.cusco().office, request, done);
+    });
+    ASSERT_TRUE(t.ok()) << t.status();
+    transfers.push_back({t->transfer_id, case_id});
+  }
+  net.Drain();
+  // Transfer 0 is received, 1 in transit, 2 accepted only.
+  core::TransferStepCommand step;
+  for (size_t i = 0; i < transfers.size(); ++i) {
+    step.transfer_id = transfers[i].first;
+    step.request_id = Rid(net.NextRequest());
+    ASSERT_TRUE(Await<Transfer>([&](auto done) {
+                  net.mdd().transfers->AcceptTransfer(net.mdd().office, step,
+                                                      done);
+                }).ok());
+  }
+  net.Drain();
+  for (size_t i = 0; i < 2; ++i) {
+    step.transfer_id = transfers[i].first;
+    step.request_id = Rid(net.NextRequest());
+    ASSERT_TRUE(Await<Transfer>([&](auto done) {
+                  net.cusco().transfers->DepartTransfer(net.cusco().office,
+                                                        step, done);
+                }).ok());
+  }
+  net.Drain();
+  step.transfer_id = transfers[0].first;
+  step.request_id = Rid(net.NextRequest());
+  ASSERT_TRUE(Await<Transfer>([&](auto done) {
+                net.mdd().transfers->ReceiveTransfer(net.mdd().office, step,
+                                                     done);
+              }).ok());
+  net.Drain();
+
+  // The restored node: an empty store. Its own events first, as recovery
+  // fetches them back from Cusco ...
+  const std::string restored_dir = testing::MakeTempDir("convergence-restored");
+  std::unique_ptr<Node> restored = MakeNode(kMdd, kCusco, restored_dir);
+  auto read_stream = [](Node& from, const std::string& to) {
+    std::vector<store::OutboxEvent> events;
+    EXPECT_TRUE(from.store
+                    ->ReadSync([&](store::ReadTxn& txn) {
+                      absl::StatusOr<std::vector<store::OutboxEvent>> read =
+                          txn.ReadOutbox(to, 1, 100000);
+                      if (!read.ok()) return read.status();
+                      events = *std::move(read);
+                      return absl::OkStatus();
+                    })
+                    .ok());
+    return events;
+  };
+  const std::vector<store::OutboxEvent> own = read_stream(net.mdd(), kCusco);
+  ASSERT_FALSE(own.empty());
+  for (const store::OutboxEvent& e : own) {
+    absl::StatusOr<core::FederationEvent> event =
+        federation::DecodeEvent(e.bytes);
+    ASSERT_TRUE(event.ok()) << event.status();
+    absl::Status applied =
+        restored->store->WriteSync([&](store::WriteTxn& txn) {
+          return core::ReapplyOwnEvent(txn, kMdd, *event);
+        });
+    ASSERT_TRUE(applied.ok()) << applied;
+  }
+  // ... then Cusco's whole stream, resent from 1.
+  const std::vector<store::OutboxEvent> peer = read_stream(net.cusco(), kMdd);
+  v1::EventBatch batch;
+  std::vector<std::string> bytes;
+  for (const store::OutboxEvent& e : peer) {
+    batch.add_events(e.bytes);
+    bytes.push_back(e.bytes);
+  }
+  absl::StatusOr<std::string> signature =
+      net.cusco().signer->Sign(federation::BatchSigningInput(bytes));
+  ASSERT_TRUE(signature.ok());
+  batch.set_signature(*signature);
+  absl::StatusOr<int64_t> position = Await<int64_t>(
+      [&](auto done) { restored->inbox->ApplyBatch(kCusco, batch, done); });
+  ASSERT_TRUE(position.ok()) << position.status();
+  EXPECT_EQ(*position, static_cast<int64_t>(peer.size()));
+
+  for (const auto& [transfer_id, case_id] : transfers) {
+    SCOPED_TRACE(transfer_id);
+    std::optional<Transfer> before = Find(net.mdd(), transfer_id);
+    std::optional<Transfer> after = Find(*restored, transfer_id);
+    ASSERT_TRUE(before.has_value() && after.has_value());
+    EXPECT_EQ(Facts(*after), Facts(*before));
+    const std::vector<core::Case> was = History(net.mdd(), case_id);
+    const std::vector<core::Case> is = History(*restored, case_id);
+    ASSERT_FALSE(was.empty());
+    ASSERT_FALSE(is.empty());
+    EXPECT_EQ(is.back().stage, was.back().stage);
+    EXPECT_EQ(is.back().owner_region, was.back().owner_region);
+  }
+  EXPECT_EQ(History(*restored, transfers[0].second).back().owner_region, kMdd);
+}
+
 }  // namespace
 }  // namespace ruta

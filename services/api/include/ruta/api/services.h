@@ -9,6 +9,7 @@
 #ifndef RUTA_API_SERVICES_H_
 #define RUTA_API_SERVICES_H_
 
+#include <functional>
 #include <memory>
 
 #include "grpcpp/impl/codegen/service_type.h"
@@ -64,6 +65,11 @@ struct TransferServices {
   // Admin.GetRelayStatus; null: no relay (no peers).
   const federation::Relay* relay = nullptr;
   std::string region;  // this node's region
+  // OK when this node may apply its peers' batches (Federation.Exchange);
+  // otherwise the status Exchange is refused with (UNAVAILABLE while the
+  // node recovers from a restored backup: docs/restore.md). The other
+  // Federation calls are served meanwhile. Empty: always OK.
+  std::function<absl::Status()> federation_ready;
 };
 
 // The dashboard (Dashboard service, Federation.GetAggregateCounts).

@@ -132,6 +132,43 @@ CheckpointMatch CompareWithCheckpoint(const ChainVerification& chain,
 // the signing time (µs). The signature field is not part of them.
 std::string CheckpointSigningBytes(const store::AuditCheckpoint& checkpoint);
 
+// --- Restore (docs/restore.md) -----------------------------------------
+
+// Method of the record a node appends to its chain once it restored a
+// backup; its subject is the backup's file name (RestoredBackupSubject).
+inline constexpr char kRestoreAuditMethod[] = "Admin.Restore";
+
+// The subject recorded for a restore of `backup_name`: its base name when
+// made only of letters, digits, '.', '-' and '_' (at most 128 characters),
+// else "backup".
+std::string RestoredBackupSubject(absl::string_view backup_name);
+
+// Appends the "restored" record (method kRestoreAuditMethod, subject
+// RestoredBackupSubject(backup_name), outcome OK, principal `principal`) in
+// `txn`, bypassing the case/transfer-id rule for subjects that
+// AppendAuditEntry applies. Returns it as stored; errors are the store's.
+absl::StatusOr<store::AuditRecord> AppendRestoreAuditEntry(
+    store::WriteTxn& txn, absl::string_view principal,
+    absl::string_view backup_name);
+
+// A region's signed declaration that its chain restarted from a backup
+// (proto ruta.v1.RestoreDeclaration documents each field).
+struct RestoreDeclaration {
+  std::string region;
+  int64_t superseded_length = 0;
+  std::string superseded_head_hash;  // 32 bytes, or empty when none held
+  int64_t restored_length = 0;
+  int64_t resumed_length = 0;
+  std::string resumed_head_hash;  // 32 bytes
+  absl::Time signed_at = absl::InfinitePast();
+  std::string signature;
+};
+
+// "ruta.audit.restore.v1" then, length-prefixed as in records: region,
+// superseded length and head hash, restored length, resumed length and head
+// hash, signing time (µs). The signature is not part of them.
+std::string RestoreDeclarationSigningBytes(const RestoreDeclaration& d);
+
 // --- Asynchronous records ------------------------------------------------
 
 struct AuditLogOptions {

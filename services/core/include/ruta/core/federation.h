@@ -119,6 +119,27 @@ absl::Status ApplyFederationEvent(store::WriteTxn& txn,
                                   const std::string& region,
                                   const FederationEvent& event);
 
+// Re-applies, after this node restored a backup, the local effect of an
+// event this node itself had authored and sent (fetched back from the peer
+// that received it; docs/restore.md), inside the caller's transaction, where
+// the restored store lacks it:
+//   case_shared      the case is created from the shared record when it is
+//                    unknown here, and is (again) shared with the
+//                    destination;
+//   transfer_changed every fact the event carries (the transfer as this node
+//                    held it after authoring) is merged into the local
+//                    transfer (created when unknown); the case's stage
+//                    follows when the case is known here;
+//   stage_changed    applied when the case is owned here and its stored
+//                    version is older than the event's;
+//   service_changed  applied when it supersedes the stored record;
+//   persons_merged   the two refs are joined (order-independent);
+//   case_erased      the case is erased here if it is not already.
+// Dashboard counters move with the change. Events of a case erased here
+// have no effect. FAILED_PRECONDITION when `event` is not from `region`.
+absl::Status ReapplyOwnEvent(store::WriteTxn& txn, const std::string& region,
+                             const FederationEvent& event);
+
 // Moves a case's stage as the transfer's new state implies and, at
 // RECEIVED, its custody to the receiving region, ending its referrals (they
 // are to the partners of the region that held custody). The dashboard counters
