@@ -75,6 +75,11 @@ std::string WriteNodeConfig(const DevPki& pki, const NodeSetup& setup) {
   federation->set_max_batch_events(setup.relay_max_batch_events);
   config.mutable_dashboard()->set_peer_counts_max_age_seconds(
       setup.dashboard_peer_counts_max_age_seconds);
+  auto* observability = config.mutable_observability();
+  observability->set_metrics_address(setup.metrics_address);
+  observability->set_health_address(setup.health_address);
+  observability->set_log_format(setup.log_format);
+  observability->set_log_level(setup.log_level);
   config.set_port_file(dir + "/port");
   if (!setup.authorization_json.empty()) {
     const auto parsed = google::protobuf::util::JsonStringToMessage(
