@@ -15,6 +15,7 @@
 #include "ruta/node/config.h"
 #include "ruta/node/node.h"
 #include "ruta/observability/logging.h"
+#include "ruta/security/tls.h"
 #include "spdlog/spdlog.h"
 
 ABSL_FLAG(std::string, config, "",
@@ -42,6 +43,9 @@ void ConfigureLogging(const ruta::node::v1::NodeConfig& config) {
       ruta::observability::ParseLogLevel(config.observability().log_level())
           .value_or(spdlog::level::info);
   ruta::observability::ConfigureLogging(options);
+  // The node's TLS layer inspects gRPC's log for refused handshakes, then
+  // hands each line on.
+  ruta::security::SetGrpcLogForward(&ruta::observability::ForwardGrpcLog);
 }
 
 }  // namespace

@@ -6,6 +6,7 @@
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "grpcpp/generic/async_generic_service.h"
 #include "grpcpp/health_check_service_interface.h"
 #include "grpcpp/impl/server_builder_option.h"
 #include "grpcpp/impl/server_builder_plugin.h"
@@ -30,6 +31,26 @@ class NoPlugins final : public grpc::ServerBuilderOption {
   void UpdatePlugins(std::vector<std::unique_ptr<grpc::ServerBuilderPlugin>>*
                          plugins) override {
     plugins->clear();
+  }
+};
+
+// Every method of the health-only listener but Health's: UNIMPLEMENTED. (It
+// also gives the server the callback queue gRPC requires before it adds its
+// default health service.)
+class OnlyHealth final : public grpc::CallbackGenericService {
+ public:
+  grpc::ServerGenericBidiReactor* CreateReactor(
+      grpc::GenericCallbackServerContext*) override {
+    class Refusal final : public grpc::ServerGenericBidiReactor {
+     public:
+      Refusal() {
+        Finish(grpc::Status(grpc::StatusCode::UNIMPLEMENTED,
+                            "this port serves only grpc.health.v1.Health; "
+                            "call the node's mTLS port"));
+      }
+      void OnDone() override { delete this; }
+    };
+    return new Refusal;
   }
 };
 
@@ -88,6 +109,8 @@ absl::Status NodeObservability::Start(store::Store* store) {
     grpc::EnableDefaultHealthCheckService(true);
     grpc::ServerBuilder builder;
     builder.SetOption(std::make_unique<NoPlugins>());
+    only_health_ = std::make_unique<OnlyHealth>();
+    builder.RegisterCallbackGenericService(only_health_.get());
     builder.AddListeningPort(address, grpc::InsecureServerCredentials(),
                              &health_port_);
     health_server_ = builder.BuildAndStart();

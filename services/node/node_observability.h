@@ -10,6 +10,7 @@
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "grpcpp/generic/async_generic_service.h"
 #include "grpcpp/grpcpp.h"
 #include "ruta/node/v1/config.pb.h"
 #include "ruta/observability/metrics.h"
@@ -61,6 +62,8 @@ class NodeObservability final {
   observability::NodeMetrics metrics_;
   store::Store* store_ = nullptr;
   std::unique_ptr<prometheus::Exposer> exposer_;
+  // Outlives the health server that dispatches to it.
+  std::unique_ptr<grpc::CallbackGenericService> only_health_;
   std::unique_ptr<grpc::Server> health_server_;
   int metrics_port_ = 0;
   int health_port_ = 0;

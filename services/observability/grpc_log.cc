@@ -14,7 +14,9 @@ namespace {
 // may log while RouteGrpcLogs runs.
 std::shared_ptr<spdlog::logger> g_grpc_logger;
 
-void ToSpdlog(gpr_log_func_args* args) {
+}  // namespace
+
+void ForwardGrpcLog(gpr_log_func_args* args) {
   std::shared_ptr<spdlog::logger> logger = std::atomic_load(&g_grpc_logger);
   if (logger == nullptr || args == nullptr || args->message == nullptr) return;
   spdlog::level::level_enum level = spdlog::level::info;
@@ -40,15 +42,13 @@ void ToSpdlog(gpr_log_func_args* args) {
   }
 }
 
-}  // namespace
-
 void RouteGrpcLogs() {
   std::shared_ptr<spdlog::logger> base = spdlog::default_logger();
   auto logger = std::make_shared<spdlog::logger>("grpc", base->sinks().begin(),
                                                  base->sinks().end());
   logger->set_level(base->level());
   std::atomic_store(&g_grpc_logger, logger);
-  gpr_set_log_function(&ToSpdlog);
+  gpr_set_log_function(&ForwardGrpcLog);
 }
 
 }  // namespace ruta::observability

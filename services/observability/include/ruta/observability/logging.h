@@ -29,6 +29,8 @@
 #include "spdlog/formatter.h"
 #include "spdlog/spdlog.h"
 
+struct gpr_log_func_args;
+
 namespace ruta::observability {
 
 enum class LogFormat { kText, kJson };
@@ -87,8 +89,14 @@ class JsonLogFormatter final : public spdlog::formatter {
 };
 
 // Routes gRPC core's log into spdlog (logger "grpc", sharing the default
-// logger's sinks as they are when called). Idempotent.
+// logger's sinks as they are when called): installs ForwardGrpcLog as gRPC's
+// log function. Idempotent. A process whose ServerTls installs its own log
+// function (security/tls.h) passes ForwardGrpcLog to SetGrpcLogForward.
 void RouteGrpcLogs();
+
+// One line of gRPC core's log into the "grpc" logger, with its severity
+// (nothing before RouteGrpcLogs).
+void ForwardGrpcLog(gpr_log_func_args* args);
 
 }  // namespace ruta::observability
 
