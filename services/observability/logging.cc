@@ -1,11 +1,13 @@
 #include "ruta/observability/logging.h"
 
 #include <atomic>
+#include <random>
 #include <string>
 #include <vector>
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
 #include "absl/strings/str_split.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
@@ -18,6 +20,18 @@ constexpr char kPairSeparator = '\x1e';
 constexpr char kKeyValueSeparator = '\x1f';
 
 std::atomic<bool> g_json{false};
+
+// Starts the fields of an EncodeFields payload: the group separator around a
+// random token of this process, so that text logged by other means (a
+// peer's refusal reason, a certificate's subject) cannot pass for fields.
+const std::string& FieldsMarker() {
+  static const std::string* marker = [] {
+    std::random_device device;
+    return new std::string(absl::StrFormat("%c%08x%08x%c", kFieldsStart,
+                                           device(), device(), kFieldsStart));
+  }();
+  return *marker;
+}
 
 bool IsFieldKey(absl::string_view key) {
   if (key.empty() || key.size() > 32) return false;
@@ -179,7 +193,11 @@ std::string EncodeFields(absl::string_view message,
   bool first = true;
   for (const auto& [key, value] : fields) {
     if (!IsFieldKey(key)) continue;
-    out.push_back(first ? kFieldsStart : kPairSeparator);
+    if (first) {
+      out.append(FieldsMarker());
+    } else {
+      out.push_back(kPairSeparator);
+    }
     first = false;
     absl::StrAppend(&out, key);
     out.push_back(kKeyValueSeparator);
@@ -209,9 +227,9 @@ void JsonLogFormatter::format(const spdlog::details::log_msg& msg,
   const absl::string_view payload(msg.payload.data(), msg.payload.size());
   absl::string_view message = payload;
   std::vector<std::pair<absl::string_view, absl::string_view>> fields;
-  const size_t start = payload.find(kFieldsStart);
+  const size_t start = payload.find(FieldsMarker());
   if (start != absl::string_view::npos) {
-    if (SplitFields(payload.substr(start + 1), &fields)) {
+    if (SplitFields(payload.substr(start + FieldsMarker().size()), &fields)) {
       message = payload.substr(0, start);
     } else {
       fields.clear();

@@ -152,6 +152,18 @@ TEST(JsonLogFormatterTest, FieldsCannotReplaceTheLineOwnKeys) {
   EXPECT_EQ(Field(s, "message"), forged);
   const std::string twice = "m\x1dkey\x1fone\x1ekey\x1ftwo";
   EXPECT_EQ(Field(Parse(Format(twice)), "message"), twice);
+  // Only this process's marker starts fields: a guessed one is text.
+  const std::string guessed =
+      "m\x1d"
+      "0123456789abcdef\x1d"
+      "code\x1fOK";
+  s = Parse(Format(guessed));
+  EXPECT_EQ(s.fields_size(), 4);
+  EXPECT_EQ(Field(s, "message"), guessed);
+  // An encoded payload's fields, then text around them, is text too.
+  const std::string encoded = EncodeFields("m", {{"code", "OK"}});
+  EXPECT_EQ(Parse(Format(encoded)).fields_size(), 5);
+  EXPECT_EQ(Parse(Format(encoded + "\x1fx")).fields_size(), 4);
 }
 
 TEST(JsonLogFormatterTest, SeparatorsInValuesAreNeutralized) {

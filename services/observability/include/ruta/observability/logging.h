@@ -71,8 +71,10 @@ void LogWithFields(spdlog::level::level_enum level, absl::string_view message,
                    std::initializer_list<LogField> fields);
 
 // The payload LogWithFields hands spdlog in JSON mode: the message, then the
-// fields after a group separator (0x1d), pairs separated by 0x1e, key and
-// value by 0x1f. Exposed for tests.
+// fields after a marker (a random token of the process between two group
+// separators, 0x1d, so that no other text can pass for fields), pairs
+// separated by 0x1e, key and value by 0x1f; these four bytes are replaced by
+// spaces in the message and values. Exposed for tests.
 std::string EncodeFields(absl::string_view message,
                          std::initializer_list<LogField> fields);
 
