@@ -55,6 +55,7 @@ constexpr char kMdd[] = "madre-de-dios";
 constexpr char kCusco[] = "cusco";
 // Identifiers the test sends; none may appear in /metrics or the log.
 constexpr char kDni[] = "73519864";
+constexpr char kOtherDni[] = "62840517";  // the canary scan's own case
 constexpr char kGivenNames[] = "Yessenia Maribel";
 constexpr char kSurnames[] = "Huamantica Quispe";
 constexpr char kOpenRequestId[] = "5d0c6f0e-9a1b-4c2d-8e3f-a4b5c6d7e8f9";
@@ -522,31 +523,53 @@ TEST_F(ObservabilityTest, OutboxBacklogAndRelayLagFollowThePeer) {
             pending);
 }
 
-// Last (gtest runs a file's tests in order): everything written to /metrics
-// and the log by this binary, scanned for what the tests sent and got.
-TEST_F(ObservabilityTest, ZzCanaryScanOfMetricsAndJsonLog) {
+// Everything written to /metrics and to the JSON log by calls carrying
+// identifiers (and naming the case they made), scanned for them. Self-
+// contained: ctest runs each test of this file in its own process.
+TEST_F(ObservabilityTest, CanaryScanOfMetricsAndJsonLog) {
+  auto office = v1::CaseOffice::NewStub(
+      MakeChannel(node_->address(), DevPki::Get().Office(kMdd), kMdd));
+  v1::OpenCaseRequest open = testing::VictimOpenCaseRequest(
+      "7e1d2c3b-4a59-4687-9a0b-1c2d3e4f5061", kOtherDni);
+  open.mutable_identifiers()->set_given_names(kGivenNames);
+  open.mutable_identifiers()->set_surnames(kSurnames);
+  v1::OpenCaseResponse opened;
+  grpc::Status s = office->OpenCase(ContextWithDeadline().get(), open, &opened);
+  ASSERT_TRUE(s.ok()) << s.error_message();
+  v1::FindPersonRequest find;
+  *find.mutable_identifiers() = open.identifiers();
+  v1::FindPersonResponse found;
+  s = office->FindPerson(ContextWithDeadline().get(), find, &found);
+  ASSERT_TRUE(s.ok()) << s.error_message();
+  v1::GetCaseRequest get;
+  get.set_case_id(opened.case_().case_id());
+  v1::GetCaseResponse got;
+  ASSERT_TRUE(office->GetCase(ContextWithDeadline().get(), get, &got).ok());
+  auto partner = v1::CaseOffice::NewStub(
+      MakeChannel(node_->address(), DevPki::Get().Partner(kMdd, "tdh"), kMdd));
+  ASSERT_EQ(
+      partner->GetCase(ContextWithDeadline().get(), get, &got).error_code(),
+      grpc::StatusCode::PERMISSION_DENIED);
+  absl::SleepFor(absl::Milliseconds(1100));  // the gauges' refresh interval
+
   const std::string dir = testing::MakeTempDir("observ-canary");
   std::ofstream(dir + "/metrics.txt") << Scrape(metrics_port());
   {
     std::ofstream log(dir + "/log.jsonl");
-    for (const std::string& line : Log().Lines()) log << line;
+    int rpc_lines = 0;
+    for (const std::string& line : Log().Lines()) {
+      log << line;
+      if (absl::StrContains(line, "\"rpc finished\"")) ++rpc_lines;
+    }
+    EXPECT_GE(rpc_lines, 4);
   }
   testing::CanaryScan scan;
-  for (const char* canary :
-       {kDni, kGivenNames, kSurnames, "Yessenia", "Huamantica"}) {
+  for (const std::string& canary :
+       {std::string(kDni), std::string(kOtherDni), std::string(kGivenNames),
+        std::string(kSurnames), std::string("Yessenia"),
+        std::string("Huamantica"), opened.case_().case_id(),
+        opened.case_().person_ref()}) {
     ASSERT_TRUE(scan.AddCanary(canary).ok()) << canary;
-  }
-  // The case and person ids the node handed out in this binary's calls.
-  auto office = v1::CaseOffice::NewStub(
-      MakeChannel(node_->address(), DevPki::Get().Office(kMdd), kMdd));
-  v1::ListCasesRequest list;
-  v1::ListCasesResponse cases;
-  grpc::Status s = office->ListCases(ContextWithDeadline().get(), list, &cases);
-  ASSERT_TRUE(s.ok()) << s.error_message();
-  ASSERT_GE(cases.cases_size(), 1);
-  for (const v1::Case& c : cases.cases()) {
-    ASSERT_TRUE(scan.AddCanary(c.case_id()).ok());
-    ASSERT_TRUE(scan.AddCanary(c.person_ref()).ok());
   }
   scan.AddPath(dir);
   const testing::CanaryScanResult result = scan.Run();
@@ -556,7 +579,7 @@ TEST_F(ObservabilityTest, ZzCanaryScanOfMetricsAndJsonLog) {
   EXPECT_EQ(result.hit_count, 0u) << result.Describe();
   // The scan can fail: a planted case id is found.
   std::ofstream(dir + "/log.jsonl", std::ios::app)
-      << "{\"message\":\"" << cases.cases(0).case_id() << "\"}\n";
+      << "{\"message\":\"" << opened.case_().case_id() << "\"}\n";
   EXPECT_GE(scan.Run().hit_count, 1u);
 }
 
