@@ -310,6 +310,7 @@ Authorizer::Authorizer(AuthorizerOptions options)
     : node_region_(std::move(options.node_region)),
       peer_regions_(std::move(options.peer_regions)),
       known_regions_(std::move(options.known_regions)),
+      metrics_(options.metrics),
       policy_(std::make_shared<const AuthorizationPolicy>(
           std::move(options.policy))) {}
 

@@ -19,6 +19,7 @@
 #include "ruta/api/services.h"
 #include "ruta/core/audit.h"
 #include "ruta/core/dashboard.h"
+#include "ruta/observability/metrics.h"
 #include "ruta/v1/federation.grpc.pb.h"
 #include "spdlog/spdlog.h"
 
@@ -179,6 +180,7 @@ class ExchangeReactor final
       said_hello_ = true;
       inbox_->Position(origin_, [this](absl::StatusOr<int64_t> position) {
         if (!position.ok()) return End(position.status());
+        applied_through_ = *position;
         response_.Clear();
         response_.mutable_ack()->set_applied_through(*position);
         StartWrite(&response_);
@@ -189,10 +191,17 @@ class ExchangeReactor final
       return End(absl::InvalidArgumentError(
           "after the hello, an Exchange stream carries only batches"));
     }
+    if (observability::NodeMetrics* metrics = call_.metrics()) {
+      metrics->CountEventsReceived(origin_, request_.batch().events_size());
+    }
     inbox_->ApplyBatch(
         origin_, request_.batch(), [this](absl::StatusOr<int64_t> applied) {
           response_.Clear();
           if (applied.ok()) {
+            if (observability::NodeMetrics* metrics = call_.metrics()) {
+              metrics->CountEventsApplied(origin_, *applied - applied_through_);
+            }
+            if (*applied > applied_through_) applied_through_ = *applied;
             response_.mutable_ack()->set_applied_through(*applied);
             return StartWrite(&response_);
           }
@@ -223,6 +232,8 @@ class ExchangeReactor final
   const std::string origin_;
   const AuditedCall call_;
   bool said_hello_ = false;
+  // The origin's applied position as last acknowledged on this stream.
+  int64_t applied_through_ = 0;
   absl::Status refusal_;
   v1::ExchangeRequest request_;
   v1::ExchangeResponse response_;

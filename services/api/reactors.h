@@ -3,6 +3,7 @@
 #ifndef RUTA_API_REACTORS_H_
 #define RUTA_API_REACTORS_H_
 
+#include <chrono>
 #include <string>
 
 #include "absl/strings/str_cat.h"
@@ -13,6 +14,10 @@
 #include "ruta/api/conversions.h"
 #include "ruta/api/services.h"
 #include "ruta/core/audit.h"
+
+namespace ruta::observability {
+class NodeMetrics;
+}  // namespace ruta::observability
 
 namespace ruta::api::internal {
 
@@ -26,16 +31,27 @@ core::Actor CallerForAudit(const grpc::ServerContextBase& context);
 // (identifiers above all) is never looked at.
 std::string AuditSubjectOf(const google::protobuf::Message& request);
 
+// The client's request_id of `request` when it has one in the request id
+// format; "" otherwise.
+std::string RequestIdOf(const google::protobuf::Message& request);
+
+// A fresh id for a call without a request_id ("call-" and 16 hex digits),
+// unique within the process; identifies the call's log lines only.
+std::string NewCallId();
+
 // The audit of one call. Create it first thing in a handler, let it
 // authorize, and pass every outcome through Finish, which records exactly one
 // audit record (time, caller, clerk, method, case/transfer id, status code)
-// and converts the status for gRPC. Copyable: capture it by value in the
-// completion callback. Never blocks.
+// and converts the status for gRPC. Finish also counts the call in the
+// node's metrics (the Authorizer's, ruta/observability/metrics.h: method,
+// code, time since the AuditedCall was created) and logs one debug line
+// {request_id, method, code, duration_ms, peer} -- never the subject.
+// Copyable: capture it by value in the completion callback. Never blocks.
 class AuditedCall final {
  public:
   // `method` is "<Service>.<Method>"; `log` must outlive the call.
   AuditedCall(core::AuditLog* log, absl::string_view method)
-      : log_(log), method_(method) {}
+      : log_(log), method_(method), start_(std::chrono::steady_clock::now()) {}
 
   // Authorizer::Authorize, remembering who called for the record (the actor
   // when allowed; what the connection tells when refused). The refusal is
@@ -66,10 +82,18 @@ class AuditedCall final {
   grpc::Status Finish(const absl::Status& status) const;
 
   const std::string& method() const { return method_; }
+  // The client's request_id (once Admit saw it); "" when it has none (the
+  // log line then carries a generated call id).
+  const std::string& request_id() const { return request_id_; }
+  // The node's metrics (once Authorize ran; null when the node has none).
+  observability::NodeMetrics* metrics() const { return metrics_; }
 
  private:
   core::AuditLog* log_;
   std::string method_;
+  std::chrono::steady_clock::time_point start_;
+  std::string request_id_;
+  observability::NodeMetrics* metrics_ = nullptr;
   core::Actor caller_;
   std::string subject_;
   bool success_recorded_by_core_ = false;

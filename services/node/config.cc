@@ -19,6 +19,7 @@
 #include "libpq-fe.h"
 #include "ruta/api/authorization.h"
 #include "ruta/common/status_macros.h"
+#include "ruta/observability/logging.h"
 
 namespace ruta::node {
 namespace {
@@ -172,6 +173,42 @@ absl::Status ValidateStorage(NodeConfig& config, const std::string& base_dir) {
   return absl::OkStatus();
 }
 
+// The observability section: addresses are a bare port (bound on
+// 127.0.0.1) or host:port; log format and level known.
+absl::Status ValidateObservability(NodeConfig& config) {
+  auto* settings = config.mutable_observability();
+  const auto check_address = [](const char* name,
+                                const std::string& address) -> absl::Status {
+    if (address.empty()) return absl::OkStatus();
+    uint32_t port = 0;
+    if (!absl::SimpleAtoi(address, &port)) return CheckHostPort(name, address);
+    if (port > 65535) {
+      return absl::InvalidArgumentError(
+          absl::StrCat(name, ": \"", address, "\" is not a port (0-65535)"));
+    }
+    return absl::OkStatus();
+  };
+  RUTA_RETURN_IF_ERROR(check_address("observability.metrics_address",
+                                     settings->metrics_address()));
+  RUTA_RETURN_IF_ERROR(check_address("observability.health_address",
+                                     settings->health_address()));
+  if (absl::StatusOr<observability::LogFormat> format =
+          observability::ParseLogFormat(settings->log_format());
+      !format.ok()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("observability.log_format: ", format.status().message()));
+  }
+  if (absl::StatusOr<spdlog::level::level_enum> level =
+          observability::ParseLogLevel(settings->log_level());
+      !level.ok()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("observability.log_level: ", level.status().message()));
+  }
+  if (settings->log_format().empty()) settings->set_log_format("text");
+  if (settings->log_level().empty()) settings->set_log_level("info");
+  return absl::OkStatus();
+}
+
 absl::Status Validate(NodeConfig& config, const std::string& base_dir) {
   if (config.region().empty()) {
     return absl::InvalidArgumentError(
@@ -244,6 +281,7 @@ absl::Status Validate(NodeConfig& config, const std::string& base_dir) {
   }
   RUTA_RETURN_IF_ERROR(
       CheckHostPort("listen_address", config.listen_address()));
+  RUTA_RETURN_IF_ERROR(ValidateObservability(config));
 
   if (!config.has_tls()) {
     return absl::InvalidArgumentError(

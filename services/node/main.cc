@@ -1,6 +1,7 @@
 // ruta-node: one regional node. Thin: parse flags, load the configuration,
-// start the Node, wait for SIGTERM/SIGINT, shut down gracefully. SIGHUP
-// re-reads the configuration file and applies its authorization section.
+// configure the log, start the Node, wait for SIGTERM/SIGINT, shut down
+// gracefully. SIGHUP re-reads the configuration file and applies its
+// authorization section.
 #include <signal.h>
 
 #include <cstdio>
@@ -13,6 +14,8 @@
 #include "absl/strings/str_cat.h"
 #include "ruta/node/config.h"
 #include "ruta/node/node.h"
+#include "ruta/observability/logging.h"
+#include "ruta/security/tls.h"
 #include "spdlog/spdlog.h"
 
 ABSL_FLAG(std::string, config, "",
@@ -26,6 +29,23 @@ namespace {
 int Fail(const std::string& message) {
   std::fprintf(stderr, "ruta-node: %s\n", message.c_str());
   return 1;
+}
+
+// The log format and level of the configuration's observability section
+// (validated by LoadConfig), and gRPC core's log routed into the same log.
+// Before any other thread starts.
+void ConfigureLogging(const ruta::node::v1::NodeConfig& config) {
+  ruta::observability::LoggingOptions options;
+  options.format =
+      ruta::observability::ParseLogFormat(config.observability().log_format())
+          .value_or(ruta::observability::LogFormat::kText);
+  options.level =
+      ruta::observability::ParseLogLevel(config.observability().log_level())
+          .value_or(spdlog::level::info);
+  ruta::observability::ConfigureLogging(options);
+  // The node's TLS layer inspects gRPC's log for refused handshakes, then
+  // hands each line on.
+  ruta::security::SetGrpcLogForward(&ruta::observability::ForwardGrpcLog);
 }
 
 }  // namespace
@@ -46,6 +66,7 @@ int main(int argc, char** argv) {
     std::printf("%s: configuration is valid\n", config_path.c_str());
     return 0;
   }
+  ConfigureLogging(*config);
 
   // Block the shutdown and reload signals in every thread; main waits for
   // them below.

@@ -16,6 +16,7 @@
 #include "grpcpp/ext/proto_server_reflection_plugin.h"
 #include "grpcpp/grpcpp.h"
 #include "grpcpp/health_check_service_interface.h"
+#include "node_observability.h"
 #include "restore_startup.h"
 #include "ruta/api/authorization.h"
 #include "ruta/api/checkpoints.h"
@@ -235,6 +236,9 @@ absl::StatusOr<std::unique_ptr<core::LinkageKeys>> LoadLinkageKeys(
 struct Node::State {
   ruta::node::v1::NodeConfig config;
   std::unique_ptr<store::Store> store;
+  // Metrics, their endpoint and the health-only port (stops reading the store
+  // before it closes; outlives the authorizer, which hands out its metrics).
+  std::unique_ptr<NodeObservability> observability;
   // Flushed (on destruction) before the store closes.
   std::unique_ptr<core::AuditLog> audit;
   std::unique_ptr<api::CheckpointExchange> checkpoints;
@@ -451,6 +455,7 @@ absl::StatusOr<std::unique_ptr<Node>> Node::Start(
   state->config = config;
 
   RUTA_ASSIGN_OR_RETURN(state->store, OpenStore(config));
+  state->observability = std::make_unique<NodeObservability>(config);
   RUTA_ASSIGN_OR_RETURN(api::AuditServices audit_services,
                         StartAudit(config, state->store.get(), &state->audit,
                                    &state->checkpoints));
@@ -539,6 +544,7 @@ absl::StatusOr<std::unique_ptr<Node>> Node::Start(
   }
   RUTA_ASSIGN_OR_RETURN(authorizer_options.policy,
                         api::AuthorizationPolicy::ForNodeConfig(config));
+  authorizer_options.metrics = state->observability->metrics();
   state->authorizer =
       std::make_unique<api::Authorizer>(std::move(authorizer_options));
   api::TransferServices transfer_services;
@@ -606,6 +612,7 @@ absl::StatusOr<std::unique_ptr<Node>> Node::Start(
   std::shared_ptr<grpc::ServerCredentials> credentials =
       state->tls->credentials();
 
+  RUTA_RETURN_IF_ERROR(state->observability->Start(state->store.get()));
   grpc::EnableDefaultHealthCheckService(true);
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
   grpc::ServerBuilder builder;
@@ -630,6 +637,7 @@ absl::StatusOr<std::unique_ptr<Node>> Node::Start(
                      " (address in use or not local?)"));
   }
   state->server->GetHealthCheckService()->SetServingStatus(true);
+  state->observability->SetServing(true);
   // The relay and the checkpoint exchange start once a pending recovery
   // from a restored backup has completed (at once when none is pending);
   // the relay then sends while this replica holds the relay lease.
@@ -650,6 +658,10 @@ Node::~Node() {
 }
 
 int Node::port() const { return state_->port; }
+
+int Node::metrics_port() const { return state_->observability->metrics_port(); }
+
+int Node::health_port() const { return state_->observability->health_port(); }
 
 const std::string& Node::region() const { return state_->config.region(); }
 
@@ -676,6 +688,7 @@ void Node::Shutdown(absl::Duration grace) {
     state_->shut_down = true;
   }
   state_->server->GetHealthCheckService()->SetServingStatus(false);
+  state_->observability->SetServing(false);
   state_->server->Shutdown(absl::ToChronoTime(absl::Now() + grace));
   state_->server->Wait();
   state_->tls->Stop();
@@ -692,12 +705,14 @@ void Node::Shutdown(absl::Duration grace) {
   state_->relay.reset();
   state_->checkpoints.reset();
   state_->audit.reset();
+  state_->observability->StopReadingStore();
   // Destroying the store completes queued writes before returning.
   state_->store.reset();
   if (!state_->tls_dir_to_remove.empty()) {
     std::error_code ec;
     std::filesystem::remove_all(state_->tls_dir_to_remove, ec);
   }
+  state_->observability->Stop();
 }
 
 }  // namespace ruta::node

@@ -11,6 +11,7 @@
 #include <sstream>
 
 #include "absl/strings/str_cat.h"
+#include "openssl_util.h"
 
 namespace ruta::security {
 namespace {
@@ -82,6 +83,24 @@ absl::Status CheckKeyPair(const std::string& cert_pem,
         "; install the key and certificate as a pair"));
   }
   return absl::OkStatus();
+}
+
+std::vector<absl::Time> CertificateNotAfter(absl::string_view pem) {
+  std::vector<absl::Time> out;
+  for (const internal::X509Ptr& cert : internal::ParseCertificates(pem)) {
+    out.push_back(internal::AsnTime(X509_get0_notAfter(cert.get())));
+  }
+  return out;
+}
+
+std::vector<absl::Time> CrlNextUpdate(absl::string_view pem) {
+  std::vector<absl::Time> out;
+  for (const internal::X509CrlPtr& crl : internal::ParseCrls(pem)) {
+    const ASN1_TIME* next = X509_CRL_get0_nextUpdate(crl.get());
+    out.push_back(next == nullptr ? absl::InfiniteFuture()
+                                  : internal::AsnTime(next));
+  }
+  return out;
 }
 
 }  // namespace ruta::security

@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <atomic>
 #include <cstdio>
 #include <cstring>
 #include <mutex>
@@ -107,6 +108,8 @@ bool IsServerSideTlsFailure(absl::string_view message) {
          !absl::StrContains(message, "certificate verify failed");
 }
 
+std::atomic<void (*)(gpr_log_func_args*)> g_log_forward{nullptr};
+
 void GrpcLog(gpr_log_func_args* args) {
   const absl::string_view message =
       args->message != nullptr ? args->message : "";
@@ -115,6 +118,9 @@ void GrpcLog(gpr_log_func_args* args) {
                  RefusalReasonName(RefusalReason::kTlsProtocol),
                  internal::ForLog(message, 400));
     CountHandshakeRefusal(RefusalReason::kTlsProtocol);
+  }
+  if (auto forward = g_log_forward.load(std::memory_order_acquire)) {
+    return forward(args);
   }
   const char* file = args->file != nullptr ? args->file : "";
   const char* slash = std::strrchr(file, '/');
@@ -163,6 +169,10 @@ class ServerIdentityVerifier final : public ExternalCertificateVerifier {
 };
 
 }  // namespace
+
+void SetGrpcLogForward(void (*forward)(gpr_log_func_args*)) {
+  g_log_forward.store(forward, std::memory_order_release);
+}
 
 struct ServerTls::State {
   std::shared_ptr<TrustStore> trust;

@@ -41,7 +41,9 @@
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "absl/time/clock.h"
+#include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "httplib.h"
 #include "ruta/testing/canary_scan.h"
 #include "ruta/testing/node.h"
 #include "ruta/testing/office_client.h"
@@ -243,6 +245,7 @@ struct NodeProcess {
   std::string data_dir;
   std::string config;
   int port = 0;
+  int metrics_port = 0;  // its Prometheus endpoint (observability)
   std::unique_ptr<BackgroundProcess> process;
   std::unique_ptr<v1::Admin::Stub> admin;
 
@@ -277,6 +280,13 @@ std::unique_ptr<NodeProcess> StartNode(
   setup.relay_initial_backoff_ms = 50;
   setup.relay_max_backoff_ms = 500;
   setup.checkpoint_interval_seconds = 1;  // checkpoints are outputs too
+  // Metrics and the JSON log with one line per RPC are outputs too: the log
+  // goes to the node's stdout/stderr files, /metrics is saved by
+  // SaveMetrics into the data directory.
+  node->metrics_port = testing::PickFreePort();
+  setup.metrics_address = absl::StrCat(node->metrics_port);
+  setup.log_format = "json";
+  setup.log_level = "debug";
   node->config = testing::WriteNodeConfig(DevPki::Get(), setup);
   const std::string tmp = node->data_dir + "/tmp";
   std::filesystem::create_directories(tmp);
@@ -295,6 +305,19 @@ std::unique_ptr<NodeProcess> StartNode(
       node->address(), DevPki::Get().Leaf(region, "admin", "operator"),
       region));
   return node;
+}
+
+// Saves what the node's /metrics endpoint answers into its data directory
+// (scanned with the rest), as a Prometheus server would store it.
+void SaveMetrics(const NodeProcess& node) {
+  httplib::Client client("127.0.0.1", node.metrics_port);
+  client.set_connection_timeout(5);
+  client.set_read_timeout(5);
+  httplib::Result result = client.Get("/metrics");
+  ASSERT_TRUE(result) << node.region << ": no answer on /metrics";
+  ASSERT_EQ(result->status, 200);
+  EXPECT_THAT(result->body, ::testing::HasSubstr("ruta_rpc_requests_total{"));
+  std::ofstream(node.data_dir + "/metrics.txt") << result->body;
 }
 
 // Polls both relays until each peer acknowledged everything written for it.
@@ -873,6 +896,7 @@ TEST(CanaryTest, NoIdentifierReachesAnyByteEitherNodeWrites) {
   EXPECT_GT(mdd_audit, 2 * cases);
 
   for (NodeProcess* node : {mdd.get(), cusco.get()}) {
+    SaveMetrics(*node);
     for (const std::string& path : OutputsOf(*node)) scan.AddPath(path);
   }
   scan.AddPath(exports);

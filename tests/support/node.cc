@@ -78,6 +78,11 @@ std::string WriteNodeConfig(const DevPki& pki, const NodeSetup& setup) {
   federation->set_relay_takeover_poll_ms(setup.relay_takeover_poll_ms);
   config.mutable_dashboard()->set_peer_counts_max_age_seconds(
       setup.dashboard_peer_counts_max_age_seconds);
+  auto* observability = config.mutable_observability();
+  observability->set_metrics_address(setup.metrics_address);
+  observability->set_health_address(setup.health_address);
+  observability->set_log_format(setup.log_format);
+  observability->set_log_level(setup.log_level);
   config.set_port_file(dir + "/port");
   if (!setup.authorization_json.empty()) {
     const auto parsed = google::protobuf::util::JsonStringToMessage(

@@ -215,6 +215,37 @@ TEST_F(ConfigTest, ListenAddressNeedsPort) {
               HasSubstr("listen_address"));
 }
 
+TEST_F(ConfigTest, ObservabilityDefaultsAndChecks) {
+  absl::StatusOr<v1::NodeConfig> config = Parse(valid_);
+  ASSERT_TRUE(config.ok()) << config.status();
+  EXPECT_EQ(config->observability().metrics_address(), "");
+  EXPECT_EQ(config->observability().health_address(), "");
+  EXPECT_EQ(config->observability().log_format(), "text");
+  EXPECT_EQ(config->observability().log_level(), "info");
+  const std::string peers = R"("peers": [)";
+  auto with = [&](const std::string& section) {
+    return With(peers,
+                absl::StrCat(R"("observability": )", section, ",\n  ", peers));
+  };
+  config = Parse(with(R"({"metrics_address": "9464",
+      "health_address": "0.0.0.0:8081", "log_format": "json",
+      "log_level": "debug"})"));
+  ASSERT_TRUE(config.ok()) << config.status();
+  EXPECT_EQ(config->observability().metrics_address(), "9464");
+  EXPECT_EQ(config->observability().log_format(), "json");
+  EXPECT_THAT(
+      Parse(with(R"({"metrics_address": "metrics"})")).status().message(),
+      HasSubstr("observability.metrics_address"));
+  EXPECT_THAT(Parse(with(R"({"health_address": "70000"})")).status().message(),
+              HasSubstr("observability.health_address: \"70000\" is not a "
+                        "port"));
+  EXPECT_THAT(Parse(with(R"({"log_format": "logfmt"})")).status().message(),
+              HasSubstr("observability.log_format: \"logfmt\" is not a log "
+                        "format; use \"text\" or \"json\""));
+  EXPECT_THAT(Parse(with(R"({"log_level": "verbose"})")).status().message(),
+              HasSubstr("observability.log_level"));
+}
+
 TEST_F(ConfigTest, TooSmallMessageLimit) {
   EXPECT_THAT(
       Parse(With(R"("region": "cusco",)",

@@ -50,6 +50,10 @@
 #include "ruta/node/v1/config.pb.h"
 #include "ruta/security/identity.h"
 
+namespace ruta::observability {
+class NodeMetrics;
+}  // namespace ruta::observability
+
 namespace ruta::api {
 
 // Call metadata key naming the clerk acting through an office certificate
@@ -125,6 +129,11 @@ struct AuthorizerOptions {
   std::vector<std::string> peer_regions;   // configured peers; may be empty
   std::vector<std::string> known_regions;  // all configured regions
   AuthorizationPolicy policy = AuthorizationPolicy::Default();
+  // Where every call admitted or refused through this authorizer is counted
+  // (AuditedCall, reactors.h): the authorizer is the one gate each call of
+  // the node passes, so it hands the node's metrics to the call. Not owned;
+  // must outlive the authorizer. Null: no metrics.
+  observability::NodeMetrics* metrics = nullptr;
 };
 
 // Thread-safe. The policy can be replaced while calls are being authorized
@@ -158,6 +167,8 @@ class Authorizer final {
   // Replaces the policy atomically: calls authorized after it returns use
   // `policy`.
   void SetPolicy(AuthorizationPolicy policy);
+  // AuthorizerOptions::metrics.
+  observability::NodeMetrics* metrics() const { return metrics_; }
   std::shared_ptr<const AuthorizationPolicy> policy() const;
 
  private:
@@ -166,6 +177,7 @@ class Authorizer final {
   const std::string node_region_;
   const std::vector<std::string> peer_regions_;
   const std::vector<std::string> known_regions_;
+  observability::NodeMetrics* const metrics_;
   mutable absl::Mutex mu_;
   std::shared_ptr<const AuthorizationPolicy> policy_ ABSL_GUARDED_BY(mu_);
 };

@@ -33,6 +33,11 @@ class Node final {
 
   // The port actually bound.
   int port() const;
+  // The ports of the Prometheus endpoint and of the plaintext health-only
+  // listener (config observability.metrics_address / health_address; port 0
+  // there picks a free port); 0 when not configured.
+  int metrics_port() const;
+  int health_port() const;
   const std::string& region() const;
 
   // The node's authorizer: its effective policy (Authorizer::IsAllowed), for
@@ -47,8 +52,9 @@ class Node final {
   // the bad rule; FAILED_PRECONDITION when `config` is for another region.
   absl::Status ReloadAuthorization(const ruta::node::v1::NodeConfig& config);
 
-  // Marks health NOT_SERVING, stops accepting calls, lets in-flight calls
-  // finish for up to `grace`, cancels the rest, then drains the store.
+  // Marks health NOT_SERVING (on the health-only port too), stops accepting
+  // calls, lets in-flight calls finish for up to `grace`, cancels the rest,
+  // then drains the store and closes the metrics and health-only listeners.
   // Idempotent.
   void Shutdown(absl::Duration grace);
 

@@ -4,10 +4,12 @@
 #define RUTA_SECURITY_PEM_H_
 
 #include <string>
+#include <vector>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
+#include "absl/time/time.h"
 
 namespace ruta::security {
 
@@ -24,6 +26,14 @@ absl::Status CheckKeyPair(const std::string& cert_pem,
                           const std::string& key_pem,
                           absl::string_view cert_file,
                           absl::string_view key_file);
+
+// The notAfter of every certificate in `pem`, in order (empty when it holds
+// none), e.g. for the certificate expiry metrics.
+std::vector<absl::Time> CertificateNotAfter(absl::string_view pem);
+
+// The nextUpdate of every CRL in `pem`, in order (InfiniteFuture for a CRL
+// without one).
+std::vector<absl::Time> CrlNextUpdate(absl::string_view pem);
 
 }  // namespace ruta::security
 

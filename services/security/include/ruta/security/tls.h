@@ -17,6 +17,8 @@
 #include "ruta/security/identity.h"
 #include "ruta/security/trust_store.h"
 
+struct gpr_log_func_args;
+
 namespace grpc {
 class AuthContext;
 }  // namespace grpc
@@ -42,6 +44,12 @@ struct ServerTlsOptions {
   absl::Duration refresh_interval = absl::Seconds(60);
 };
 
+// Where ServerTls's gRPC log function sends each line of gRPC core's log
+// after looking at it (e.g. observability::ForwardGrpcLog, into the node's
+// log); nullptr (the default): stderr, in gRPC's format. Process-wide,
+// thread-safe; may be set before or after any ServerTls::Start.
+void SetGrpcLogForward(void (*forward)(gpr_log_func_args*));
+
 // The TLS side of a node's listener: server credentials whose handshake runs
 // the ClientCertificateVerifier (verifier.h) on every client, and a
 // background thread that re-reads the node's identity and the regions' trust
@@ -55,8 +63,9 @@ struct ServerTlsOptions {
 // that the client holds the certificate's private key. Handshakes that fail
 // before any certificate is seen (e.g. a plaintext client) are found in
 // gRPC's log and counted as RefusalReason::kTlsProtocol: Start installs a
-// process-wide gRPC log function for that (gpr_set_log_function), which also
-// prints the rest of gRPC's log to stderr as before.
+// process-wide gRPC log function for that (gpr_set_log_function), which then
+// hands every line to the SetGrpcLogForward function, or prints it to stderr
+// as gRPC's default logger would when none is set.
 class ServerTls final {
  public:
   // FAILED_PRECONDITION naming the file when a file is missing, unreadable or

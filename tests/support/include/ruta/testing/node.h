@@ -69,6 +69,13 @@ struct NodeSetup {
   // "<region>/<name>"; the dev PKI issues "tdh" and "caritas" per region),
   // with the PKI's partner master secret. Default: both dev partners.
   std::vector<std::string> partners = {"tdh", "caritas"};
+  // The "observability" section (empty: unset, the node's defaults: no
+  // metrics endpoint, no health-only port, text log at info). E.g. "0" picks
+  // a free loopback port (read back with Node::metrics_port()/health_port()).
+  std::string metrics_address;
+  std::string health_address;
+  std::string log_format;
+  std::string log_level;
 };
 
 // Writes a JSON configuration for a dev-PKI node listening on 127.0.0.1:0
