@@ -236,12 +236,12 @@ BackupRunner::BackupRunner(BackupOptions options, BackupSource source)
 BackupRunner::BackupRunner(Maker maker) : maker_(std::move(maker)) {}
 
 BackupRunner::~BackupRunner() {
-  absl::MutexLock lock(&mu_);
-  if (thread_.joinable()) {
-    mu_.Unlock();
-    thread_.join();
-    mu_.Lock();
+  std::thread last;
+  {
+    absl::MutexLock lock(&mu_);
+    last.swap(thread_);
   }
+  if (last.joinable()) last.join();
 }
 
 void BackupRunner::Run(const std::string& caller, const std::string& request_id,
