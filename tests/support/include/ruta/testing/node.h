@@ -64,6 +64,10 @@ struct NodeSetup {
   // "<region>/<name>"; the dev PKI issues "tdh" and "caritas" per region),
   // with the PKI's partner master secret. Default: both dev partners.
   std::vector<std::string> partners = {"tdh", "caritas"};
+  // Online backups: when true, the node gets backup.directory
+  // <data_dir>/backups (mode 0700) and backup.key_file <data_dir>/backup.key
+  // (a fresh random key, mode 0600), both created if missing.
+  bool backups = false;
 };
 
 // Writes a JSON configuration for a dev-PKI node listening on 127.0.0.1:0
