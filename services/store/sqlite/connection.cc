@@ -40,27 +40,20 @@ absl::Status SqliteError(sqlite3* db, int rc, absl::string_view operation) {
 // --- Statement
 // ----------------------------------------------------------------
 
-Statement::Statement(Statement&& other) noexcept
-    : connection_(other.connection_),
-      stmt_(std::exchange(other.stmt_, nullptr)),
-      bind_status_(std::move(other.bind_status_)) {}
-
-Statement::~Statement() {
-  if (stmt_ != nullptr) {
-    sqlite3_reset(stmt_);
-    sqlite3_clear_bindings(stmt_);
-  }
+void SqliteStatement::Reset() {
+  sqlite3_reset(stmt_);
+  sqlite3_clear_bindings(stmt_);
+  bind_status_ = absl::OkStatus();
 }
 
-Statement& Statement::Bind(int index, int64_t value) {
+void SqliteStatement::Bind(int index, int64_t value) {
   int rc = sqlite3_bind_int64(stmt_, index, value);
   if (rc != SQLITE_OK && bind_status_.ok()) {
     bind_status_ = Error(rc, "bind");
   }
-  return *this;
 }
 
-Statement& Statement::Bind(int index, absl::string_view value) {
+void SqliteStatement::Bind(int index, absl::string_view value) {
   // An empty string_view may have a null data(): bind a real empty text, not
   // NULL (the columns are NOT NULL).
   const char* data = value.data() != nullptr ? value.data() : "";
@@ -69,10 +62,9 @@ Statement& Statement::Bind(int index, absl::string_view value) {
   if (rc != SQLITE_OK && bind_status_.ok()) {
     bind_status_ = Error(rc, "bind");
   }
-  return *this;
 }
 
-Statement& Statement::BindBlob(int index, absl::string_view bytes) {
+void SqliteStatement::BindBlob(int index, absl::string_view bytes) {
   // Like Bind: an empty value is a zero-length BLOB, never NULL.
   static const char kEmpty = 0;
   const void* data = bytes.data() != nullptr ? bytes.data() : &kEmpty;
@@ -81,10 +73,9 @@ Statement& Statement::BindBlob(int index, absl::string_view bytes) {
   if (rc != SQLITE_OK && bind_status_.ok()) {
     bind_status_ = Error(rc, "bind");
   }
-  return *this;
 }
 
-absl::StatusOr<bool> Statement::Step() {
+absl::StatusOr<bool> SqliteStatement::Step() {
   if (!bind_status_.ok()) return bind_status_;
   int rc = sqlite3_step(stmt_);
   if (rc == SQLITE_ROW) return true;
@@ -92,17 +83,11 @@ absl::StatusOr<bool> Statement::Step() {
   return Error(rc, "step");
 }
 
-absl::Status Statement::Run() {
-  absl::StatusOr<bool> row = Step();
-  if (!row.ok()) return row.status();
-  return absl::OkStatus();
-}
-
-int64_t Statement::ColumnInt64(int column) const {
+int64_t SqliteStatement::ColumnInt64(int column) const {
   return sqlite3_column_int64(stmt_, column);
 }
 
-std::string Statement::ColumnText(int column) const {
+std::string SqliteStatement::ColumnText(int column) const {
   const unsigned char* text = sqlite3_column_text(stmt_, column);
   int size = sqlite3_column_bytes(stmt_, column);
   if (text == nullptr) return std::string();
@@ -110,18 +95,18 @@ std::string Statement::ColumnText(int column) const {
                      static_cast<size_t>(size));
 }
 
-std::string Statement::ColumnBlob(int column) const {
+std::string SqliteStatement::ColumnBlob(int column) const {
   const void* data = sqlite3_column_blob(stmt_, column);
   int size = sqlite3_column_bytes(stmt_, column);
   if (data == nullptr || size <= 0) return std::string();
   return std::string(static_cast<const char*>(data), static_cast<size_t>(size));
 }
 
-bool Statement::ColumnIsNull(int column) const {
+bool SqliteStatement::ColumnIsNull(int column) const {
   return sqlite3_column_type(stmt_, column) == SQLITE_NULL;
 }
 
-absl::Status Statement::Error(int rc, absl::string_view operation) const {
+absl::Status SqliteStatement::Error(int rc, absl::string_view operation) const {
   const char* sql = sqlite3_sql(stmt_);
   return SqliteError(
       sqlite3_db_handle(stmt_), rc,
@@ -152,8 +137,7 @@ absl::StatusOr<std::unique_ptr<Connection>> Connection::Open(
 }
 
 Connection::~Connection() {
-  for (auto& [sql, stmt] : statements_) sqlite3_finalize(stmt);
-  statements_.clear();
+  statements_.clear();  // Finalizes them.
   sqlite3_close(db_);
 }
 
@@ -167,9 +151,10 @@ absl::StatusOr<Statement> Connection::Prepare(const std::string& sql) {
       sqlite3_finalize(stmt);
       return Error(rc, absl::StrCat("prepare [", SqlHead(sql), "]"));
     }
-    it = statements_.emplace(sql, stmt).first;
+    it =
+        statements_.emplace(sql, std::make_unique<SqliteStatement>(stmt)).first;
   }
-  return Statement(this, it->second);
+  return Statement(it->second.get());
 }
 
 absl::Status Connection::Exec(const std::string& sql,

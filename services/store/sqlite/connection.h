@@ -21,8 +21,11 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
+#include "sql/connection.h"
 
 namespace ruta::store::sqlite_internal {
+
+using sql_internal::Statement;
 
 // Turns a SQLite result code into a status whose message names `operation`
 // and, when `db` is given, SQLite's error message for it. SQLITE_BUSY and
@@ -30,52 +33,31 @@ namespace ruta::store::sqlite_internal {
 // else INTERNAL.
 absl::Status SqliteError(sqlite3* db, int rc, absl::string_view operation);
 
-class Connection;
-
-// A prepared statement borrowed from a connection's cache for one use. Bind
-// parameters (1-based), Step() through the rows, read columns (0-based). The
-// statement is reset and its bindings cleared when the Statement goes out of
-// scope, so that it holds no lock or snapshot afterwards.
-class Statement {
+class SqliteStatement final : public sql_internal::StatementImpl {
  public:
-  Statement(Connection* connection, sqlite3_stmt* stmt)
-      : connection_(connection), stmt_(stmt) {}
-  Statement(Statement&& other) noexcept;
-  Statement& operator=(Statement&&) = delete;
-  Statement(const Statement&) = delete;
-  Statement& operator=(const Statement&) = delete;
-  ~Statement();
+  explicit SqliteStatement(sqlite3_stmt* stmt) : stmt_(stmt) {}
+  SqliteStatement(const SqliteStatement&) = delete;
+  SqliteStatement& operator=(const SqliteStatement&) = delete;
+  ~SqliteStatement() override { sqlite3_finalize(stmt_); }
 
-  // Binding errors are remembered and returned by the next Step().
-  Statement& Bind(int index, int64_t value);
-  Statement& Bind(int index, absl::string_view value);
-  // Without this overload a string literal would bind as bool→int64.
-  Statement& Bind(int index, const char* value) {
-    return Bind(index, absl::string_view(value));
-  }
-  // Binds raw bytes as a BLOB (hashes, signatures).
-  Statement& BindBlob(int index, absl::string_view bytes);
-
-  // true: a row is available; false: the statement is done.
-  absl::StatusOr<bool> Step();
-  // Runs a statement that returns no rows.
-  absl::Status Run();
-
-  int64_t ColumnInt64(int column) const;
-  std::string ColumnText(int column) const;
-  // The column's bytes as stored (a BLOB column: raw bytes).
-  std::string ColumnBlob(int column) const;
-  bool ColumnIsNull(int column) const;
+  void Bind(int index, int64_t value) override;
+  void Bind(int index, absl::string_view value) override;
+  void BindBlob(int index, absl::string_view bytes) override;
+  absl::StatusOr<bool> Step() override;
+  int64_t ColumnInt64(int column) const override;
+  std::string ColumnText(int column) const override;
+  std::string ColumnBlob(int column) const override;
+  bool ColumnIsNull(int column) const override;
+  void Reset() override;
 
  private:
   absl::Status Error(int rc, absl::string_view operation) const;
 
-  Connection* connection_;
   sqlite3_stmt* stmt_;
   absl::Status bind_status_;
 };
 
-class Connection {
+class Connection final : public sql_internal::Connection {
  public:
   // Opens `path` with `flags` (SQLITE_OPEN_*; SQLITE_OPEN_NOMUTEX and
   // SQLITE_OPEN_EXRESCODE are added) and sets the busy timeout.
@@ -85,22 +67,34 @@ class Connection {
   Connection(const Connection&) = delete;
   Connection& operator=(const Connection&) = delete;
   // Finalizes every cached statement and closes the connection.
-  ~Connection();
+  ~Connection() override;
 
   // Returns the cached statement for `sql`, preparing it (persistent) on
   // first use. `sql` must be a single statement.
-  absl::StatusOr<Statement> Prepare(const std::string& sql);
+  absl::StatusOr<Statement> Prepare(const std::string& sql) override;
 
   // Runs `sql` (one or more statements, no parameters, rows ignored) without
   // caching it: pragmas and migrations.
-  absl::Status Exec(const std::string& sql, absl::string_view operation);
+  absl::Status Exec(const std::string& sql,
+                    absl::string_view operation) override;
 
   // Runs a cached single statement without parameters (BEGIN, COMMIT, ...).
-  absl::Status Run(const std::string& sql);
+  absl::Status Run(const std::string& sql) override;
+
+  int64_t Changes() const override { return sqlite3_changes64(db_); }
 
   // Whether the connection is inside a transaction (SQLite may roll one back
   // by itself after some errors, e.g. SQLITE_FULL or SQLITE_IOERR).
-  bool InTransaction() const { return sqlite3_get_autocommit(db_) == 0; }
+  bool InTransaction() const override {
+    return sqlite3_get_autocommit(db_) == 0;
+  }
+
+  // BEGIN IMMEDIATE: the write lock up front.
+  absl::Status BeginWrite() override { return Run("BEGIN IMMEDIATE"); }
+  // Under WAL, a transaction reads one snapshot from its first read to its
+  // end, whatever the writer commits meanwhile.
+  absl::Status BeginRead() override { return Run("BEGIN"); }
+  absl::string_view backend() const override { return "sqlite"; }
 
   absl::Status Error(int rc, absl::string_view operation) const {
     return SqliteError(db_, rc, operation);
@@ -114,7 +108,7 @@ class Connection {
 
   sqlite3* db_;
   std::string path_;
-  std::unordered_map<std::string, sqlite3_stmt*> statements_;
+  std::unordered_map<std::string, std::unique_ptr<SqliteStatement>> statements_;
 };
 
 }  // namespace ruta::store::sqlite_internal

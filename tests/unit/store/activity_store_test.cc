@@ -12,6 +12,7 @@
 #include "absl/time/time.h"
 #include "gtest/gtest.h"
 #include "ruta/store/store.h"
+#include "ruta/testing/store_backend.h"
 
 namespace ruta::store {
 namespace {
@@ -61,16 +62,22 @@ core::Activity Training(int n, const std::string& region, int year, int month) {
   return a;
 }
 
-class ActivityStoreTest : public ::testing::Test {
+using ::ruta::testing::StoreBackend;
+
+// Runs on both backends (the store conformance suite).
+class ActivityStoreTest : public ::testing::TestWithParam<StoreBackend> {
  protected:
   void SetUp() override {
-    std::string tmpl = ::testing::TempDir() + "/ruta_activity_store_XXXXXX";
-    ASSERT_NE(::mkdtemp(tmpl.data()), nullptr);
-    options_.path = tmpl + "/node.db";
+    RUTA_SKIP_WITHOUT_POSTGRES(GetParam());
+    auto scratch = ::ruta::testing::ScratchStore::Create(GetParam());
+    ASSERT_TRUE(scratch.ok()) << scratch.status();
+    scratch_ = *std::move(scratch);
     Open();
   }
+
   void Open() {
-    absl::StatusOr<std::unique_ptr<Store>> store = OpenSqliteStore(options_);
+    store_.reset();
+    absl::StatusOr<std::unique_ptr<Store>> store = scratch_->Open();
     ASSERT_TRUE(store.ok()) << store.status();
     store_ = *std::move(store);
   }
@@ -119,11 +126,16 @@ class ActivityStoreTest : public ::testing::Test {
     return ids;
   }
 
-  SqliteOptions options_;
+  std::unique_ptr<::ruta::testing::ScratchStore> scratch_;
   std::unique_ptr<Store> store_;
 };
 
-TEST_F(ActivityStoreTest, PutAndFindBothKinds) {
+INSTANTIATE_TEST_SUITE_P(Backends, ActivityStoreTest,
+                         ::testing::Values(StoreBackend::kSqlite,
+                                           StoreBackend::kPostgres),
+                         ::ruta::testing::StoreBackendName);
+
+TEST_P(ActivityStoreTest, PutAndFindBothKinds) {
   const core::Activity awareness = Awareness(1, kCusco, 2026, 9);
   const core::Activity training = Training(2, kMdd, 2026, 10);
   ASSERT_OK(Put(awareness));
@@ -153,7 +165,7 @@ TEST_F(ActivityStoreTest, PutAndFindBothKinds) {
   EXPECT_EQ(**a, awareness);
 }
 
-TEST_F(ActivityStoreTest, PutRefusesATakenIdAndMissingFields) {
+TEST_P(ActivityStoreTest, PutRefusesATakenIdAndMissingFields) {
   ASSERT_OK(Put(Awareness(1, kCusco, 2026, 9)));
   core::Activity again = Training(1, kCusco, 2026, 1);
   EXPECT_EQ(Put(again).code(), absl::StatusCode::kAlreadyExists);
@@ -173,7 +185,7 @@ TEST_F(ActivityStoreTest, PutRefusesATakenIdAndMissingFields) {
   EXPECT_FALSE(Put(zero).ok());
 }
 
-TEST_F(ActivityStoreTest, PagesByIdWithinTheRegion) {
+TEST_P(ActivityStoreTest, PagesByIdWithinTheRegion) {
   // 23 in cusco (ids interleaved with 7 of madre-de-dios).
   std::vector<std::string> cusco;
   for (int n = 0; n < 30; ++n) {
@@ -204,7 +216,7 @@ TEST_F(ActivityStoreTest, PagesByIdWithinTheRegion) {
   EXPECT_TRUE(AllIds(filter, 10).empty());
 }
 
-TEST_F(ActivityStoreTest, FiltersByMonthRange) {
+TEST_P(ActivityStoreTest, FiltersByMonthRange) {
   // One activity per month from 2025-11 to 2026-04.
   const std::vector<core::YearMonth> months = {
       {2025, 11}, {2025, 12}, {2026, 1}, {2026, 2}, {2026, 3}, {2026, 4}};
@@ -230,7 +242,7 @@ TEST_F(ActivityStoreTest, FiltersByMonthRange) {
   EXPECT_TRUE(ids({2026, 5}, {2026, 12}).empty());
 }
 
-TEST_F(ActivityStoreTest, ListRefusesBadArguments) {
+TEST_P(ActivityStoreTest, ListRefusesBadArguments) {
   ActivityFilter filter;
   filter.region = kCusco;
   EXPECT_EQ(List(filter, "", 0).status().code(),

@@ -14,6 +14,7 @@
 #include "absl/time/time.h"
 #include "gtest/gtest.h"
 #include "ruta/store/store.h"
+#include "ruta/testing/store_backend.h"
 
 namespace ruta::store {
 namespace {
@@ -48,43 +49,26 @@ AuditCheckpoint Checkpoint(const std::string& region, int64_t length) {
   return c;
 }
 
-class AuditStoreTest : public ::testing::Test {
+using ::ruta::testing::ScratchStore;
+using ::ruta::testing::StoreBackend;
+
+// Runs on both backends (the store conformance suite).
+class AuditStoreTest : public ::testing::TestWithParam<StoreBackend> {
  protected:
   void SetUp() override {
-    std::string tmpl = ::testing::TempDir() + "/ruta_audit_store_XXXXXX";
-    ASSERT_NE(::mkdtemp(tmpl.data()), nullptr);
-    dir_ = tmpl;
-    path_ = dir_ + "/node.db";
-    SqliteOptions options;
-    options.path = path_;
-    auto opened = OpenSqliteStore(options);
+    RUTA_SKIP_WITHOUT_POSTGRES(GetParam());
+    auto scratch = ScratchStore::Create(GetParam());
+    ASSERT_TRUE(scratch.ok()) << scratch.status();
+    scratch_ = *std::move(scratch);
+    auto opened = scratch_->Open();
     ASSERT_TRUE(opened.ok()) << opened.status();
     store_ = *std::move(opened);
   }
-  void TearDown() override {
-    store_.reset();
-    for (const char* suffix : {"", "-wal", "-shm"}) {
-      ::unlink((path_ + suffix).c_str());
-    }
-    ::rmdir(dir_.c_str());
-  }
+  void TearDown() override { store_.reset(); }
 
-  absl::Status RawExec(const std::string& sql) {
-    sqlite3* db = nullptr;
-    if (sqlite3_open(path_.c_str(), &db) != SQLITE_OK) {
-      sqlite3_close(db);
-      return absl::InternalError("open");
-    }
-    sqlite3_busy_timeout(db, 5000);
-    char* error = nullptr;
-    const int rc = sqlite3_exec(db, sql.c_str(), nullptr, nullptr, &error);
-    absl::Status status =
-        rc == SQLITE_OK ? absl::OkStatus()
-                        : absl::InternalError(error != nullptr ? error : "?");
-    sqlite3_free(error);
-    sqlite3_close(db);
-    return status;
-  }
+  // SQL on the database, bypassing the store.
+  absl::Status RawExec(const std::string& sql) { return scratch_->Exec(sql); }
+  bool IsSqlite() const { return GetParam() == StoreBackend::kSqlite; }
 
   AuditHead Head() {
     AuditHead head;
@@ -111,11 +95,23 @@ class AuditStoreTest : public ::testing::Test {
     return records;
   }
 
-  std::string dir_, path_;
+  std::unique_ptr<ScratchStore> scratch_;
   std::unique_ptr<Store> store_;
 };
 
-TEST_F(AuditStoreTest, EmptyChainHasZeroHead) {
+INSTANTIATE_TEST_SUITE_P(Backends, AuditStoreTest,
+                         ::testing::Values(StoreBackend::kSqlite,
+                                           StoreBackend::kPostgres),
+                         ::ruta::testing::StoreBackendName);
+
+// SQLite only: STRICT tables are a SQLite notion (PostgreSQL columns are
+// always typed).
+using SqliteAuditStoreTest = AuditStoreTest;
+INSTANTIATE_TEST_SUITE_P(SqliteOnly, SqliteAuditStoreTest,
+                         ::testing::Values(StoreBackend::kSqlite),
+                         ::ruta::testing::StoreBackendName);
+
+TEST_P(AuditStoreTest, EmptyChainHasZeroHead) {
   AuditHead head = Head();
   EXPECT_EQ(head.length, 0);
   EXPECT_EQ(head.hash, std::string(32, '\0'));
@@ -123,7 +119,7 @@ TEST_F(AuditStoreTest, EmptyChainHasZeroHead) {
   EXPECT_GE(SqliteSchemaVersion(), 2);
 }
 
-TEST_F(AuditStoreTest, AppendAndScanKeepEveryField) {
+TEST_P(AuditStoreTest, AppendAndScanKeepEveryField) {
   ASSERT_OK(store_->WriteSync([](WriteTxn& txn) -> absl::Status {
     for (int i = 0; i < 5; ++i) {
       if (absl::Status s = txn.AppendAudit(Record(i)); !s.ok()) return s;
@@ -154,7 +150,7 @@ TEST_F(AuditStoreTest, AppendAndScanKeepEveryField) {
   EXPECT_EQ(Scan(5, 2).size(), 0u);
 }
 
-TEST_F(AuditStoreTest, AppendChecksIndexAndHash) {
+TEST_P(AuditStoreTest, AppendChecksIndexAndHash) {
   ASSERT_OK(store_->WriteSync(
       [](WriteTxn& txn) { return txn.AppendAudit(Record(0)); }));
   EXPECT_EQ(
@@ -183,7 +179,7 @@ TEST_F(AuditStoreTest, AppendChecksIndexAndHash) {
   EXPECT_EQ(Head().length, 1);
 }
 
-TEST_F(AuditStoreTest, FailedWriteFunctionTakesItsRecordsWithIt) {
+TEST_P(AuditStoreTest, FailedWriteFunctionTakesItsRecordsWithIt) {
   absl::Status status = store_->WriteSync([](WriteTxn& txn) -> absl::Status {
     if (absl::Status s = txn.AppendAudit(Record(0)); !s.ok()) return s;
     return absl::AbortedError("the change failed");
@@ -192,7 +188,7 @@ TEST_F(AuditStoreTest, FailedWriteFunctionTakesItsRecordsWithIt) {
   EXPECT_EQ(Head().length, 0);
 }
 
-TEST_F(AuditStoreTest, AuditLogIsAppendOnlyThroughTheSchema) {
+TEST_P(AuditStoreTest, AuditLogIsAppendOnlyThroughTheSchema) {
   ASSERT_OK(store_->WriteSync(
       [](WriteTxn& txn) { return txn.AppendAudit(Record(0)); }));
   absl::Status update = RawExec("UPDATE audit_log SET clerk = 'x'");
@@ -200,25 +196,33 @@ TEST_F(AuditStoreTest, AuditLogIsAppendOnlyThroughTheSchema) {
   EXPECT_NE(update.message().find("append-only"), absl::string_view::npos);
   EXPECT_FALSE(RawExec("DELETE FROM audit_log").ok());
   EXPECT_EQ(Scan(0, 10).size(), 1u);
-  EXPECT_FALSE(RawExec("INSERT INTO audit_log VALUES (1, 0, 'p', '', 'm', "
-                       "'', 0, x'00')")
+  EXPECT_FALSE(RawExec(absl::StrCat("INSERT INTO audit_log VALUES (1, 0, "
+                                    "'p', '', 'm', '', 0, ",
+                                    IsSqlite() ? "x'00'" : "'\\x00'::bytea",
+                                    ")"))
                    .ok());  // hash must be 32 bytes
 }
 
-TEST_F(AuditStoreTest, AnInsertTriggerMakesAppendsFail) {
+TEST_P(AuditStoreTest, AnInsertTriggerMakesAppendsFail) {
   // What the integration test injects to break the audit table.
-  ASSERT_OK(
-      RawExec("CREATE TRIGGER fail_audit BEFORE INSERT ON audit_log BEGIN "
-              "SELECT RAISE(ABORT, 'injected'); END;"));
+  ASSERT_OK(RawExec(
+      IsSqlite()
+          ? "CREATE TRIGGER fail_audit BEFORE INSERT ON audit_log BEGIN "
+            "SELECT RAISE(ABORT, 'injected'); END;"
+          : "CREATE FUNCTION fail_audit() RETURNS trigger LANGUAGE plpgsql AS "
+            "$$ BEGIN RAISE EXCEPTION 'injected'; END; $$; "
+            "CREATE TRIGGER fail_audit BEFORE INSERT ON audit_log "
+            "FOR EACH ROW EXECUTE FUNCTION fail_audit();"));
   absl::Status status = store_->WriteSync(
       [](WriteTxn& txn) { return txn.AppendAudit(Record(0)); });
   EXPECT_FALSE(status.ok());
-  ASSERT_OK(RawExec("DROP TRIGGER fail_audit"));
+  ASSERT_OK(RawExec(IsSqlite() ? "DROP TRIGGER fail_audit"
+                               : "DROP TRIGGER fail_audit ON audit_log"));
   ASSERT_OK(store_->WriteSync(
       [](WriteTxn& txn) { return txn.AppendAudit(Record(0)); }));
 }
 
-TEST_F(AuditStoreTest, PeerAndSentCheckpoints) {
+TEST_P(AuditStoreTest, PeerAndSentCheckpoints) {
   ASSERT_OK(store_->ReadSync([](ReadTxn& txn) -> absl::Status {
     auto none = txn.GetPeerCheckpoint("cusco");
     if (!none.ok()) return none.status();
@@ -267,9 +271,9 @@ TEST_F(AuditStoreTest, PeerAndSentCheckpoints) {
             absl::StatusCode::kInvalidArgument);
 }
 
-TEST_F(AuditStoreTest, TablesAreStrict) {
+TEST_P(SqliteAuditStoreTest, TablesAreStrict) {
   sqlite3* db = nullptr;
-  ASSERT_EQ(sqlite3_open(path_.c_str(), &db), SQLITE_OK);
+  ASSERT_EQ(sqlite3_open(scratch_->sqlite_path().c_str(), &db), SQLITE_OK);
   for (const char* table :
        {"audit_log", "audit_peer_checkpoints", "audit_sent_checkpoints"}) {
     sqlite3_stmt* stmt = nullptr;

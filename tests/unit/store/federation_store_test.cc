@@ -11,6 +11,7 @@
 #include "absl/strings/str_cat.h"
 #include "gtest/gtest.h"
 #include "ruta/store/store.h"
+#include "ruta/testing/store_backend.h"
 
 namespace ruta::store {
 namespace {
@@ -21,14 +22,17 @@ namespace {
     ASSERT_TRUE(assert_ok_status_.ok()) << assert_ok_status_; \
   } while (false)
 
-class FederationStoreTest : public ::testing::Test {
+using ::ruta::testing::StoreBackend;
+
+// Runs on both backends (the store conformance suite).
+class FederationStoreTest : public ::testing::TestWithParam<StoreBackend> {
  protected:
   void SetUp() override {
-    std::string tmpl = ::testing::TempDir() + "/ruta_federation_store_XXXXXX";
-    ASSERT_NE(::mkdtemp(tmpl.data()), nullptr);
-    SqliteOptions options;
-    options.path = tmpl + "/node.db";
-    absl::StatusOr<std::unique_ptr<Store>> store = OpenSqliteStore(options);
+    RUTA_SKIP_WITHOUT_POSTGRES(GetParam());
+    auto scratch = ::ruta::testing::ScratchStore::Create(GetParam());
+    ASSERT_TRUE(scratch.ok()) << scratch.status();
+    scratch_ = *std::move(scratch);
+    auto store = scratch_->Open();
     ASSERT_TRUE(store.ok()) << store.status();
     store_ = *std::move(store);
   }
@@ -46,10 +50,16 @@ class FederationStoreTest : public ::testing::Test {
     return t;
   }
 
+  std::unique_ptr<::ruta::testing::ScratchStore> scratch_;
   std::unique_ptr<Store> store_;
 };
 
-TEST_F(FederationStoreTest, TransfersKeepEveryVersionAndAChangeLog) {
+INSTANTIATE_TEST_SUITE_P(Backends, FederationStoreTest,
+                         ::testing::Values(StoreBackend::kSqlite,
+                                           StoreBackend::kPostgres),
+                         ::ruta::testing::StoreBackendName);
+
+TEST_P(FederationStoreTest, TransfersKeepEveryVersionAndAChangeLog) {
   core::Transfer t = Requested("tr_abcdefghijklmnopqrst");
   ASSERT_OK(
       store_->WriteSync([&](WriteTxn& txn) { return txn.PutTransfer(t); }));
@@ -97,7 +107,7 @@ TEST_F(FederationStoreTest, TransfersKeepEveryVersionAndAChangeLog) {
   }));
 }
 
-TEST_F(FederationStoreTest, OutboxIsStampedInOrderWithoutGaps) {
+TEST_P(FederationStoreTest, OutboxIsStampedInOrderWithoutGaps) {
   ASSERT_OK(store_->WriteSync([&](WriteTxn& txn) -> absl::Status {
     for (int i = 0; i < 3; ++i) {
       OutboxEvent e;
@@ -142,7 +152,7 @@ TEST_F(FederationStoreTest, OutboxIsStampedInOrderWithoutGaps) {
   }));
 }
 
-TEST_F(FederationStoreTest, InboxTakesOnlyBatchesThatContinueTheStream) {
+TEST_P(FederationStoreTest, InboxTakesOnlyBatchesThatContinueTheStream) {
   auto batch = [](int64_t first, int64_t last) {
     InboxBatch b;
     b.origin = "madre-de-dios";
@@ -185,7 +195,7 @@ TEST_F(FederationStoreTest, InboxTakesOnlyBatchesThatContinueTheStream) {
   }));
 }
 
-TEST_F(FederationStoreTest, ServicesSupersedeByVersionThenAuthor) {
+TEST_P(FederationStoreTest, ServicesSupersedeByVersionThenAuthor) {
   core::ServiceRecord s;
   s.service_id = "sv_abcdefghijklmnopqrst";
   s.case_id = "cs_abcdefghijklmnopqrst";

@@ -10,6 +10,7 @@
 #include "absl/time/clock.h"
 #include "gtest/gtest.h"
 #include "ruta/store/store.h"
+#include "ruta/testing/store_backend.h"
 
 namespace ruta::store {
 namespace {
@@ -45,14 +46,17 @@ struct Entry {
   bool withdrawn;
 };
 
-class PartnerStoreTest : public ::testing::Test {
+using ::ruta::testing::StoreBackend;
+
+// Runs on both backends (the store conformance suite).
+class PartnerStoreTest : public ::testing::TestWithParam<StoreBackend> {
  protected:
   void SetUp() override {
-    std::string tmpl = ::testing::TempDir() + "/ruta_partner_store_XXXXXX";
-    ASSERT_NE(::mkdtemp(tmpl.data()), nullptr);
-    SqliteOptions options;
-    options.path = tmpl + "/node.db";
-    absl::StatusOr<std::unique_ptr<Store>> store = OpenSqliteStore(options);
+    RUTA_SKIP_WITHOUT_POSTGRES(GetParam());
+    auto scratch = ::ruta::testing::ScratchStore::Create(GetParam());
+    ASSERT_TRUE(scratch.ok()) << scratch.status();
+    scratch_ = *std::move(scratch);
+    auto store = scratch_->Open();
     ASSERT_TRUE(store.ok()) << store.status();
     store_ = *std::move(store);
   }
@@ -96,10 +100,16 @@ class PartnerStoreTest : public ::testing::Test {
     return out;
   }
 
+  std::unique_ptr<::ruta::testing::ScratchStore> scratch_;
   std::unique_ptr<Store> store_;
 };
 
-TEST_F(PartnerStoreTest, CaseWithoutReferralsLogsNothing) {
+INSTANTIATE_TEST_SUITE_P(Backends, PartnerStoreTest,
+                         ::testing::Values(StoreBackend::kSqlite,
+                                           StoreBackend::kPostgres),
+                         ::ruta::testing::StoreBackendName);
+
+TEST_P(PartnerStoreTest, CaseWithoutReferralsLogsNothing) {
   core::Case c = MakeCase(kCase);
   Put(c);
   c.stage = core::Stage::kIdentified;
@@ -108,7 +118,7 @@ TEST_F(PartnerStoreTest, CaseWithoutReferralsLogsNothing) {
   EXPECT_TRUE(Referrals(kTdh).empty());
 }
 
-TEST_F(PartnerStoreTest, ReferralChangesAndWithdrawalAreLoggedInOrder) {
+TEST_P(PartnerStoreTest, ReferralChangesAndWithdrawalAreLoggedInOrder) {
   core::Case c = MakeCase(kCase);
   Put(c);  // v1
   c.referrals = {kTdh};
@@ -155,7 +165,7 @@ TEST_F(PartnerStoreTest, ReferralChangesAndWithdrawalAreLoggedInOrder) {
   EXPECT_EQ(Log(kTdh, second).size(), 2u);
 }
 
-TEST_F(PartnerStoreTest, ReferredMonthIsWhenTheReferralBegan) {
+TEST_P(PartnerStoreTest, ReferredMonthIsWhenTheReferralBegan) {
   core::Case c = MakeCase(kCase);
   Put(c);
   c.referrals = {kTdh};
@@ -168,7 +178,7 @@ TEST_F(PartnerStoreTest, ReferredMonthIsWhenTheReferralBegan) {
   EXPECT_EQ(referrals[0].referred_at, absl::FromUnixSeconds(1795000000));
 }
 
-TEST_F(PartnerStoreTest, CustodyFollowsTheOwnerRegion) {
+TEST_P(PartnerStoreTest, CustodyFollowsTheOwnerRegion) {
   core::Case c = MakeCase(kCase);
   c.referrals = {kTdh};
   Put(c);
@@ -179,7 +189,7 @@ TEST_F(PartnerStoreTest, CustodyFollowsTheOwnerRegion) {
   EXPECT_EQ(Log(kTdh).size(), 2u);
 }
 
-TEST_F(PartnerStoreTest, ServiceOfTheReferredProviderIsLogged) {
+TEST_P(PartnerStoreTest, ServiceOfTheReferredProviderIsLogged) {
   core::Case c = MakeCase(kCase);
   c.referrals = {kTdh};
   Put(c);
@@ -215,7 +225,7 @@ TEST_F(PartnerStoreTest, ServiceOfTheReferredProviderIsLogged) {
   EXPECT_TRUE(Log(kCaritas).empty());
 }
 
-TEST_F(PartnerStoreTest, ErasureWithdrawsAndPositionsAreNeverReused) {
+TEST_P(PartnerStoreTest, ErasureWithdrawsAndPositionsAreNeverReused) {
   core::Case c = MakeCase(kCase);
   c.referrals = {kTdh};
   Put(c);
@@ -246,7 +256,7 @@ TEST_F(PartnerStoreTest, ErasureWithdrawsAndPositionsAreNeverReused) {
   }));
 }
 
-TEST_F(PartnerStoreTest, CaseStagesUpToAVersion) {
+TEST_P(PartnerStoreTest, CaseStagesUpToAVersion) {
   core::Case c = MakeCase(kCase);
   Put(c);
   c.stage = core::Stage::kIdentified;

@@ -3,7 +3,6 @@
 // (what goes, what stays as a hash, what waits for the peer's
 // acknowledgement), retention listing and node settings.
 #include <openssl/sha.h>
-#include <sqlite3.h>
 #include <stdlib.h>
 
 #include <memory>
@@ -15,6 +14,7 @@
 #include "absl/time/clock.h"
 #include "gtest/gtest.h"
 #include "ruta/store/store.h"
+#include "ruta/testing/store_backend.h"
 
 namespace ruta::store {
 namespace {
@@ -47,43 +47,39 @@ core::Case MakeCase(const std::string& id, const std::string& ref) {
   return c;
 }
 
-class PrivacyStoreTest : public ::testing::Test {
+using ::ruta::testing::StoreBackend;
+
+// Runs on both backends (the store conformance suite).
+class PrivacyStoreTest : public ::testing::TestWithParam<StoreBackend> {
  protected:
   void SetUp() override {
-    std::string tmpl = ::testing::TempDir() + "/ruta_privacy_store_XXXXXX";
-    ASSERT_NE(::mkdtemp(tmpl.data()), nullptr);
-    path_ = tmpl + "/node.db";
-    SqliteOptions options;
-    options.path = path_;
-    absl::StatusOr<std::unique_ptr<Store>> store = OpenSqliteStore(options);
+    RUTA_SKIP_WITHOUT_POSTGRES(GetParam());
+    auto scratch = ::ruta::testing::ScratchStore::Create(GetParam());
+    ASSERT_TRUE(scratch.ok()) << scratch.status();
+    scratch_ = *std::move(scratch);
+    auto store = scratch_->Open();
     ASSERT_TRUE(store.ok()) << store.status();
     store_ = *std::move(store);
   }
 
-  // Rows of `table` whose `column` is `value`, read with plain SQLite.
+  // Rows of `table` matching `where`, read with plain SQL.
   int64_t CountRows(const std::string& table, const std::string& where) {
-    sqlite3* db = nullptr;
-    EXPECT_EQ(
-        sqlite3_open_v2(path_.c_str(), &db, SQLITE_OPEN_READONLY, nullptr),
-        SQLITE_OK);
-    sqlite3_stmt* stmt = nullptr;
-    const std::string sql =
-        absl::StrCat("SELECT count(*) FROM ", table, " WHERE ", where);
-    EXPECT_EQ(sqlite3_prepare_v2(db, sql.c_str(), -1, &stmt, nullptr),
-              SQLITE_OK)
-        << sql;
-    int64_t n = -1;
-    if (sqlite3_step(stmt) == SQLITE_ROW) n = sqlite3_column_int64(stmt, 0);
-    sqlite3_finalize(stmt);
-    sqlite3_close(db);
-    return n;
+    absl::StatusOr<int64_t> n = scratch_->QueryInt64(
+        absl::StrCat("SELECT count(*) FROM ", table, " WHERE ", where));
+    EXPECT_TRUE(n.ok()) << n.status();
+    return n.ok() ? *n : -1;
   }
 
-  std::string path_;
+  std::unique_ptr<::ruta::testing::ScratchStore> scratch_;
   std::unique_ptr<Store> store_;
 };
 
-TEST_F(PrivacyStoreTest, JoinRewritesEveryVersionAndKeepsAliasesFlat) {
+INSTANTIATE_TEST_SUITE_P(Backends, PrivacyStoreTest,
+                         ::testing::Values(StoreBackend::kSqlite,
+                                           StoreBackend::kPostgres),
+                         ::ruta::testing::StoreBackendName);
+
+TEST_P(PrivacyStoreTest, JoinRewritesEveryVersionAndKeepsAliasesFlat) {
   const std::string a = "pr0_aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa";
   const std::string b = "pr0_bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb";
   const std::string c = "pr1_cccccccccccccccccccccccccccccccc";
@@ -129,7 +125,7 @@ TEST_F(PrivacyStoreTest, JoinRewritesEveryVersionAndKeepsAliasesFlat) {
             absl::StatusCode::kInvalidArgument);
 }
 
-TEST_F(PrivacyStoreTest, EraseLeavesOnlyIdsHashesAndWaitsForAcks) {
+TEST_P(PrivacyStoreTest, EraseLeavesOnlyIdsHashesAndWaitsForAcks) {
   // The case, a transfer, a service, shares, and outbox events in the three
   // states: acknowledged, sent but unacknowledged, never sent.
   ASSERT_OK(store_->WriteSync([&](WriteTxn& txn) -> absl::Status {
@@ -196,10 +192,13 @@ TEST_F(PrivacyStoreTest, EraseLeavesOnlyIdsHashesAndWaitsForAcks) {
                       "sequence = 1 AND length(bytes) = 0 AND "
                       "length(payload) = 0"),
             1);
-  EXPECT_EQ(CountRows("outbox",
-                      "sequence = 2 AND bytes = CAST('bytes-2' AS "
-                      "BLOB)"),
-            1);
+  EXPECT_EQ(
+      CountRows(
+          "outbox",
+          absl::StrCat("sequence = 2 AND bytes = CAST('bytes-2' AS ",
+                       GetParam() == StoreBackend::kSqlite ? "BLOB" : "BYTEA",
+                       ")")),
+      1);
   ASSERT_OK(store_->ReadSync([&](ReadTxn& txn) -> absl::Status {
     EXPECT_TRUE(*txn.IsCaseErased(kCase));
     EXPECT_FALSE(*txn.IsCaseErased(kOther));
@@ -239,7 +238,7 @@ TEST_F(PrivacyStoreTest, EraseLeavesOnlyIdsHashesAndWaitsForAcks) {
             absl::StatusCode::kAlreadyExists);
 }
 
-TEST_F(PrivacyStoreTest, ClosedCasesBeforeAndSettings) {
+TEST_P(PrivacyStoreTest, ClosedCasesBeforeAndSettings) {
   const absl::Time now = absl::Now();
   ASSERT_OK(store_->WriteSync([&](WriteTxn& txn) -> absl::Status {
     core::Case old_closed = MakeCase(kCase, "pr1_x");

@@ -1,5 +1,7 @@
-// Unit tests of the SQLite store (services/store). Every test works in its
-// own temporary directory.
+// Unit tests of the store (services/store), the conformance suite of its two
+// backends: every StoreTest runs on SQLite and on PostgreSQL (see
+// ruta/testing/store_backend.h for RUTA_TEST_POSTGRES), each in a fresh
+// database.
 #include "ruta/store/store.h"
 
 #include <sqlite3.h>
@@ -29,6 +31,7 @@
 #include "absl/time/time.h"
 #include "gtest/gtest.h"
 #include "ruta/core/domain.h"
+#include "ruta/testing/store_backend.h"
 
 namespace ruta::store {
 namespace {
@@ -118,30 +121,7 @@ RequestRecord MakeRequest(const std::string& principal,
   return r;
 }
 
-// A fresh directory under the test temp dir, removed at the end.
-class TempDirectory {
- public:
-  TempDirectory() {
-    static std::atomic<int> counter{0};
-    const ::testing::TestInfo* info =
-        ::testing::UnitTest::GetInstance()->current_test_info();
-    path_ = absl::StrCat(::testing::TempDir(), "/ruta_store_",
-                         info != nullptr ? info->name() : "test", "_",
-                         ::getpid(), "_", counter++);
-    std::filesystem::remove_all(path_);
-    std::filesystem::create_directories(path_);
-  }
-  ~TempDirectory() {
-    std::error_code ec;
-    std::filesystem::remove_all(path_, ec);
-  }
-  const std::string& path() const { return path_; }
-
- private:
-  std::string path_;
-};
-
-// Runs one SQL statement on the database file directly (bypassing the
+// Runs one SQL statement on the SQLite file directly (bypassing the
 // store) and returns the rows as "col|col" strings.
 std::vector<std::string> RawQuery(const std::string& path,
                                   const std::string& sql) {
@@ -168,13 +148,25 @@ std::vector<std::string> RawQuery(const std::string& path,
   return rows;
 }
 
-class StoreTest : public ::testing::Test {
+using ::ruta::testing::ScratchStore;
+using ::ruta::testing::StoreBackend;
+
+// Runs on both backends (the conformance suite): every test gets a fresh
+// SQLite file or a fresh PostgreSQL database.
+class StoreTest : public ::testing::TestWithParam<StoreBackend> {
  protected:
-  StoreTest() { options_.path = dir_.path() + "/ruta.db"; }
+  void SetUp() override {
+    RUTA_SKIP_WITHOUT_POSTGRES(GetParam());
+    absl::StatusOr<std::unique_ptr<ScratchStore>> scratch =
+        ScratchStore::Create(GetParam());
+    ASSERT_TRUE(scratch.ok()) << scratch.status();
+    scratch_ = *std::move(scratch);
+  }
 
   void Open() {
     store_.reset();
-    absl::StatusOr<std::unique_ptr<Store>> store = OpenSqliteStore(options_);
+    absl::StatusOr<std::unique_ptr<Store>> store =
+        scratch_->Open(/*readers=*/2, max_group_size_);
     ASSERT_TRUE(store.ok()) << store.status();
     store_ = std::move(store).value();
   }
@@ -251,12 +243,45 @@ class StoreTest : public ::testing::Test {
     return value;
   }
 
-  TempDirectory dir_;
-  SqliteOptions options_;
+  int64_t RawInt(const std::string& sql) {
+    absl::StatusOr<int64_t> value = scratch_->QueryInt64(sql);
+    EXPECT_TRUE(value.ok()) << value.status();
+    return value.ok() ? *value : -1;
+  }
+
+  // Destroyed after store_ (declared first).
+  std::unique_ptr<ScratchStore> scratch_;
+  int max_group_size_ = 256;
   std::unique_ptr<Store> store_;
 };
 
-TEST_F(StoreTest, PutThenFindReturnsEveryField) {
+INSTANTIATE_TEST_SUITE_P(Backends, StoreTest,
+                         ::testing::Values(StoreBackend::kSqlite,
+                                           StoreBackend::kPostgres),
+                         ::ruta::testing::StoreBackendName);
+
+// SQLite only: what these tests check is the SQLite file (its path, mode,
+// WAL journal, file-level errors and SqliteOptions), which PostgreSQL does
+// not have. postgres_store_test.cc holds PostgreSQL's own open errors.
+class SqliteStoreTest : public StoreTest {
+ protected:
+  SqliteOptions Options() const {
+    SqliteOptions options;
+    options.path = scratch_->sqlite_path();
+    return options;
+  }
+  std::string Directory() const {
+    return std::filesystem::path(scratch_->sqlite_path())
+        .parent_path()
+        .string();
+  }
+};
+
+INSTANTIATE_TEST_SUITE_P(SqliteOnly, SqliteStoreTest,
+                         ::testing::Values(StoreBackend::kSqlite),
+                         ::ruta::testing::StoreBackendName);
+
+TEST_P(StoreTest, PutThenFindReturnsEveryField) {
   Open();
   Case c = MakeCase(CaseId(1));
   c.care_stage = Stage::kResidentialCare;
@@ -278,7 +303,7 @@ TEST_F(StoreTest, PutThenFindReturnsEveryField) {
   EXPECT_FALSE(missing->has_value());
 }
 
-TEST_F(StoreTest, EmptyListsAndInfiniteTimesRoundTrip) {
+TEST_P(StoreTest, EmptyListsAndInfiniteTimesRoundTrip) {
   Open();
   Case c = MakeCase(CaseId(1));
   c.profile.exploitation_forms.clear();
@@ -292,7 +317,7 @@ TEST_F(StoreTest, EmptyListsAndInfiniteTimesRoundTrip) {
   ExpectSameCase(**found, c);
 }
 
-TEST_F(StoreTest, WriteTxnSeesItsOwnWrites) {
+TEST_P(StoreTest, WriteTxnSeesItsOwnWrites) {
   Open();
   ASSERT_OK(store_->WriteSync([](WriteTxn& txn) -> absl::Status {
     Case c = MakeCase(CaseId(1));
@@ -311,7 +336,7 @@ TEST_F(StoreTest, WriteTxnSeesItsOwnWrites) {
   }));
 }
 
-TEST_F(StoreTest, HistoryKeepsEveryVersion) {
+TEST_P(StoreTest, HistoryKeepsEveryVersion) {
   Open();
   Case v1 = MakeCase(CaseId(1), 1);
   Case v2 = MakeCase(CaseId(1), 2);
@@ -342,7 +367,7 @@ TEST_F(StoreTest, HistoryKeepsEveryVersion) {
   EXPECT_FALSE(none->has_value());
 }
 
-TEST_F(StoreTest, VersionConflictIsFailedPrecondition) {
+TEST_P(StoreTest, VersionConflictIsFailedPrecondition) {
   Open();
   ASSERT_OK(Put(MakeCase(CaseId(1), 1)));
 
@@ -374,7 +399,7 @@ TEST_F(StoreTest, VersionConflictIsFailedPrecondition) {
   EXPECT_FALSE(other->has_value());
 }
 
-TEST_F(StoreTest, InvalidCaseIsRejected) {
+TEST_P(StoreTest, InvalidCaseIsRejected) {
   Open();
   EXPECT_EQ(Put(MakeCase("", 1)).code(), absl::StatusCode::kInvalidArgument);
   Case c = MakeCase(CaseId(1));
@@ -384,7 +409,7 @@ TEST_F(StoreTest, InvalidCaseIsRejected) {
   EXPECT_EQ(Put(c).code(), absl::StatusCode::kInvalidArgument);
 }
 
-TEST_F(StoreTest, DuplicateRequestIsAlreadyExists) {
+TEST_P(StoreTest, DuplicateRequestIsAlreadyExists) {
   Open();
   const std::string office = "spiffe://cusco.ruta.pe/office/main";
   RequestRecord first =
@@ -433,7 +458,7 @@ TEST_F(StoreTest, DuplicateRequestIsAlreadyExists) {
   EXPECT_FALSE(found.has_value());
 }
 
-TEST_F(StoreTest, AggregatesAreUpserted) {
+TEST_P(StoreTest, AggregatesAreUpserted) {
   Open();
   EXPECT_EQ(Aggregate("cases_by_stage", "cusco|2026Q1|IDENTIFIED"), 0);
   ASSERT_OK(store_->WriteSync([](WriteTxn& txn) -> absl::Status {
@@ -454,7 +479,7 @@ TEST_F(StoreTest, AggregatesAreUpserted) {
   EXPECT_EQ(Aggregate("other_table", "cusco|2026Q1|A"), 7);
 }
 
-TEST_F(StoreTest, AggregatesAreScannedByKeyPrefixAndCleared) {
+TEST_P(StoreTest, AggregatesAreScannedByKeyPrefixAndCleared) {
   Open();
   ASSERT_OK(store_->WriteSync([](WriteTxn& txn) -> absl::Status {
     for (const char* key :
@@ -484,7 +509,7 @@ TEST_F(StoreTest, AggregatesAreScannedByKeyPrefixAndCleared) {
   EXPECT_EQ(Aggregate("u", "cusco|2026Q1|A"), 5);
 }
 
-TEST_F(StoreTest, StalledWorkListsOnlyTheOpenSetPastItsDueDate) {
+TEST_P(StoreTest, StalledWorkListsOnlyTheOpenSetPastItsDueDate) {
   Open();
   Case old_follow_up = MakeCase(CaseId(1));
   old_follow_up.stage = Stage::kFollowUp;
@@ -518,7 +543,7 @@ TEST_F(StoreTest, StalledWorkListsOnlyTheOpenSetPastItsDueDate) {
   EXPECT_EQ(stalled[0].case_id, CaseId(1));
 }
 
-TEST_F(StoreTest, ListCasesPagesInCaseIdOrder) {
+TEST_P(StoreTest, ListCasesPagesInCaseIdOrder) {
   Open();
   // Inserted out of order.
   std::vector<int> order;
@@ -563,7 +588,7 @@ TEST_F(StoreTest, ListCasesPagesInCaseIdOrder) {
             absl::StatusCode::kInvalidArgument);
 }
 
-TEST_F(StoreTest, ListCasesFilters) {
+TEST_P(StoreTest, ListCasesFilters) {
   Open();
   // 40 cases: region by n%2, stage by n%4, kind by n%5, person by n%3.
   const Stage stages[] = {Stage::kIdentified, Stage::kResidentialCare,
@@ -638,7 +663,7 @@ TEST_F(StoreTest, ListCasesFilters) {
 // writer inside one write while many others queue up from several threads;
 // that all of them were committed together is shown by every one of their
 // functions having run before the first of their `done` callbacks.
-TEST_F(StoreTest, FailingWriteDoesNotAffectItsGroup) {
+TEST_P(StoreTest, FailingWriteDoesNotAffectItsGroup) {
   Open();
   ASSERT_OK(Put(MakeCase(CaseId(999), 1)));
 
@@ -749,8 +774,8 @@ TEST_F(StoreTest, FailingWriteDoesNotAffectItsGroup) {
   EXPECT_TRUE(req0.has_value());
 }
 
-TEST_F(StoreTest, MaxGroupSizeBoundsGroups) {
-  options_.max_group_size = 4;
+TEST_P(StoreTest, MaxGroupSizeBoundsGroups) {
+  max_group_size_ = 4;
   Open();
   absl::Notification writer_busy;
   absl::Notification release_writer;
@@ -786,7 +811,7 @@ TEST_F(StoreTest, MaxGroupSizeBoundsGroups) {
             std::vector<int>({4, 4, 4, 4, 8, 8, 8, 8, 10, 10}));
 }
 
-TEST_F(StoreTest, ThousandConcurrentWritesAreDurable) {
+TEST_P(StoreTest, ThousandConcurrentWritesAreDurable) {
   Open();
   constexpr int kThreads = 8;
   constexpr int kPerThread = 125;
@@ -823,7 +848,7 @@ TEST_F(StoreTest, ThousandConcurrentWritesAreDurable) {
   EXPECT_EQ(Aggregate("t", "cases"), kTotal);
 }
 
-TEST_F(StoreTest, DestructorCompletesQueuedWrites) {
+TEST_P(StoreTest, DestructorCompletesQueuedWrites) {
   Open();
   constexpr int kWrites = 200;
   std::atomic<int> ok{0};
@@ -840,7 +865,7 @@ TEST_F(StoreTest, DestructorCompletesQueuedWrites) {
   EXPECT_EQ(ListAll(CaseFilter(), 1000).size(), static_cast<size_t>(kWrites));
 }
 
-TEST_F(StoreTest, DoneCallbacksMayQueueMoreWork) {
+TEST_P(StoreTest, DoneCallbacksMayQueueMoreWork) {
   Open();
   absl::Notification finished;
   std::optional<Case> seen;
@@ -874,7 +899,7 @@ TEST_F(StoreTest, DoneCallbacksMayQueueMoreWork) {
   EXPECT_EQ(seen->version, 2);
 }
 
-TEST_F(StoreTest, ReadsSeeOneSnapshot) {
+TEST_P(StoreTest, ReadsSeeOneSnapshot) {
   Open();
   ASSERT_OK(store_->WriteSync(
       [](WriteTxn& txn) { return txn.AddToAggregate("t", "k", 1); }));
@@ -909,7 +934,7 @@ TEST_F(StoreTest, ReadsSeeOneSnapshot) {
   EXPECT_EQ(Aggregate("t", "k"), 2);
 }
 
-TEST_F(StoreTest, ReadErrorIsReturned) {
+TEST_P(StoreTest, ReadErrorIsReturned) {
   Open();
   absl::Status status = store_->ReadSync(
       [](ReadTxn&) { return absl::NotFoundError("nothing here"); });
@@ -917,7 +942,7 @@ TEST_F(StoreTest, ReadErrorIsReturned) {
   EXPECT_EQ(status.message(), "nothing here");
 }
 
-TEST_F(StoreTest, DataSurvivesCloseAndReopen) {
+TEST_P(StoreTest, DataSurvivesCloseAndReopen) {
   Open();
   Case v1 = MakeCase(CaseId(1), 1);
   Case v2 = MakeCase(CaseId(1), 2);
@@ -950,57 +975,62 @@ TEST_F(StoreTest, DataSurvivesCloseAndReopen) {
   EXPECT_OK(Put(v3));
 }
 
-TEST_F(StoreTest, ReopenAppliesNoMigrationTwice) {
+TEST_P(StoreTest, ReopenAppliesNoMigrationTwice) {
   Open();
   ASSERT_OK(Put(MakeCase(CaseId(1))));
   Close();
-  const std::string select =
-      "SELECT version, applied_at_us FROM schema_migrations ORDER BY version";
-  std::vector<std::string> first = RawQuery(options_.path, select);
-  ASSERT_EQ(first.size(), static_cast<size_t>(SqliteSchemaVersion()));
-  for (int64_t v = 1; v <= SqliteSchemaVersion(); ++v) {
-    EXPECT_EQ(first[v - 1].substr(0, first[v - 1].find('|')), absl::StrCat(v));
-  }
+  const int64_t latest = GetParam() == StoreBackend::kSqlite
+                             ? SqliteSchemaVersion()
+                             : PostgresSchemaVersion();
+  EXPECT_EQ(latest, SqliteSchemaVersion());  // One schema version for both.
+  EXPECT_EQ(RawInt("SELECT count(*) FROM schema_migrations"), latest);
+  EXPECT_EQ(RawInt("SELECT max(version) FROM schema_migrations"), latest);
+  // Versions 1..latest, each once.
+  EXPECT_EQ(RawInt("SELECT sum(version) FROM schema_migrations"),
+            latest * (latest + 1) / 2);
+  const int64_t applied =
+      RawInt("SELECT sum(applied_at_us) FROM schema_migrations");
 
   absl::SleepFor(absl::Milliseconds(2));  // applied_at would differ.
   Open();
   Close();
   Open();
-  EXPECT_EQ(RawQuery(options_.path, select), first);
+  EXPECT_EQ(RawInt("SELECT count(*) FROM schema_migrations"), latest);
+  EXPECT_EQ(RawInt("SELECT sum(applied_at_us) FROM schema_migrations"),
+            applied);
   absl::StatusOr<std::optional<Case>> c = Find(CaseId(1));
   ASSERT_TRUE(c.ok() && c->has_value());
 }
 
-TEST_F(StoreTest, NewerSchemaVersionIsFailedPrecondition) {
+TEST_P(StoreTest, NewerSchemaVersionIsFailedPrecondition) {
   Open();
   ASSERT_OK(Put(MakeCase(CaseId(1))));
   Close();
   const int64_t future = SqliteSchemaVersion() + 1;
-  RawQuery(options_.path,
-           absl::StrCat("INSERT INTO schema_migrations (version, applied_at_us)"
-                        " VALUES (",
-                        future, ", 0)"));
+  ASSERT_OK(scratch_->Exec(
+      absl::StrCat("INSERT INTO schema_migrations (version, applied_at_us)"
+                   " VALUES (",
+                   future, ", 0)")));
 
-  absl::StatusOr<std::unique_ptr<Store>> store = OpenSqliteStore(options_);
+  absl::StatusOr<std::unique_ptr<Store>> store = scratch_->Open();
   EXPECT_EQ(store.status().code(), absl::StatusCode::kFailedPrecondition)
       << store.status();
   // Nothing was changed by the refused open.
-  EXPECT_EQ(
-      RawQuery(options_.path, "SELECT max(version) FROM schema_migrations"),
-      std::vector<std::string>{absl::StrCat(future)});
-  EXPECT_EQ(RawQuery(options_.path, "SELECT count(*) FROM cases"),
-            std::vector<std::string>{"1"});
+  EXPECT_EQ(RawInt("SELECT max(version) FROM schema_migrations"), future);
+  EXPECT_EQ(RawInt("SELECT count(*) FROM cases"), 1);
 }
 
-TEST_F(StoreTest, MissingParentDirectoryIsNotFound) {
-  options_.path = dir_.path() + "/missing/ruta.db";
-  absl::StatusOr<std::unique_ptr<Store>> store = OpenSqliteStore(options_);
+TEST_P(SqliteStoreTest, MissingParentDirectoryIsNotFound) {
+  SqliteOptions options = Options();
+  options.path = Directory() + "/missing/ruta.db";
+  absl::StatusOr<std::unique_ptr<Store>> store = OpenSqliteStore(options);
   EXPECT_EQ(store.status().code(), absl::StatusCode::kNotFound)
       << store.status();
-  EXPECT_FALSE(std::filesystem::exists(dir_.path() + "/missing"));
+  EXPECT_FALSE(std::filesystem::exists(Directory() + "/missing"));
 }
 
-TEST_F(StoreTest, NotADatabaseIsAnError) {
+TEST_P(SqliteStoreTest, NotADatabaseIsAnError) {
+  const SqliteOptions options_ = Options();
   {
     FILE* f = fopen(options_.path.c_str(), "w");
     ASSERT_NE(f, nullptr);
@@ -1018,7 +1048,8 @@ TEST_F(StoreTest, NotADatabaseIsAnError) {
       << store.status();
 }
 
-TEST_F(StoreTest, InvalidOptionsAreRejected) {
+TEST_P(SqliteStoreTest, InvalidOptionsAreRejected) {
+  const SqliteOptions options_ = Options();
   SqliteOptions options = options_;
   options.reader_threads = 0;
   EXPECT_EQ(OpenSqliteStore(options).status().code(),
@@ -1033,7 +1064,8 @@ TEST_F(StoreTest, InvalidOptionsAreRejected) {
             absl::StatusCode::kInvalidArgument);
 }
 
-TEST_F(StoreTest, DatabaseFilesAreOwnerOnlyAndInWalMode) {
+TEST_P(SqliteStoreTest, DatabaseFilesAreOwnerOnlyAndInWalMode) {
+  const SqliteOptions options_ = Options();
   Open();
   ASSERT_OK(Put(MakeCase(CaseId(1))));
   struct stat st;

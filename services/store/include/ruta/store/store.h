@@ -4,7 +4,8 @@
 // write transactions on a single writer that group-commits: write functions
 // submitted concurrently run one after another inside one database
 // transaction, each under its own savepoint, and the transaction is committed
-// (durably: SQLite WAL with synchronous=FULL) before any of them is reported
+// (durably: SQLite WAL with synchronous=FULL; PostgreSQL with
+// synchronous_commit=on) before any of them is reported
 // done. A write function that returns an error has all of its own changes
 // rolled back and does not affect the others in its group.
 //
@@ -507,6 +508,54 @@ absl::StatusOr<std::unique_ptr<Store>> OpenSqliteStore(
 // The schema version (number of the last migration) this binary brings a
 // SQLite database to. A database at a higher version is refused on open.
 int64_t SqliteSchemaVersion();
+
+struct PostgresOptions {
+  // libpq connection string (keyword/value or URI) WITHOUT the password,
+  // e.g. "host=/var/run/postgresql dbname=ruta user=ruta". Default: empty,
+  // i.e. libpq's defaults and PG* environment variables.
+  std::string conninfo;
+  // The role's password, kept apart so that it is never logged or shown in
+  // an error. Default: empty, i.e. libpq's own means (peer authentication,
+  // ~/.pgpass, PGPASSWORD).
+  std::string password;
+  // Reader connections (and reader threads), each running REPEATABLE READ,
+  // READ ONLY transactions. Default 2: one per core here.
+  int reader_connections = 2;
+  // Upper bound on write functions committed together in one transaction.
+  // Default 256, as for SQLite.
+  int max_group_size = 256;
+};
+
+// Opens a store on the PostgreSQL database named by `options.conninfo`
+// (which must exist) and applies pending migrations, inside one transaction
+// under a session advisory lock so that replicas starting at once migrate
+// it once. Semantics are those of the SQLite store (the same conformance
+// suite passes on both), with these PostgreSQL specifics:
+//  * Several Store objects, in one or several processes (replicas of one
+//    node), may share one database. Every write transaction first takes a
+//    transaction-scoped advisory lock (pg_advisory_xact_lock), so writers of
+//    all of them serialize as SQLite's single writer does: audit indexes,
+//    version checks and change-feed positions are assigned in commit order.
+//  * Commits are durable (synchronous_commit=on) before `done` is called.
+//  * A connection that breaks fails the transaction running on it
+//    (UNAVAILABLE for the function or statement that met the break, ABORTED
+//    for the other writes of its group) and is reopened for the next
+//    transaction. When it breaks
+//    during COMMIT the outcome is unknown to the client (the server may have
+//    committed): `done` gets UNAVAILABLE, and a retry must be idempotent
+//    (request records make the API's retries so).
+// Errors: UNAVAILABLE when the server cannot be reached or refuses the
+// connection (the message names the host and database, never the password);
+// INVALID_ARGUMENT for a malformed conninfo or non-positive pool sizes;
+// FAILED_PRECONDITION when the database was written by a newer schema
+// version than this binary knows; INTERNAL otherwise.
+absl::StatusOr<std::unique_ptr<Store>> OpenPostgresStore(
+    const PostgresOptions& options);
+
+// The schema version (number of the last migration) this binary brings a
+// PostgreSQL database to; equal to SqliteSchemaVersion() (migrations of both
+// dialects have the same numbers and meaning).
+int64_t PostgresSchemaVersion();
 
 }  // namespace ruta::store
 

@@ -1,7 +1,8 @@
-// ReadTxn / WriteTxn over one SQLite connection. The caller (sqlite_store.cc)
+// ReadTxn / WriteTxn over one SQL connection (SQLite or PostgreSQL: see
+// sql/connection.h for the dialect). The caller (sql/sql_store.cc)
 // owns the transaction boundaries; these classes only run statements.
-#ifndef RUTA_STORE_SQLITE_TXN_H_
-#define RUTA_STORE_SQLITE_TXN_H_
+#ifndef RUTA_STORE_SQL_TXN_H_
+#define RUTA_STORE_SQL_TXN_H_
 
 #include <cstdint>
 #include <optional>
@@ -10,15 +11,16 @@
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
 #include "ruta/core/domain.h"
 #include "ruta/store/store.h"
-#include "sqlite/connection.h"
+#include "sql/connection.h"
 
-namespace ruta::store::sqlite_internal {
+namespace ruta::store::sql_internal {
 
-class SqliteReadTxn : public ReadTxn {
+class SqlReadTxn : public ReadTxn {
  public:
-  explicit SqliteReadTxn(Connection& connection) : connection_(connection) {}
+  explicit SqlReadTxn(Connection& connection) : connection_(connection) {}
 
   absl::StatusOr<std::optional<core::Case>> FindCase(
       const std::string& case_id) override;
@@ -104,9 +106,9 @@ class SqliteReadTxn : public ReadTxn {
   Connection& connection_;
 };
 
-class SqliteWriteTxn : public WriteTxn {
+class SqlWriteTxn : public WriteTxn {
  public:
-  explicit SqliteWriteTxn(Connection& connection)
+  explicit SqlWriteTxn(Connection& connection)
       : connection_(connection), reads_(connection) {}
 
   absl::StatusOr<std::optional<core::Case>> FindCase(
@@ -313,8 +315,18 @@ class SqliteWriteTxn : public WriteTxn {
                                         int64_t applied_through);
 
   Connection& connection_;
-  SqliteReadTxn reads_;
+  SqlReadTxn reads_;
 };
+
+// "INSERT INTO <table> (<columns>) VALUES (<placeholders>) ON CONFLICT
+// (<key>) DO UPDATE SET" every column but the key to its new value: replaces
+// the row, in the dialect both backends speak.
+std::string UpsertSql(absl::string_view table, absl::string_view columns,
+                      absl::string_view placeholders, absl::string_view key);
+
+// Steps an INSERT ... RETURNING <id> and returns the id.
+absl::StatusOr<int64_t> ReturnedId(Statement& stmt,
+                                   absl::string_view operation);
 
 // SHA-256 of `bytes`, raw (32 bytes).
 std::string Sha256Of(absl::string_view bytes);
@@ -324,6 +336,6 @@ std::string Sha256Of(absl::string_view bytes);
 int64_t TimeToMicros(absl::Time t);
 absl::Time MicrosToTime(int64_t micros);
 
-}  // namespace ruta::store::sqlite_internal
+}  // namespace ruta::store::sql_internal
 
-#endif  // RUTA_STORE_SQLITE_TXN_H_
+#endif  // RUTA_STORE_SQL_TXN_H_

@@ -8,9 +8,9 @@
 
 #include "absl/strings/str_cat.h"
 #include "ruta/common/status_macros.h"
-#include "sqlite/txn.h"
+#include "sql/txn.h"
 
-namespace ruta::store::sqlite_internal {
+namespace ruta::store::sql_internal {
 namespace {
 
 PartnerReferral ReadReferral(const Statement& stmt) {
@@ -29,9 +29,8 @@ bool Contains(const std::vector<std::string>& list, const std::string& item) {
 
 }  // namespace
 
-absl::StatusOr<std::vector<PartnerReferral>>
-SqliteReadTxn::ListPartnerReferrals(const std::string& partner_id,
-                                    const std::string& owner_region) {
+absl::StatusOr<std::vector<PartnerReferral>> SqlReadTxn::ListPartnerReferrals(
+    const std::string& partner_id, const std::string& owner_region) {
   RUTA_ASSIGN_OR_RETURN(
       Statement stmt,
       connection_.Prepare(
@@ -49,9 +48,8 @@ SqliteReadTxn::ListPartnerReferrals(const std::string& partner_id,
   return out;
 }
 
-absl::StatusOr<std::optional<PartnerReferral>>
-SqliteReadTxn::FindPartnerReferral(const std::string& partner_id,
-                                   const std::string& case_id) {
+absl::StatusOr<std::optional<PartnerReferral>> SqlReadTxn::FindPartnerReferral(
+    const std::string& partner_id, const std::string& case_id) {
   RUTA_ASSIGN_OR_RETURN(
       Statement stmt,
       connection_.Prepare(
@@ -64,7 +62,7 @@ SqliteReadTxn::FindPartnerReferral(const std::string& partner_id,
   return ReadReferral(stmt);
 }
 
-absl::StatusOr<std::vector<PartnerChange>> SqliteReadTxn::ScanPartnerChanges(
+absl::StatusOr<std::vector<PartnerChange>> SqlReadTxn::ScanPartnerChanges(
     const std::string& partner_id, int64_t after, int limit) {
   if (limit <= 0) {
     return absl::InvalidArgumentError(
@@ -92,18 +90,25 @@ absl::StatusOr<std::vector<PartnerChange>> SqliteReadTxn::ScanPartnerChanges(
   return out;
 }
 
-absl::StatusOr<int64_t> SqliteReadTxn::LastPartnerChange() {
-  // sqlite_sequence holds the highest position ever given (AUTOINCREMENT),
-  // even when the rows holding it were deleted.
+absl::StatusOr<int64_t> SqlReadTxn::LastPartnerChange() {
+  // The highest position ever given, even when the rows holding it were
+  // deleted: SQLite keeps it in sqlite_sequence (AUTOINCREMENT); the
+  // PostgreSQL schema in partner_changes_high, maintained by a trigger in the
+  // writer's transaction (a sequence's value is not transactional: it would
+  // show positions of transactions not yet committed).
   RUTA_ASSIGN_OR_RETURN(
       Statement stmt,
-      connection_.Prepare("SELECT coalesce((SELECT seq FROM sqlite_sequence "
-                          "WHERE name = 'partner_changes'), 0)"));
+      connection_.Prepare(
+          connection_.backend() == "sqlite"
+              ? "SELECT coalesce((SELECT seq FROM sqlite_sequence "
+                "WHERE name = 'partner_changes'), 0)"
+              : "SELECT coalesce((SELECT position FROM partner_changes_high), "
+                "0)"));
   RUTA_ASSIGN_OR_RETURN(bool row, stmt.Step());
   return row ? stmt.ColumnInt64(0) : 0;
 }
 
-absl::StatusOr<std::vector<CaseStageVersion>> SqliteReadTxn::ListCaseStages(
+absl::StatusOr<std::vector<CaseStageVersion>> SqlReadTxn::ListCaseStages(
     const std::string& case_id, int64_t max_version) {
   RUTA_ASSIGN_OR_RETURN(
       Statement stmt,
@@ -124,22 +129,22 @@ absl::StatusOr<std::vector<CaseStageVersion>> SqliteReadTxn::ListCaseStages(
   return out;
 }
 
-absl::StatusOr<int64_t> SqliteWriteTxn::AppendPartnerChange(
+absl::StatusOr<int64_t> SqlWriteTxn::AppendPartnerChange(
     const std::string& partner_id, const std::string& case_id,
     int64_t case_version, bool withdrawn) {
   RUTA_ASSIGN_OR_RETURN(
       Statement stmt,
       connection_.Prepare("INSERT INTO partner_changes (partner_id, case_id, "
-                          "case_version, withdrawn) VALUES (?1, ?2, ?3, ?4)"));
+                          "case_version, withdrawn) VALUES (?1, ?2, ?3, ?4) "
+                          "RETURNING position"));
   stmt.Bind(1, partner_id)
       .Bind(2, case_id)
       .Bind(3, case_version)
       .Bind(4, int64_t{withdrawn ? 1 : 0});
-  RUTA_RETURN_IF_ERROR(stmt.Run());
-  return static_cast<int64_t>(sqlite3_last_insert_rowid(connection_.db()));
+  return ReturnedId(stmt, "AppendPartnerChange");
 }
 
-absl::Status SqliteWriteTxn::UpdatePartnerReferrals(
+absl::Status SqlWriteTxn::UpdatePartnerReferrals(
     const core::Case& c, const std::vector<std::string>& before) {
   for (const std::string& partner : before) {
     if (Contains(c.referrals, partner)) continue;
@@ -168,9 +173,12 @@ absl::Status SqliteWriteTxn::UpdatePartnerReferrals(
       RUTA_ASSIGN_OR_RETURN(
           Statement stmt,
           connection_.Prepare(
-              "INSERT OR REPLACE INTO partner_referrals (partner_id, case_id, "
+              "INSERT INTO partner_referrals (partner_id, case_id, "
               "owner_region, referred_at_us, since_position) VALUES (?1, ?2, "
-              "?3, ?4, ?5)"));
+              "?3, ?4, ?5) ON CONFLICT (partner_id, case_id) DO UPDATE SET "
+              "owner_region = excluded.owner_region, "
+              "referred_at_us = excluded.referred_at_us, "
+              "since_position = excluded.since_position"));
       stmt.Bind(1, partner)
           .Bind(2, c.case_id)
           .Bind(3, c.owner_region)
@@ -182,7 +190,7 @@ absl::Status SqliteWriteTxn::UpdatePartnerReferrals(
   return absl::OkStatus();
 }
 
-absl::Status SqliteWriteTxn::LogPartnerServiceChange(
+absl::Status SqlWriteTxn::LogPartnerServiceChange(
     const core::ServiceRecord& s) {
   if (s.provider.empty()) return absl::OkStatus();
   // Only a partner the case is referred to sees its services.
@@ -197,7 +205,7 @@ absl::Status SqliteWriteTxn::LogPartnerServiceChange(
   return stmt.Run();
 }
 
-absl::Status SqliteWriteTxn::ErasePartnerData(const std::string& case_id) {
+absl::Status SqlWriteTxn::ErasePartnerData(const std::string& case_id) {
   std::vector<std::string> partners;
   {
     RUTA_ASSIGN_OR_RETURN(
@@ -224,4 +232,4 @@ absl::Status SqliteWriteTxn::ErasePartnerData(const std::string& case_id) {
   return absl::OkStatus();
 }
 
-}  // namespace ruta::store::sqlite_internal
+}  // namespace ruta::store::sql_internal

@@ -1,4 +1,4 @@
-#include "sqlite/migrations.h"
+#include "sql/migrations.h"
 
 #include <cstdint>
 
@@ -6,19 +6,15 @@
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
 #include "ruta/common/status_macros.h"
-#include "sqlite/connection.h"
 
-namespace ruta::store::sqlite_internal {
+namespace ruta::store::sql_internal {
 namespace {
 
-absl::Status ApplyInTransaction(
-    Connection& connection, absl::Span<const EmbeddedMigration> migrations) {
-  RUTA_RETURN_IF_ERROR(
-      connection.Exec("CREATE TABLE IF NOT EXISTS schema_migrations ("
-                      " version INTEGER NOT NULL PRIMARY KEY,"
-                      " applied_at_us INTEGER NOT NULL"
-                      ") STRICT",
-                      "create schema_migrations"));
+absl::Status ApplyInTransaction(Connection& connection,
+                                absl::Span<const EmbeddedMigration> migrations,
+                                const std::string& create_table,
+                                absl::string_view database) {
+  RUTA_RETURN_IF_ERROR(connection.Run(create_table));
 
   int64_t current = 0;
   {
@@ -32,7 +28,7 @@ absl::Status ApplyInTransaction(
   const int64_t latest = migrations.empty() ? 0 : migrations.back().version;
   if (current > latest) {
     return absl::FailedPreconditionError(absl::StrCat(
-        "sqlite: database ", connection.path(), " has schema version ", current,
+        connection.backend(), ": ", database, " has schema version ", current,
         ", newer than the latest this binary knows (", latest,
         "): use a newer ruta-node"));
   }
@@ -41,8 +37,8 @@ absl::Status ApplyInTransaction(
   for (const EmbeddedMigration& migration : migrations) {
     if (migration.version != expected) {
       return absl::InternalError(absl::StrCat(
-          "sqlite: embedded migration ", migration.name, " has version ",
-          migration.version, ", expected ", expected));
+          connection.backend(), ": embedded migration ", migration.name,
+          " has version ", migration.version, ", expected ", expected));
     }
     ++expected;
     if (migration.version <= current) continue;
@@ -62,11 +58,13 @@ absl::Status ApplyInTransaction(
 }  // namespace
 
 absl::Status ApplyMigrations(Connection& connection,
-                             absl::Span<const EmbeddedMigration> migrations) {
-  // IMMEDIATE: take the write lock up front, so that two processes opening
-  // the same database serialize here instead of both migrating.
-  RUTA_RETURN_IF_ERROR(connection.Run("BEGIN IMMEDIATE"));
-  absl::Status status = ApplyInTransaction(connection, migrations);
+                             absl::Span<const EmbeddedMigration> migrations,
+                             const std::string& create_table,
+                             absl::string_view database) {
+  absl::Status status = connection.BeginWrite();
+  if (status.ok()) {
+    status = ApplyInTransaction(connection, migrations, create_table, database);
+  }
   if (status.ok()) status = connection.Run("COMMIT");
   if (!status.ok() && connection.InTransaction()) {
     // Nothing of a failed migration is kept.
@@ -75,4 +73,4 @@ absl::Status ApplyMigrations(Connection& connection,
   return status;
 }
 
-}  // namespace ruta::store::sqlite_internal
+}  // namespace ruta::store::sql_internal

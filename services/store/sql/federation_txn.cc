@@ -10,9 +10,9 @@
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "ruta/common/status_macros.h"
-#include "sqlite/txn.h"
+#include "sql/txn.h"
 
-namespace ruta::store::sqlite_internal {
+namespace ruta::store::sql_internal {
 namespace {
 
 // Columns of `transfers` in the order BindTransfer binds (?1..?18) and
@@ -63,7 +63,7 @@ void BindTransfer(Statement& stmt, const core::Transfer& t) {
 
 absl::Status Malformed(const char* column) {
   return absl::DataLossError(
-      absl::StrCat("sqlite: malformed ", column, " column in transfers"));
+      absl::StrCat("store: malformed ", column, " column in transfers"));
 }
 
 // Reads the transfer columns starting at column `first` (0 for a plain
@@ -166,7 +166,7 @@ constexpr char kOutboxColumns[] =
 
 // --- Reads --------------------------------------------------------------
 
-absl::StatusOr<std::optional<core::Transfer>> SqliteReadTxn::FindTransfer(
+absl::StatusOr<std::optional<core::Transfer>> SqlReadTxn::FindTransfer(
     const std::string& transfer_id) {
   static const std::string sql = absl::StrCat(
       "SELECT ", kTransferColumns, " FROM transfers WHERE transfer_id = ?1");
@@ -175,9 +175,8 @@ absl::StatusOr<std::optional<core::Transfer>> SqliteReadTxn::FindTransfer(
   return QueryOneTransfer(stmt);
 }
 
-absl::StatusOr<std::optional<core::Transfer>>
-SqliteReadTxn::FindTransferVersion(const std::string& transfer_id,
-                                   int64_t version) {
+absl::StatusOr<std::optional<core::Transfer>> SqlReadTxn::FindTransferVersion(
+    const std::string& transfer_id, int64_t version) {
   // transfer_history has the columns of transfers, version included.
   static const std::string sql = absl::StrCat(
       "SELECT ", kTransferColumns,
@@ -187,7 +186,7 @@ SqliteReadTxn::FindTransferVersion(const std::string& transfer_id,
   return QueryOneTransfer(stmt);
 }
 
-absl::StatusOr<std::vector<core::Transfer>> SqliteReadTxn::ListCaseTransfers(
+absl::StatusOr<std::vector<core::Transfer>> SqlReadTxn::ListCaseTransfers(
     const std::string& case_id) {
   static const std::string sql =
       absl::StrCat("SELECT ", kTransferColumns,
@@ -204,7 +203,7 @@ absl::StatusOr<std::vector<core::Transfer>> SqliteReadTxn::ListCaseTransfers(
   return out;
 }
 
-absl::StatusOr<std::vector<core::Transfer>> SqliteReadTxn::ListStalledRequests(
+absl::StatusOr<std::vector<core::Transfer>> SqlReadTxn::ListStalledRequests(
     const std::string& from_region, const core::Date& requested_before) {
   // Served by the partial index transfers_requested (migration
   // *_dashboard.sql); dates are stored as "YYYY-MM-DD", which sorts as the days
@@ -226,7 +225,7 @@ absl::StatusOr<std::vector<core::Transfer>> SqliteReadTxn::ListStalledRequests(
   return out;
 }
 
-absl::StatusOr<TransferPage> SqliteReadTxn::ListTransfers(
+absl::StatusOr<TransferPage> SqlReadTxn::ListTransfers(
     const TransferFilter& filter, const std::string& after, int limit) {
   RUTA_RETURN_IF_ERROR(CheckLimit("ListTransfers", limit));
   if (filter.region.empty()) {
@@ -271,7 +270,7 @@ absl::StatusOr<TransferPage> SqliteReadTxn::ListTransfers(
   return page;
 }
 
-absl::StatusOr<std::vector<TransferChange>> SqliteReadTxn::ScanTransferChanges(
+absl::StatusOr<std::vector<TransferChange>> SqlReadTxn::ScanTransferChanges(
     const std::string& region, int64_t after, int limit) {
   RUTA_RETURN_IF_ERROR(CheckLimit("ScanTransferChanges", limit));
   std::string sql = "SELECT c.position";
@@ -298,7 +297,7 @@ absl::StatusOr<std::vector<TransferChange>> SqliteReadTxn::ScanTransferChanges(
   return changes;
 }
 
-absl::StatusOr<int64_t> SqliteReadTxn::LastTransferChange() {
+absl::StatusOr<int64_t> SqlReadTxn::LastTransferChange() {
   RUTA_ASSIGN_OR_RETURN(Statement stmt,
                         connection_.Prepare("SELECT coalesce(max(position), 0) "
                                             "FROM transfer_changes"));
@@ -306,7 +305,7 @@ absl::StatusOr<int64_t> SqliteReadTxn::LastTransferChange() {
   return row ? stmt.ColumnInt64(0) : 0;
 }
 
-absl::StatusOr<std::optional<core::ServiceRecord>> SqliteReadTxn::FindService(
+absl::StatusOr<std::optional<core::ServiceRecord>> SqlReadTxn::FindService(
     const std::string& service_id) {
   static const std::string sql = absl::StrCat(
       "SELECT ", kServiceColumns, " FROM services WHERE service_id = ?1");
@@ -318,8 +317,7 @@ absl::StatusOr<std::optional<core::ServiceRecord>> SqliteReadTxn::FindService(
 }
 
 absl::StatusOr<std::optional<core::ServiceRecord>>
-SqliteReadTxn::FindServiceVersion(const std::string& service_id,
-                                  int64_t version) {
+SqlReadTxn::FindServiceVersion(const std::string& service_id, int64_t version) {
   // At equal versions from two authors, the one that superseded (the author
   // sorting last) is the one that was current.
   static const std::string sql = absl::StrCat(
@@ -333,8 +331,9 @@ SqliteReadTxn::FindServiceVersion(const std::string& service_id,
   return ReadService(stmt);
 }
 
-absl::StatusOr<ServicePage> SqliteReadTxn::ListServices(
-    const std::string& case_id, const std::string& after, int limit) {
+absl::StatusOr<ServicePage> SqlReadTxn::ListServices(const std::string& case_id,
+                                                     const std::string& after,
+                                                     int limit) {
   RUTA_RETURN_IF_ERROR(CheckLimit("ListServices", limit));
   static const std::string sql =
       absl::StrCat("SELECT ", kServiceColumns,
@@ -355,7 +354,7 @@ absl::StatusOr<ServicePage> SqliteReadTxn::ListServices(
   return page;
 }
 
-absl::StatusOr<std::vector<std::string>> SqliteReadTxn::ListCaseShares(
+absl::StatusOr<std::vector<std::string>> SqlReadTxn::ListCaseShares(
     const std::string& case_id) {
   RUTA_ASSIGN_OR_RETURN(Statement stmt,
                         connection_.Prepare("SELECT region FROM case_shares "
@@ -371,7 +370,7 @@ absl::StatusOr<std::vector<std::string>> SqliteReadTxn::ListCaseShares(
   return regions;
 }
 
-absl::StatusOr<std::vector<OutboxEvent>> SqliteReadTxn::ReadOutbox(
+absl::StatusOr<std::vector<OutboxEvent>> SqlReadTxn::ReadOutbox(
     const std::string& destination, int64_t from_sequence, int limit) {
   RUTA_RETURN_IF_ERROR(CheckLimit("ReadOutbox", limit));
   static const std::string sql =
@@ -389,7 +388,7 @@ absl::StatusOr<std::vector<OutboxEvent>> SqliteReadTxn::ReadOutbox(
   return events;
 }
 
-absl::StatusOr<std::vector<OutboxEvent>> SqliteReadTxn::ReadUnstamped(
+absl::StatusOr<std::vector<OutboxEvent>> SqlReadTxn::ReadUnstamped(
     const std::string& destination, int limit) {
   RUTA_RETURN_IF_ERROR(CheckLimit("ReadUnstamped", limit));
   static const std::string sql =
@@ -407,7 +406,7 @@ absl::StatusOr<std::vector<OutboxEvent>> SqliteReadTxn::ReadUnstamped(
   return events;
 }
 
-absl::StatusOr<OutboxStats> SqliteReadTxn::GetOutboxStats(
+absl::StatusOr<OutboxStats> SqlReadTxn::GetOutboxStats(
     const std::string& destination) {
   OutboxStats stats;
   {
@@ -456,7 +455,7 @@ absl::StatusOr<OutboxStats> SqliteReadTxn::GetOutboxStats(
   return stats;
 }
 
-absl::StatusOr<int64_t> SqliteReadTxn::GetInboxPosition(
+absl::StatusOr<int64_t> SqlReadTxn::GetInboxPosition(
     const std::string& origin) {
   RUTA_ASSIGN_OR_RETURN(
       Statement stmt,
@@ -467,7 +466,7 @@ absl::StatusOr<int64_t> SqliteReadTxn::GetInboxPosition(
   return row ? stmt.ColumnInt64(0) : 0;
 }
 
-absl::StatusOr<std::vector<InboxBatch>> SqliteReadTxn::ReadInboxBatches(
+absl::StatusOr<std::vector<InboxBatch>> SqlReadTxn::ReadInboxBatches(
     const std::string& origin, int64_t from_sequence, int limit) {
   RUTA_RETURN_IF_ERROR(CheckLimit("ReadInboxBatches", limit));
   std::vector<InboxBatch> batches;
@@ -516,7 +515,7 @@ absl::StatusOr<std::vector<InboxBatch>> SqliteReadTxn::ReadInboxBatches(
 
 // --- Writes -------------------------------------------------------------
 
-absl::Status SqliteWriteTxn::PutTransfer(const core::Transfer& t) {
+absl::Status SqlWriteTxn::PutTransfer(const core::Transfer& t) {
   if (t.transfer_id.empty() || t.case_id.empty()) {
     return absl::InvalidArgumentError(
         "PutTransfer: transfer_id and case_id must be non-empty");
@@ -537,9 +536,8 @@ absl::Status SqliteWriteTxn::PutTransfer(const core::Transfer& t) {
         absl::StrCat("PutTransfer: version conflict: stored version ",
                      stored_version, ", got ", version));
   }
-  static const std::string upsert =
-      absl::StrCat("INSERT OR REPLACE INTO transfers (", kTransferColumns,
-                   ") VALUES (", kTransferPlaceholders, ")");
+  static const std::string upsert = UpsertSql(
+      "transfers", kTransferColumns, kTransferPlaceholders, "transfer_id");
   {
     RUTA_ASSIGN_OR_RETURN(Statement stmt, connection_.Prepare(upsert));
     BindTransfer(stmt, t);
@@ -564,7 +562,7 @@ absl::Status SqliteWriteTxn::PutTransfer(const core::Transfer& t) {
   return stmt.Run();
 }
 
-absl::Status SqliteWriteTxn::PutService(const core::ServiceRecord& s) {
+absl::Status SqlWriteTxn::PutService(const core::ServiceRecord& s) {
   if (s.service_id.empty() || s.case_id.empty() || s.version < 1) {
     return absl::InvalidArgumentError(
         "PutService: service_id, case_id and a version >= 1 are required");
@@ -589,9 +587,8 @@ absl::Status SqliteWriteTxn::PutService(const core::ServiceRecord& s) {
       }
     }
   }
-  static const std::string upsert =
-      absl::StrCat("INSERT OR REPLACE INTO services (", kServiceColumns,
-                   ") VALUES (", kServicePlaceholders, ")");
+  static const std::string upsert = UpsertSql(
+      "services", kServiceColumns, kServicePlaceholders, "service_id");
   {
     RUTA_ASSIGN_OR_RETURN(Statement stmt, connection_.Prepare(upsert));
     BindService(stmt, s);
@@ -608,17 +605,17 @@ absl::Status SqliteWriteTxn::PutService(const core::ServiceRecord& s) {
   return LogPartnerServiceChange(s);
 }
 
-absl::Status SqliteWriteTxn::AddCaseShare(const std::string& case_id,
-                                          const std::string& region) {
+absl::Status SqlWriteTxn::AddCaseShare(const std::string& case_id,
+                                       const std::string& region) {
   RUTA_ASSIGN_OR_RETURN(
       Statement stmt,
-      connection_.Prepare("INSERT OR IGNORE INTO case_shares (case_id, region) "
-                          "VALUES (?1, ?2)"));
+      connection_.Prepare("INSERT INTO case_shares (case_id, region) "
+                          "VALUES (?1, ?2) ON CONFLICT DO NOTHING"));
   stmt.Bind(1, case_id).Bind(2, region);
   return stmt.Run();
 }
 
-absl::StatusOr<int64_t> SqliteWriteTxn::AppendOutbox(const OutboxEvent& e) {
+absl::StatusOr<int64_t> SqlWriteTxn::AppendOutbox(const OutboxEvent& e) {
   if (e.destination.empty() || e.payload.empty()) {
     return absl::InvalidArgumentError(
         "AppendOutbox: destination and payload are required");
@@ -626,17 +623,17 @@ absl::StatusOr<int64_t> SqliteWriteTxn::AppendOutbox(const OutboxEvent& e) {
   RUTA_ASSIGN_OR_RETURN(
       Statement stmt,
       connection_.Prepare("INSERT INTO outbox (destination, case_id, payload, "
-                          "committed_at_us) VALUES (?1, ?2, ?3, ?4)"));
+                          "committed_at_us) VALUES (?1, ?2, ?3, ?4) "
+                          "RETURNING id"));
   stmt.Bind(1, e.destination)
       .Bind(2, e.case_id)
       .BindBlob(3, e.payload)
       .Bind(4, TimeToMicros(e.committed_at));
-  RUTA_RETURN_IF_ERROR(stmt.Run());
-  return static_cast<int64_t>(sqlite3_last_insert_rowid(connection_.db()));
+  return ReturnedId(stmt, "AppendOutbox");
 }
 
-absl::Status SqliteWriteTxn::StampOutbox(int64_t id, int64_t sequence,
-                                         const std::string& bytes) {
+absl::Status SqlWriteTxn::StampOutbox(int64_t id, int64_t sequence,
+                                      const std::string& bytes) {
   std::string destination;
   {
     RUTA_ASSIGN_OR_RETURN(Statement stmt,
@@ -675,26 +672,28 @@ absl::Status SqliteWriteTxn::StampOutbox(int64_t id, int64_t sequence,
       // kept only until the peer acknowledges it (EraseCase).
       connection_.Prepare(
           "UPDATE outbox SET sequence = ?2, bytes = ?3, erase_pending = "
-          "EXISTS (SELECT 1 FROM erased_cases e WHERE e.case_id = "
-          "outbox.case_id) WHERE id = ?1"));
+          "CASE WHEN EXISTS (SELECT 1 FROM erased_cases e WHERE e.case_id = "
+          "outbox.case_id) THEN 1 ELSE 0 END WHERE id = ?1"));
   stmt.Bind(1, id).Bind(2, sequence).BindBlob(3, bytes);
   return stmt.Run();
 }
 
-absl::Status SqliteWriteTxn::PutOutboxAck(const std::string& destination,
-                                          int64_t applied_through) {
+absl::Status SqlWriteTxn::PutOutboxAck(const std::string& destination,
+                                       int64_t applied_through) {
   RUTA_ASSIGN_OR_RETURN(
       Statement stmt,
       connection_.Prepare(
           "INSERT INTO outbox_acks (destination, applied_through) "
           "VALUES (?1, ?2) ON CONFLICT (destination) DO UPDATE SET "
-          "applied_through = max(applied_through, excluded.applied_through)"));
+          "applied_through = CASE WHEN excluded.applied_through > "
+          "outbox_acks.applied_through THEN excluded.applied_through "
+          "ELSE outbox_acks.applied_through END"));
   stmt.Bind(1, destination).Bind(2, applied_through);
   RUTA_RETURN_IF_ERROR(stmt.Run());
   return RedactAcknowledgedErased(destination, applied_through);
 }
 
-absl::Status SqliteWriteTxn::PutInboxBatch(const InboxBatch& batch) {
+absl::Status SqlWriteTxn::PutInboxBatch(const InboxBatch& batch) {
   RUTA_ASSIGN_OR_RETURN(int64_t position,
                         reads_.GetInboxPosition(batch.origin));
   const int64_t count = batch.last_sequence - batch.first_sequence + 1;
@@ -734,9 +733,9 @@ absl::Status SqliteWriteTxn::PutInboxBatch(const InboxBatch& batch) {
     }
     RUTA_ASSIGN_OR_RETURN(
         Statement stmt,
-        connection_.Prepare("INSERT OR IGNORE INTO inbox_events (origin, "
+        connection_.Prepare("INSERT INTO inbox_events (origin, "
                             "sequence, bytes, case_id, hash) VALUES (?1, ?2, "
-                            "?3, ?4, ?5)"));
+                            "?3, ?4, ?5) ON CONFLICT DO NOTHING"));
     stmt.Bind(1, batch.origin)
         .Bind(2, batch.first_sequence + i)
         .BindBlob(3, erased ? absl::string_view() : batch.events[at])
@@ -754,4 +753,4 @@ absl::Status SqliteWriteTxn::PutInboxBatch(const InboxBatch& batch) {
   return stmt.Run();
 }
 
-}  // namespace ruta::store::sqlite_internal
+}  // namespace ruta::store::sql_internal

@@ -1,4 +1,4 @@
-#include "sqlite/txn.h"
+#include "sql/txn.h"
 
 #include <cstdint>
 #include <limits>
@@ -6,6 +6,7 @@
 #include <utility>
 #include <vector>
 
+#include "absl/strings/ascii.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
@@ -13,7 +14,7 @@
 #include "absl/strings/string_view.h"
 #include "ruta/common/status_macros.h"
 
-namespace ruta::store::sqlite_internal {
+namespace ruta::store::sql_internal {
 namespace {
 
 // The domain columns of `cases` and `case_history`, in the order that
@@ -50,7 +51,7 @@ absl::StatusOr<std::vector<core::ExploitationForm>> DecodeForms(
     int value = 0;
     if (!absl::SimpleAtoi(part, &value)) {
       return absl::DataLossError(
-          "sqlite: malformed exploitation_forms column in cases");
+          "store: malformed exploitation_forms column in cases");
     }
     forms.push_back(static_cast<core::ExploitationForm>(value));
   }
@@ -134,6 +135,36 @@ absl::StatusOr<std::optional<core::Case>> QueryOneCase(Statement& stmt) {
 
 }  // namespace
 
+std::string UpsertSql(absl::string_view table, absl::string_view columns,
+                      absl::string_view placeholders, absl::string_view key) {
+  std::string sql =
+      absl::StrCat("INSERT INTO ", table, " (", columns, ") VALUES (",
+                   placeholders, ") ON CONFLICT (", key, ") DO UPDATE SET ");
+  bool first = true;
+  for (absl::string_view column :
+       absl::StrSplit(columns, ',', absl::SkipWhitespace())) {
+    column = absl::StripAsciiWhitespace(column);
+    if (column == key) continue;
+    absl::StrAppend(&sql, first ? "" : ", ", column, " = excluded.", column);
+    first = false;
+  }
+  return sql;
+}
+
+absl::StatusOr<int64_t> ReturnedId(Statement& stmt,
+                                   absl::string_view operation) {
+  RUTA_ASSIGN_OR_RETURN(bool row, stmt.Step());
+  if (!row) {
+    return absl::InternalError(
+        absl::StrCat(operation, ": the insert returned no id"));
+  }
+  int64_t id = stmt.ColumnInt64(0);
+  // Runs the statement to completion (SQLite applies RETURNING's insert
+  // when stepped to the end).
+  RUTA_ASSIGN_OR_RETURN(row, stmt.Step());
+  return id;
+}
+
 int64_t TimeToMicros(absl::Time t) {
   if (t == absl::InfinitePast()) return std::numeric_limits<int64_t>::min();
   if (t == absl::InfiniteFuture()) return std::numeric_limits<int64_t>::max();
@@ -153,7 +184,7 @@ absl::Time MicrosToTime(int64_t micros) {
 // --- Reads
 // ----------------------------------------------------------------------
 
-absl::StatusOr<std::optional<core::Case>> SqliteReadTxn::FindCase(
+absl::StatusOr<std::optional<core::Case>> SqlReadTxn::FindCase(
     const std::string& case_id) {
   static const std::string sql =
       absl::StrCat("SELECT ", kCaseColumns, " FROM cases WHERE case_id = ?1");
@@ -162,7 +193,7 @@ absl::StatusOr<std::optional<core::Case>> SqliteReadTxn::FindCase(
   return QueryOneCase(stmt);
 }
 
-absl::StatusOr<std::optional<core::Case>> SqliteReadTxn::FindCaseVersion(
+absl::StatusOr<std::optional<core::Case>> SqlReadTxn::FindCaseVersion(
     const std::string& case_id, int64_t version) {
   static const std::string sql =
       absl::StrCat("SELECT ", kCaseColumns,
@@ -172,9 +203,9 @@ absl::StatusOr<std::optional<core::Case>> SqliteReadTxn::FindCaseVersion(
   return QueryOneCase(stmt);
 }
 
-absl::StatusOr<CasePage> SqliteReadTxn::ListCases(const CaseFilter& filter,
-                                                  const std::string& after,
-                                                  int limit) {
+absl::StatusOr<CasePage> SqlReadTxn::ListCases(const CaseFilter& filter,
+                                               const std::string& after,
+                                               int limit) {
   if (limit <= 0) {
     return absl::InvalidArgumentError("ListCases: limit must be positive");
   }
@@ -219,7 +250,7 @@ absl::StatusOr<CasePage> SqliteReadTxn::ListCases(const CaseFilter& filter,
   return page;
 }
 
-absl::StatusOr<CasePage> SqliteReadTxn::ListClosedCasesBefore(
+absl::StatusOr<CasePage> SqlReadTxn::ListClosedCasesBefore(
     const std::string& owner_region, absl::Time updated_before,
     const std::string& after, int limit) {
   if (limit <= 0) {
@@ -250,7 +281,7 @@ absl::StatusOr<CasePage> SqliteReadTxn::ListClosedCasesBefore(
   return page;
 }
 
-absl::StatusOr<std::optional<RequestRecord>> SqliteReadTxn::FindRequest(
+absl::StatusOr<std::optional<RequestRecord>> SqlReadTxn::FindRequest(
     const std::string& principal, const std::string& request_id) {
   RUTA_ASSIGN_OR_RETURN(
       Statement stmt,
@@ -271,8 +302,8 @@ absl::StatusOr<std::optional<RequestRecord>> SqliteReadTxn::FindRequest(
   return record;
 }
 
-absl::StatusOr<int64_t> SqliteReadTxn::GetAggregate(const std::string& table,
-                                                    const std::string& key) {
+absl::StatusOr<int64_t> SqlReadTxn::GetAggregate(const std::string& table,
+                                                 const std::string& key) {
   RUTA_ASSIGN_OR_RETURN(
       Statement stmt,
       connection_.Prepare("SELECT value FROM aggregates "
@@ -283,8 +314,8 @@ absl::StatusOr<int64_t> SqliteReadTxn::GetAggregate(const std::string& table,
 }
 
 absl::StatusOr<std::vector<std::pair<std::string, int64_t>>>
-SqliteReadTxn::ScanAggregates(const std::string& table,
-                              const std::string& key_prefix) {
+SqlReadTxn::ScanAggregates(const std::string& table,
+                           const std::string& key_prefix) {
   // A range on the primary key: key >= prefix AND key < prefix + U+10FFFF
   // would need care with bytes; compare the prefix with substr instead, on
   // the key range starting at the prefix, which the index serves.
@@ -304,7 +335,7 @@ SqliteReadTxn::ScanAggregates(const std::string& table,
   return out;
 }
 
-absl::StatusOr<std::vector<core::Case>> SqliteReadTxn::ListStalledFollowUps(
+absl::StatusOr<std::vector<core::Case>> SqlReadTxn::ListStalledFollowUps(
     const std::string& owner_region, absl::Time updated_before) {
   // Served by the partial index cases_follow_up (migration *_dashboard.sql).
   static const std::string sql =
@@ -324,7 +355,7 @@ absl::StatusOr<std::vector<core::Case>> SqliteReadTxn::ListStalledFollowUps(
   return out;
 }
 
-absl::StatusOr<AuditHead> SqliteReadTxn::GetAuditHead() {
+absl::StatusOr<AuditHead> SqlReadTxn::GetAuditHead() {
   RUTA_ASSIGN_OR_RETURN(
       Statement stmt,
       connection_.Prepare(
@@ -340,7 +371,7 @@ absl::StatusOr<AuditHead> SqliteReadTxn::GetAuditHead() {
   return head;
 }
 
-absl::StatusOr<std::vector<AuditRecord>> SqliteReadTxn::ScanAudit(
+absl::StatusOr<std::vector<AuditRecord>> SqlReadTxn::ScanAudit(
     int64_t from_index, int limit) {
   if (limit <= 0) {
     return absl::InvalidArgumentError("ScanAudit: limit must be positive");
@@ -386,7 +417,7 @@ absl::StatusOr<std::optional<AuditCheckpoint>> QueryCheckpoint(
 
 }  // namespace
 
-absl::StatusOr<std::optional<AuditCheckpoint>> SqliteReadTxn::GetPeerCheckpoint(
+absl::StatusOr<std::optional<AuditCheckpoint>> SqlReadTxn::GetPeerCheckpoint(
     const std::string& region) {
   RUTA_ASSIGN_OR_RETURN(
       Statement stmt,
@@ -397,7 +428,7 @@ absl::StatusOr<std::optional<AuditCheckpoint>> SqliteReadTxn::GetPeerCheckpoint(
   return QueryCheckpoint(stmt);
 }
 
-absl::StatusOr<std::optional<AuditCheckpoint>> SqliteReadTxn::GetSentCheckpoint(
+absl::StatusOr<std::optional<AuditCheckpoint>> SqlReadTxn::GetSentCheckpoint(
     const std::string& peer_region) {
   RUTA_ASSIGN_OR_RETURN(
       Statement stmt,
@@ -411,7 +442,7 @@ absl::StatusOr<std::optional<AuditCheckpoint>> SqliteReadTxn::GetSentCheckpoint(
 // --- Writes
 // ---------------------------------------------------------------------
 
-absl::Status SqliteWriteTxn::PutCase(const core::Case& c) {
+absl::Status SqlWriteTxn::PutCase(const core::Case& c) {
   RUTA_RETURN_IF_ERROR(ValidateCase(c));
 
   int64_t stored = 0;
@@ -473,7 +504,7 @@ absl::Status SqliteWriteTxn::PutCase(const core::Case& c) {
   return UpdatePartnerReferrals(c, referrals_before);
 }
 
-absl::Status SqliteWriteTxn::PutRequest(const RequestRecord& record) {
+absl::Status SqlWriteTxn::PutRequest(const RequestRecord& record) {
   if (record.principal.empty() || record.request_id.empty()) {
     return absl::InvalidArgumentError(
         "PutRequest: principal and request_id must be non-empty");
@@ -493,26 +524,27 @@ absl::Status SqliteWriteTxn::PutRequest(const RequestRecord& record) {
       .Bind(6, record.case_version)
       .Bind(7, TimeToMicros(record.recorded_at));
   RUTA_RETURN_IF_ERROR(stmt.Run());
-  if (sqlite3_changes(connection_.db()) == 0) {
+  if (connection_.Changes() == 0) {
     return absl::AlreadyExistsError("PutRequest: request already recorded");
   }
   return absl::OkStatus();
 }
 
-absl::Status SqliteWriteTxn::AddToAggregate(const std::string& table,
-                                            const std::string& key,
-                                            int64_t delta) {
+absl::Status SqlWriteTxn::AddToAggregate(const std::string& table,
+                                         const std::string& key,
+                                         int64_t delta) {
   RUTA_ASSIGN_OR_RETURN(
       Statement stmt,
-      connection_.Prepare("INSERT INTO aggregates (table_name, key, value) "
-                          "VALUES (?1, ?2, ?3) "
-                          "ON CONFLICT (table_name, key) "
-                          "DO UPDATE SET value = value + excluded.value"));
+      connection_.Prepare(
+          "INSERT INTO aggregates (table_name, key, value) "
+          "VALUES (?1, ?2, ?3) "
+          "ON CONFLICT (table_name, key) "
+          "DO UPDATE SET value = aggregates.value + excluded.value"));
   stmt.Bind(1, table).Bind(2, key).Bind(3, delta);
   return stmt.Run();
 }
 
-absl::Status SqliteWriteTxn::ClearAggregates(const std::string& table) {
+absl::Status SqlWriteTxn::ClearAggregates(const std::string& table) {
   RUTA_ASSIGN_OR_RETURN(
       Statement stmt,
       connection_.Prepare("DELETE FROM aggregates WHERE table_name = ?1"));
@@ -520,7 +552,7 @@ absl::Status SqliteWriteTxn::ClearAggregates(const std::string& table) {
   return stmt.Run();
 }
 
-absl::Status SqliteWriteTxn::AppendAudit(const AuditRecord& record) {
+absl::Status SqlWriteTxn::AppendAudit(const AuditRecord& record) {
   if (record.hash.size() != kAuditHashSize) {
     return absl::InvalidArgumentError(
         "AppendAudit: the record's hash must be 32 bytes");
@@ -547,8 +579,7 @@ absl::Status SqliteWriteTxn::AppendAudit(const AuditRecord& record) {
   return stmt.Run();
 }
 
-absl::Status SqliteWriteTxn::PutPeerCheckpoint(
-    const AuditCheckpoint& checkpoint) {
+absl::Status SqlWriteTxn::PutPeerCheckpoint(const AuditCheckpoint& checkpoint) {
   if (checkpoint.region.empty()) {
     return absl::InvalidArgumentError("PutPeerCheckpoint: region is empty");
   }
@@ -569,8 +600,8 @@ absl::Status SqliteWriteTxn::PutPeerCheckpoint(
   return stmt.Run();
 }
 
-absl::Status SqliteWriteTxn::PutSentCheckpoint(
-    const std::string& peer_region, const AuditCheckpoint& checkpoint) {
+absl::Status SqlWriteTxn::PutSentCheckpoint(const std::string& peer_region,
+                                            const AuditCheckpoint& checkpoint) {
   if (peer_region.empty()) {
     return absl::InvalidArgumentError("PutSentCheckpoint: peer is empty");
   }
@@ -593,4 +624,4 @@ absl::Status SqliteWriteTxn::PutSentCheckpoint(
   return stmt.Run();
 }
 
-}  // namespace ruta::store::sqlite_internal
+}  // namespace ruta::store::sql_internal

@@ -6,9 +6,9 @@
 
 #include "absl/strings/str_cat.h"
 #include "ruta/common/status_macros.h"
-#include "sqlite/txn.h"
+#include "sql/txn.h"
 
-namespace ruta::store::sqlite_internal {
+namespace ruta::store::sql_internal {
 namespace {
 
 // Columns in the order ReadActivity reads (0..10) and PutActivity binds
@@ -43,7 +43,7 @@ core::Activity ReadActivity(const Statement& stmt) {
 
 }  // namespace
 
-absl::StatusOr<std::optional<core::Activity>> SqliteReadTxn::FindActivity(
+absl::StatusOr<std::optional<core::Activity>> SqlReadTxn::FindActivity(
     const std::string& activity_id) {
   static const std::string sql = absl::StrCat(
       "SELECT ", kActivityColumns, " FROM activities WHERE activity_id = ?1");
@@ -54,7 +54,7 @@ absl::StatusOr<std::optional<core::Activity>> SqliteReadTxn::FindActivity(
   return ReadActivity(stmt);
 }
 
-absl::StatusOr<ActivityPage> SqliteReadTxn::ListActivities(
+absl::StatusOr<ActivityPage> SqlReadTxn::ListActivities(
     const ActivityFilter& filter, const std::string& after, int limit) {
   if (limit <= 0) {
     return absl::InvalidArgumentError("ListActivities: limit must be positive");
@@ -90,7 +90,7 @@ absl::StatusOr<ActivityPage> SqliteReadTxn::ListActivities(
   return page;
 }
 
-absl::Status SqliteWriteTxn::PutActivity(const core::Activity& a) {
+absl::Status SqlWriteTxn::PutActivity(const core::Activity& a) {
   if (a.activity_id.empty() || a.region.empty()) {
     return absl::InvalidArgumentError(
         "PutActivity: activity_id and region are required");
@@ -113,11 +113,11 @@ absl::Status SqliteWriteTxn::PutActivity(const core::Activity& a) {
       .Bind(10, training ? a.members_trained : a.people_reached)
       .Bind(11, TimeToMicros(a.recorded_at));
   RUTA_RETURN_IF_ERROR(stmt.Run());
-  if (sqlite3_changes(connection_.db()) == 0) {
+  if (connection_.Changes() == 0) {
     return absl::AlreadyExistsError(
         absl::StrCat("PutActivity: activity ", a.activity_id, " exists"));
   }
   return absl::OkStatus();
 }
 
-}  // namespace ruta::store::sqlite_internal
+}  // namespace ruta::store::sql_internal

@@ -1,4 +1,4 @@
-// SqliteReadTxn / SqliteWriteTxn: person links, erasure and node settings
+// SqlReadTxn / SqlWriteTxn: person links, erasure and node settings
 // (DESIGN.md section 6; schema in migrations/sqlite/0004_privacy.sql).
 #include <openssl/sha.h>
 
@@ -8,9 +8,9 @@
 
 #include "absl/strings/str_cat.h"
 #include "ruta/common/status_macros.h"
-#include "sqlite/txn.h"
+#include "sql/txn.h"
 
-namespace ruta::store::sqlite_internal {
+namespace ruta::store::sql_internal {
 
 std::string Sha256Of(absl::string_view bytes) {
   unsigned char digest[SHA256_DIGEST_LENGTH];
@@ -31,7 +31,7 @@ absl::Status RunForCase(Connection& connection, const char* sql,
 
 }  // namespace
 
-absl::StatusOr<std::optional<std::string>> SqliteReadTxn::FindPersonAlias(
+absl::StatusOr<std::optional<std::string>> SqlReadTxn::FindPersonAlias(
     const std::string& ref) {
   RUTA_ASSIGN_OR_RETURN(
       Statement stmt,
@@ -42,7 +42,7 @@ absl::StatusOr<std::optional<std::string>> SqliteReadTxn::FindPersonAlias(
   return stmt.ColumnText(0);
 }
 
-absl::StatusOr<bool> SqliteReadTxn::IsCaseErased(const std::string& case_id) {
+absl::StatusOr<bool> SqlReadTxn::IsCaseErased(const std::string& case_id) {
   RUTA_ASSIGN_OR_RETURN(
       Statement stmt,
       connection_.Prepare("SELECT 1 FROM erased_cases WHERE case_id = ?1"));
@@ -50,7 +50,7 @@ absl::StatusOr<bool> SqliteReadTxn::IsCaseErased(const std::string& case_id) {
   return stmt.Step();
 }
 
-absl::StatusOr<std::optional<std::string>> SqliteReadTxn::GetSetting(
+absl::StatusOr<std::optional<std::string>> SqlReadTxn::GetSetting(
     const std::string& name) {
   RUTA_ASSIGN_OR_RETURN(
       Statement stmt,
@@ -61,8 +61,8 @@ absl::StatusOr<std::optional<std::string>> SqliteReadTxn::GetSetting(
   return stmt.ColumnText(0);
 }
 
-absl::Status SqliteWriteTxn::PutSetting(const std::string& name,
-                                        const std::string& value) {
+absl::Status SqlWriteTxn::PutSetting(const std::string& name,
+                                     const std::string& value) {
   RUTA_ASSIGN_OR_RETURN(
       Statement stmt,
       connection_.Prepare("INSERT INTO node_settings (name, value) VALUES "
@@ -72,8 +72,8 @@ absl::Status SqliteWriteTxn::PutSetting(const std::string& name,
   return stmt.Run();
 }
 
-absl::StatusOr<int64_t> SqliteWriteTxn::JoinPersonRef(const std::string& from,
-                                                      const std::string& to) {
+absl::StatusOr<int64_t> SqlWriteTxn::JoinPersonRef(const std::string& from,
+                                                   const std::string& to) {
   if (from.empty() || to.empty() || from == to) {
     return absl::InvalidArgumentError(
         "JoinPersonRef: two different, non-empty refs are required");
@@ -92,7 +92,7 @@ absl::StatusOr<int64_t> SqliteWriteTxn::JoinPersonRef(const std::string& from,
             "UPDATE cases SET person_ref = ?2 WHERE person_ref = ?1"));
     stmt.Bind(1, from).Bind(2, to);
     RUTA_RETURN_IF_ERROR(stmt.Run());
-    changed = sqlite3_changes(connection_.db());
+    changed = connection_.Changes();
   }
   {
     RUTA_ASSIGN_OR_RETURN(
@@ -120,9 +120,9 @@ absl::StatusOr<int64_t> SqliteWriteTxn::JoinPersonRef(const std::string& from,
   return changed;
 }
 
-absl::Status SqliteWriteTxn::EraseCase(const std::string& case_id,
-                                       const std::string& owner_region,
-                                       absl::Time at) {
+absl::Status SqlWriteTxn::EraseCase(const std::string& case_id,
+                                    const std::string& owner_region,
+                                    absl::Time at) {
   if (case_id.empty() || owner_region.empty()) {
     return absl::InvalidArgumentError(
         "EraseCase: case_id and owner_region are required");
@@ -199,15 +199,19 @@ absl::Status SqliteWriteTxn::EraseCase(const std::string& case_id,
   for (const auto& [key, hash] : kept) {
     RUTA_ASSIGN_OR_RETURN(
         Statement stmt,
-        connection_.Prepare("UPDATE inbox_events SET bytes = X'', hash = ?3 "
+        connection_.Prepare("UPDATE inbox_events SET bytes = ?4, hash = ?3 "
                             "WHERE origin = ?1 AND sequence = ?2"));
-    stmt.Bind(1, key.first).Bind(2, key.second).BindBlob(3, hash);
+    // ?4: an empty blob (a literal's syntax differs between the dialects).
+    stmt.Bind(1, key.first)
+        .Bind(2, key.second)
+        .BindBlob(3, hash)
+        .BindBlob(4, "");
     RUTA_RETURN_IF_ERROR(stmt.Run());
   }
   return absl::OkStatus();
 }
 
-absl::Status SqliteWriteTxn::RedactAcknowledgedErased(
+absl::Status SqlWriteTxn::RedactAcknowledgedErased(
     const std::string& destination, int64_t applied_through) {
   std::vector<std::pair<int64_t, std::string>> rows;
   {
@@ -226,12 +230,13 @@ absl::Status SqliteWriteTxn::RedactAcknowledgedErased(
   for (const auto& [id, hash] : rows) {
     RUTA_ASSIGN_OR_RETURN(
         Statement stmt,
-        connection_.Prepare("UPDATE outbox SET payload = X'', bytes = X'', "
+        connection_.Prepare("UPDATE outbox SET payload = ?3, bytes = ?3, "
                             "hash = ?2, erase_pending = 0 WHERE id = ?1"));
-    stmt.Bind(1, id).BindBlob(2, hash);
+    // ?3: an empty blob (a literal's syntax differs between the dialects).
+    stmt.Bind(1, id).BindBlob(2, hash).BindBlob(3, "");
     RUTA_RETURN_IF_ERROR(stmt.Run());
   }
   return absl::OkStatus();
 }
 
-}  // namespace ruta::store::sqlite_internal
+}  // namespace ruta::store::sql_internal
