@@ -40,10 +40,9 @@ absl::StatusOr<backup::BackupSource> BackupSourceFor(
 }
 
 int64_t SchemaVersionFor(backup::BackupBackend backend) {
-  // The PostgreSQL migrations follow the SQLite ones number for number
-  // (services/store/migrations/<dialect>/).
-  (void)backend;
-  return store::SqliteSchemaVersion();
+  return backend == backup::BackupBackend::kPostgres
+             ? store::PostgresSchemaVersion()
+             : store::SqliteSchemaVersion();
 }
 
 absl::StatusOr<std::unique_ptr<backup::BackupRunner>> MakeBackupRunner(

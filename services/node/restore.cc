@@ -1,10 +1,8 @@
 #include "ruta/node/restore.h"
 
 #include <fcntl.h>
-#include <spawn.h>
 #include <sqlite3.h>
 #include <sys/stat.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -16,14 +14,11 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
-#include "absl/strings/str_replace.h"
 #include "backups.h"
 #include "ruta/backup/backup_file.h"
 #include "ruta/backup/snapshot.h"
 #include "ruta/common/status_macros.h"
 #include "ruta/store/store.h"
-
-extern char** environ;
 
 namespace ruta::node {
 namespace {
@@ -192,50 +187,28 @@ absl::StatusOr<std::vector<std::string>> SwapIn(const std::string& db_path,
   return moved;
 }
 
-// Runs psql to set restore.pending in the restored PostgreSQL database.
-absl::Status RecordPendingPostgres(const RestoreOptions& options,
-                                   const backup::BackupSource& source,
+// Records restore.pending in the restored PostgreSQL database through the
+// store (which also migrates an older backup's schema).
+absl::Status RecordPendingPostgres(const backup::BackupSource& source,
                                    const std::string& backup_name) {
-  const std::string value = absl::StrReplaceAll(backup_name, {{"'", "''"}});
-  const std::string sql = absl::StrCat(
-      "INSERT INTO node_settings(name, value) VALUES ('",
-      kRestorePendingSetting, "', '", value,
-      "') ON CONFLICT (name) DO UPDATE SET value = EXCLUDED.value");
-  std::vector<std::string> args = {
-      options.psql,
-      "--no-password",
-      "--quiet",
-      "-v",
-      "ON_ERROR_STOP=1",
-      absl::StrCat("--dbname=", source.postgres_conninfo),
-      "-c",
-      sql};
-  std::vector<std::string> env;
-  for (char** e = environ; e != nullptr && *e != nullptr; ++e) {
-    if (std::strncmp(*e, "PGPASSWORD=", 11) != 0) env.emplace_back(*e);
+  store::PostgresOptions options;
+  options.conninfo = source.postgres_conninfo;
+  options.password = source.postgres_password;
+  options.reader_connections = 1;
+  absl::StatusOr<std::unique_ptr<store::Store>> store =
+      store::OpenPostgresStore(options);
+  absl::Status status = store.status();
+  if (status.ok()) {
+    status = (*store)->WriteSync([&backup_name](store::WriteTxn& txn) {
+      return txn.PutSetting(kRestorePendingSetting, backup_name);
+    });
   }
-  if (!source.postgres_password.empty()) {
-    env.push_back(absl::StrCat("PGPASSWORD=", source.postgres_password));
-  }
-  std::vector<char*> argv, envp;
-  for (std::string& a : args) argv.push_back(a.data());
-  argv.push_back(nullptr);
-  for (std::string& e : env) envp.push_back(e.data());
-  envp.push_back(nullptr);
-  pid_t pid = -1;
-  const int rc = ::posix_spawnp(&pid, options.psql.c_str(), nullptr, nullptr,
-                                argv.data(), envp.data());
-  if (rc != 0) {
-    return absl::FailedPreconditionError(
-        absl::StrCat("cannot run ", options.psql, ": ", std::strerror(rc)));
-  }
-  int status = 0;
-  while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
-  }
-  if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
-    return absl::InternalError(absl::StrCat(
-        "the database was restored, but psql could not record the setting ",
-        kRestorePendingSetting, " (see its message above); set it by hand"));
+  if (!status.ok()) {
+    return absl::Status(
+        status.code(),
+        absl::StrCat("the database was restored, but the setting ",
+                     kRestorePendingSetting, " could not be recorded (",
+                     status.message(), "); run the restore again"));
   }
   return absl::OkStatus();
 }
@@ -297,7 +270,7 @@ absl::StatusOr<RestoreReport> RestoreBackup(
           return backup::ReadBackupFile(options.backup_file, key, sink)
               .status();
         }));
-    RUTA_RETURN_IF_ERROR(RecordPendingPostgres(options, source, backup_name));
+    RUTA_RETURN_IF_ERROR(RecordPendingPostgres(source, backup_name));
     return report;
   }
 

@@ -5,7 +5,9 @@
 // back (decrypt and authenticate, as a restore does before writing).
 //
 // Usage: backup_bench [CASES] [DIR]   default 100000 cases, a fresh
-// directory under /tmp (use the disk the node's backups go to).
+// directory under /tmp (use the disk the node's backups go to). With
+// RUTA_TEST_POSTGRES set, the same on a scratch PostgreSQL database
+// (pg_dump --format=custom).
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -23,6 +25,7 @@
 #include "ruta/backup/backup.h"
 #include "ruta/core/domain.h"
 #include "ruta/store/store.h"
+#include "ruta/testing/store_backend.h"
 
 namespace {
 
@@ -66,74 +69,50 @@ double Median(std::vector<double> v) {
   return v[v.size() / 2];
 }
 
-}  // namespace
-
-int main(int argc, char** argv) {
-  const int cases = argc > 1 ? std::atoi(argv[1]) : 100000;
-  std::string dir = argc > 2 ? argv[2] : "";
-  if (dir.empty()) {
-    dir = absl::StrCat(std::filesystem::temp_directory_path().string(),
-                       "/ruta-backup-bench-", ::getpid());
+// Writes `cases` cases (with their request and audit records) to `store`.
+absl::Status Populate(ruta::store::Store& store, int cases) {
+  constexpr int kBatch = 2000;
+  for (int first = 0; first < cases; first += kBatch) {
+    absl::Status status =
+        store.WriteSync([first, cases](ruta::store::WriteTxn& txn) {
+          for (int n = first; n < std::min(first + kBatch, cases); ++n) {
+            absl::Status s = txn.PutCase(MakeCase(n));
+            if (!s.ok()) return s;
+            ruta::store::RequestRecord record;
+            record.request_id = absl::StrCat("req-", n);
+            record.principal = "spiffe://cusco.ruta.pe/office/upe";
+            record.method = "CaseOffice.OpenCase";
+            record.fingerprint = std::string(32, 'f');
+            record.case_id = CaseId(n);
+            record.case_version = 1;
+            record.recorded_at = absl::Now();
+            s = txn.PutRequest(record);
+            if (!s.ok()) return s;
+            ruta::store::AuditRecord audit;
+            audit.index = n;
+            audit.at = absl::Now();
+            audit.principal = record.principal;
+            audit.method = record.method;
+            audit.subject = record.case_id;
+            audit.hash = std::string(32, 'h');
+            s = txn.AppendAudit(audit);
+            if (!s.ok()) return s;
+          }
+          return absl::OkStatus();
+        });
+    if (!status.ok()) return status;
   }
-  std::filesystem::create_directories(dir + "/backups");
-  ::chmod(dir.c_str(), 0700);
-  ::chmod((dir + "/backups").c_str(), 0700);
-  const std::string key_file = dir + "/backup.key";
-  std::ofstream(key_file) << std::string(64, '7') << "\n";
-  ::chmod(key_file.c_str(), 0600);
+  return absl::OkStatus();
+}
 
-  ruta::store::SqliteOptions store_options;
-  store_options.path = dir + "/cusco.db";
-  {
-    auto store = ruta::store::OpenSqliteStore(store_options);
-    if (!store.ok()) return Fail(store.status());
-    const absl::Time start = absl::Now();
-    constexpr int kBatch = 2000;
-    for (int first = 0; first < cases; first += kBatch) {
-      absl::Status status =
-          (*store)->WriteSync([first, cases](ruta::store::WriteTxn& txn) {
-            for (int n = first; n < std::min(first + kBatch, cases); ++n) {
-              absl::Status s = txn.PutCase(MakeCase(n));
-              if (!s.ok()) return s;
-              ruta::store::RequestRecord record;
-              record.request_id = absl::StrCat("req-", n);
-              record.principal = "spiffe://cusco.ruta.pe/office/upe";
-              record.method = "CaseOffice.OpenCase";
-              record.fingerprint = std::string(32, 'f');
-              record.case_id = CaseId(n);
-              record.case_version = 1;
-              record.recorded_at = absl::Now();
-              s = txn.PutRequest(record);
-              if (!s.ok()) return s;
-              ruta::store::AuditRecord audit;
-              audit.index = n;
-              audit.at = absl::Now();
-              audit.principal = record.principal;
-              audit.method = record.method;
-              audit.subject = record.case_id;
-              audit.hash = std::string(32, 'h');
-              s = txn.AppendAudit(audit);
-              if (!s.ok()) return s;
-            }
-            return absl::OkStatus();
-          });
-      if (!status.ok()) return Fail(status);
-    }
-    std::printf("store of %d cases written in %.1f s\n", cases,
-                absl::ToDoubleSeconds(absl::Now() - start));
-  }
-
-  ruta::backup::BackupOptions options;
-  options.directory = dir + "/backups";
-  options.key_file = key_file;
-  options.region = "cusco";
-  options.schema_version = ruta::store::SqliteSchemaVersion();
-  ruta::backup::BackupSource source;
-  source.sqlite_path = store_options.path;
+// Three backups of `source`, each read back; prints the medians.
+int Measure(const char* name, int cases,
+            const ruta::backup::BackupOptions& options,
+            const ruta::backup::BackupSource& source) {
+  auto key = ruta::backup::BackupKey::LoadFromFile(options.key_file);
+  if (!key.ok()) return Fail(key.status());
   std::vector<double> seconds, read_seconds;
   int64_t payload = 0, size = 0;
-  auto key = ruta::backup::BackupKey::LoadFromFile(key_file);
-  if (!key.ok()) return Fail(key.status());
   for (int round = 0; round < 3; ++round) {
     const absl::Time start = absl::Now();
     absl::StatusOr<ruta::backup::BackupResult> result =
@@ -153,14 +132,77 @@ int main(int argc, char** argv) {
   }
   const double mb = static_cast<double>(payload) / 1e6;
   std::printf(
-      "backup (SQLite, %d cases): database %.1f MB, file %.1f MB; median of "
-      "3: %.2f s, %.1f MB/s (runs %.2f %.2f %.2f s)\n",
-      cases, mb, static_cast<double>(size) / 1e6, Median(seconds),
+      "backup (%s, %d cases): payload %.1f MB, file %.1f MB; median of 3: "
+      "%.2f s, %.1f MB/s of payload (runs %.2f %.2f %.2f s)\n",
+      name, cases, mb, static_cast<double>(size) / 1e6, Median(seconds),
       mb / Median(seconds), seconds[0], seconds[1], seconds[2]);
   std::printf(
-      "read back (decrypt + authenticate): median of 3: %.2f s, "
-      "%.1f MB/s\n",
-      Median(read_seconds), mb / Median(read_seconds));
+      "read back (%s; decrypt + authenticate): median of 3: %.2f s, %.1f "
+      "MB/s\n",
+      name, Median(read_seconds), mb / Median(read_seconds));
+  return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  const int cases = argc > 1 ? std::atoi(argv[1]) : 100000;
+  std::string dir = argc > 2 ? argv[2] : "";
+  if (dir.empty()) {
+    dir = absl::StrCat(std::filesystem::temp_directory_path().string(),
+                       "/ruta-backup-bench-", ::getpid());
+  }
+  std::filesystem::create_directories(dir + "/backups");
+  ::chmod(dir.c_str(), 0700);
+  ::chmod((dir + "/backups").c_str(), 0700);
+  const std::string key_file = dir + "/backup.key";
+  std::ofstream(key_file) << std::string(64, '7') << "\n";
+  ::chmod(key_file.c_str(), 0600);
+  ruta::backup::BackupOptions options;
+  options.directory = dir + "/backups";
+  options.key_file = key_file;
+  options.region = "cusco";
+  options.schema_version = ruta::store::SqliteSchemaVersion();
+
+  ruta::store::SqliteOptions store_options;
+  store_options.path = dir + "/cusco.db";
+  {
+    auto store = ruta::store::OpenSqliteStore(store_options);
+    if (!store.ok()) return Fail(store.status());
+    const absl::Time start = absl::Now();
+    absl::Status status = Populate(**store, cases);
+    if (!status.ok()) return Fail(status);
+    std::printf("SQLite store of %d cases written in %.1f s\n", cases,
+                absl::ToDoubleSeconds(absl::Now() - start));
+  }
+  ruta::backup::BackupSource source;
+  source.sqlite_path = store_options.path;
+  if (int rc = Measure("SQLite", cases, options, source); rc != 0) return rc;
+
+  if (ruta::testing::PostgresTestConninfo().has_value()) {
+    auto db = ruta::testing::ScratchPostgresDatabase::Create();
+    if (!db.ok()) return Fail(db.status());
+    ruta::store::PostgresOptions pg;
+    pg.conninfo = (*db)->conninfo();
+    {
+      auto store = ruta::store::OpenPostgresStore(pg);
+      if (!store.ok()) return Fail(store.status());
+      const absl::Time start = absl::Now();
+      absl::Status status = Populate(**store, cases);
+      if (!status.ok()) return Fail(status);
+      std::printf("PostgreSQL store of %d cases written in %.1f s\n", cases,
+                  absl::ToDoubleSeconds(absl::Now() - start));
+    }
+    ruta::backup::BackupSource pg_source;
+    pg_source.backend = ruta::backup::BackupBackend::kPostgres;
+    pg_source.postgres_conninfo = (*db)->conninfo();
+    options.schema_version = ruta::store::PostgresSchemaVersion();
+    if (int rc = Measure("PostgreSQL", cases, options, pg_source); rc != 0) {
+      return rc;
+    }
+  } else {
+    std::printf("PostgreSQL: not measured (set RUTA_TEST_POSTGRES)\n");
+  }
   std::filesystem::remove_all(dir);
   return 0;
 }

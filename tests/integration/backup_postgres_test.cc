@@ -1,31 +1,31 @@
-// Backup and restore of a PostgreSQL store: pg_dump streamed through the
-// encryption, and `ruta-node restore`'s pg_restore --single-transaction into
-// the configured database, against a real PostgreSQL server.
+// Backup and restore of a PostgreSQL store (ruta::store::OpenPostgresStore):
+// pg_dump streamed through the encryption while a writer commits, and
+// `ruta-node restore`'s pg_restore --single-transaction into the configured
+// database, against a real PostgreSQL server.
 //
-// Needs RUTA_TEST_POSTGRES: a libpq connection string to a maintenance
-// database of a role with CREATEDB, e.g.
+// Needs RUTA_TEST_POSTGRES (ruta/testing/store_backend.h), e.g.
 //   RUTA_TEST_POSTGRES="host=/var/run/postgresql dbname=postgres"
-// Each test creates a scratch database and drops it. Without the variable
+// Each test uses a scratch database, dropped after it. Without the variable
 // the tests are skipped with a message naming it, or fail when CI=true.
 #include <sys/stat.h>
-#include <unistd.h>
 
-#include <cstdlib>
+#include <atomic>
 #include <filesystem>
 #include <fstream>
-#include <random>
+#include <memory>
 #include <string>
-#include <vector>
+#include <thread>
 
 #include "absl/strings/str_cat.h"
-#include "absl/strings/str_split.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "ruta/backup/backup.h"
+#include "ruta/core/domain.h"
 #include "ruta/node/restore.h"
 #include "ruta/node/v1/config.pb.h"
 #include "ruta/store/store.h"
 #include "ruta/testing/pki.h"
+#include "ruta/testing/store_backend.h"
 #include "ruta/testing/subprocess.h"
 
 namespace ruta {
@@ -33,87 +33,59 @@ namespace {
 
 using ::testing::HasSubstr;
 using ::testing::Not;
+using testing::StoreBackend;
 
-std::string FindProgram(const std::string& name) {
-  const char* path = std::getenv("PATH");
-  for (absl::string_view dir :
-       absl::StrSplit(path != nullptr ? path : "/usr/bin", ':')) {
-    const std::string candidate = absl::StrCat(dir, "/", name);
-    if (::access(candidate.c_str(), X_OK) == 0) return candidate;
+std::string CaseId(int n) {
+  std::string id = "cs_aaaaaaaaaaaaaaaaaaaa";
+  for (size_t i = id.size() - 1; n > 0; --i, n /= 26) {
+    id[i] = static_cast<char>('a' + n % 26);
   }
-  return name;
+  return id;
 }
 
-// A database created for one test and dropped after it.
-class ScratchDatabase final {
- public:
-  explicit ScratchDatabase(std::string maintenance)
-      : maintenance_(std::move(maintenance)) {
-    std::mt19937 random(std::random_device{}());
-    name_ =
-        absl::StrCat("ruta_backup_test_", ::getpid(), "_", random() % 1000000);
-    ok_ = Psql(maintenance_, absl::StrCat("CREATE DATABASE ", name_)).empty();
-  }
-  ~ScratchDatabase() {
-    Psql(maintenance_,
-         absl::StrCat("DROP DATABASE IF EXISTS ", name_, " WITH (FORCE)"));
-  }
-  bool ok() const { return ok_; }
-  std::string conninfo() const {
-    return absl::StrCat(maintenance_, " dbname=", name_);
-  }
-  // Runs `sql`; returns "" on success, else psql's error.
-  static std::string Psql(const std::string& conninfo, const std::string& sql,
-                          std::string* out = nullptr) {
-    testing::ProcessResult result = testing::RunProcess(
-        {FindProgram("psql"), "--no-password", "--quiet", "--tuples-only",
-         "--no-align", "-v", "ON_ERROR_STOP=1", "--dbname", conninfo, "-c",
-         sql},
-        absl::Seconds(60));
-    if (out != nullptr) *out = result.out;
-    return result.exit_code == 0 ? "" : result.err + result.out;
-  }
-  std::string Query(const std::string& sql) const {
-    std::string out;
-    const std::string err = Psql(conninfo(), sql, &out);
-    EXPECT_EQ(err, "") << sql;
-    while (!out.empty() && (out.back() == '\n' || out.back() == ' ')) {
-      out.pop_back();
-    }
-    return out;
-  }
-
- private:
-  std::string maintenance_;
-  std::string name_;
-  bool ok_ = false;
-};
+// Case `n` and its audit record (index `n`), in one write: the pair a
+// consistent copy holds both or neither of.
+absl::Status WriteCase(store::Store& store, int n) {
+  return store.WriteSync([n](store::WriteTxn& txn) {
+    core::Case c;
+    c.case_id = CaseId(n);
+    c.person_ref = "pr1_" + std::string(32, 'a');
+    c.kind = core::CaseKind::kVictim;
+    c.owner_region = "cusco";
+    c.stage = core::Stage::kIdentified;
+    c.profile.age_band = core::AgeBand::k12To14;
+    c.profile.sex = core::Sex::kFemale;
+    c.profile.origin_province = "0812";
+    c.profile.exploitation_forms = {core::ExploitationForm::kSexual};
+    c.profile.setting = core::Setting::kMiningCamp;
+    c.profile.recruitment_means = core::RecruitmentMeans::kFalseJobOffer;
+    c.profile.identified_month = {2026, 3};
+    c.legal_basis = core::LegalBasis::kUpeProtectiveMeasure;
+    c.version = 1;
+    c.opened_at = absl::Now();
+    c.updated_at = c.opened_at;
+    c.opened_by = "spiffe://cusco.ruta.pe/office/upe";
+    absl::Status s = txn.PutCase(c);
+    if (!s.ok()) return s;
+    store::AuditRecord audit;
+    audit.index = n;
+    audit.at = absl::Now();
+    audit.principal = c.opened_by;
+    audit.method = "CaseOffice.OpenCase";
+    audit.subject = c.case_id;
+    audit.hash = std::string(32, 'h');
+    return txn.AppendAudit(audit);
+  });
+}
 
 class BackupPostgresTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    const char* conninfo = std::getenv("RUTA_TEST_POSTGRES");
-    if (conninfo == nullptr || *conninfo == '\0') {
-      const char* ci = std::getenv("CI");
-      if (ci != nullptr && std::string(ci) == "true") {
-        FAIL() << "RUTA_TEST_POSTGRES is not set but CI=true: the PostgreSQL "
-                  "backup tests must run in CI";
-      }
-      GTEST_SKIP() << "RUTA_TEST_POSTGRES is not set (a libpq connection "
-                      "string to a maintenance database of a role with "
-                      "CREATEDB, e.g. \"host=/var/run/postgresql "
-                      "dbname=postgres\")";
-    }
-    db_ = std::make_unique<ScratchDatabase>(conninfo);
-    ASSERT_TRUE(db_->ok()) << "cannot create a scratch database with "
-                           << conninfo;
-    // A store-like schema: the node settings and some case rows.
-    ASSERT_EQ(db_->Query("CREATE TABLE node_settings (name TEXT PRIMARY KEY, "
-                         "value TEXT NOT NULL); CREATE TABLE cases (id "
-                         "SERIAL PRIMARY KEY, body TEXT NOT NULL); INSERT "
-                         "INTO cases(body) SELECT repeat('c', 200) FROM "
-                         "generate_series(1, 5000)"),
-              "");
+    RUTA_SKIP_WITHOUT_POSTGRES(StoreBackend::kPostgres);
+    absl::StatusOr<std::unique_ptr<testing::ScratchPostgresDatabase>> db =
+        testing::ScratchPostgresDatabase::Create();
+    ASSERT_TRUE(db.ok()) << db.status();
+    db_ = *std::move(db);
     dir_ = testing::MakeTempDir("backup-pg");
     ::chmod(dir_.c_str(), 0700);
     std::filesystem::create_directory(dir_ + "/backups");
@@ -127,82 +99,133 @@ class BackupPostgresTest : public ::testing::Test {
     config_.mutable_backup()->set_key_file(key_file_);
   }
 
-  backup::BackupResult Backup() {
+  std::unique_ptr<store::Store> Open() {
+    store::PostgresOptions options;
+    options.conninfo = db_->conninfo();
+    absl::StatusOr<std::unique_ptr<store::Store>> store =
+        store::OpenPostgresStore(options);
+    EXPECT_TRUE(store.ok()) << store.status();
+    return store.ok() ? *std::move(store) : nullptr;
+  }
+
+  absl::StatusOr<backup::BackupResult> Backup(const std::string& conninfo) {
     backup::BackupOptions options;
     options.directory = dir_ + "/backups";
     options.key_file = key_file_;
     options.region = "cusco";
-    options.schema_version = store::SqliteSchemaVersion();
+    options.schema_version = store::PostgresSchemaVersion();
     backup::BackupSource source;
     source.backend = backup::BackupBackend::kPostgres;
-    source.postgres_conninfo = db_->conninfo();
-    absl::StatusOr<backup::BackupResult> result =
-        backup::CreateBackup(options, source, absl::Now());
-    EXPECT_TRUE(result.ok()) << result.status();
-    return result.ok() ? *result : backup::BackupResult();
+    source.postgres_conninfo = conninfo;
+    return backup::CreateBackup(options, source, absl::Now());
   }
 
-  std::unique_ptr<ScratchDatabase> db_;
+  int64_t Query(const std::string& sql) {
+    absl::StatusOr<int64_t> n = db_->QueryInt64(sql);
+    EXPECT_TRUE(n.ok()) << n.status();
+    return n.ok() ? *n : -1;
+  }
+
+  std::unique_ptr<testing::ScratchPostgresDatabase> db_;
   std::string dir_, key_file_;
   ruta::node::v1::NodeConfig config_;
 };
 
-TEST_F(BackupPostgresTest, DumpRestoresIntoTheConfiguredDatabase) {
-  const backup::BackupResult made = Backup();
-  ASSERT_FALSE(made.file_name.empty());
-  EXPECT_EQ(made.header.backend, backup::BackupBackend::kPostgres);
-  // pg_dump's custom format starts with "PGDMP"; the file must not show it.
-  EXPECT_THAT(testing::ReadFile(made.path), Not(HasSubstr("PGDMP")));
-  EXPECT_THAT(testing::ReadFile(made.path), Not(HasSubstr("cccccccc")));
+TEST_F(BackupPostgresTest, BackupUnderAWriterRestoresAConsistentStore) {
+  std::unique_ptr<store::Store> store = Open();
+  ASSERT_NE(store, nullptr);
+  constexpr int kInitial = 2000;
+  for (int n = 0; n < kInitial; ++n) ASSERT_TRUE(WriteCase(*store, n).ok());
 
-  // Changes after the backup, then the restore brings back the backup's.
-  ASSERT_EQ(db_->Query("DELETE FROM cases WHERE id <= 100; INSERT INTO "
-                       "cases(body) VALUES ('late'); CREATE TABLE extra (x "
-                       "int)"),
-            "");
+  // A writer commits case + audit pairs while pg_dump runs.
+  std::atomic<bool> stop{false};
+  std::atomic<int> next{kInitial};
+  std::thread writer([&] {
+    while (!stop.load()) {
+      const int n = next.load();
+      if (!WriteCase(*store, n).ok()) return;
+      next = n + 1;
+    }
+  });
+  absl::StatusOr<backup::BackupResult> made = Backup(db_->conninfo());
+  const int written_after_backup = next.load();
+  stop = true;
+  writer.join();
+  ASSERT_TRUE(made.ok()) << made.status();
+  EXPECT_EQ(made->header.backend, backup::BackupBackend::kPostgres);
+  // pg_dump's custom format starts with "PGDMP"; the file must not show it.
+  EXPECT_THAT(testing::ReadFile(made->path), Not(HasSubstr("PGDMP")));
+  EXPECT_THAT(testing::ReadFile(made->path), Not(HasSubstr(CaseId(7))));
+
+  // More changes after the backup; the node is then stopped.
+  for (int n = next.load(); n < next.load() + 50; ++n) {
+    ASSERT_TRUE(WriteCase(*store, n).ok());
+  }
+  store.reset();
+  const int64_t live_cases = Query("SELECT count(*) FROM cases");
+
   ruta::node::RestoreOptions options;
-  options.backup_file = made.path;
+  options.backup_file = made->path;
   absl::StatusOr<ruta::node::RestoreReport> report =
       ruta::node::RestoreBackup(config_, options);
   ASSERT_TRUE(report.ok()) << report.status();
   EXPECT_EQ(report->backend, "postgres");
-  EXPECT_EQ(db_->Query("SELECT count(*), min(id), max(id) FROM cases"),
-            "5000|1|5000");
-  EXPECT_EQ(db_->Query("SELECT value FROM node_settings WHERE name = "
-                       "'restore.pending'"),
-            made.file_name);
+
+  // A consistent snapshot: every case has its audit record and vice versa,
+  // at least the cases written before the backup, fewer than at the end.
+  const int64_t cases = Query("SELECT count(*) FROM cases");
+  EXPECT_GE(cases, kInitial);
+  EXPECT_LE(cases, written_after_backup);
+  EXPECT_LT(cases, live_cases);
+  EXPECT_EQ(Query("SELECT count(*) FROM audit_log"), cases);
+  EXPECT_EQ(Query("SELECT max(idx) + 1 FROM audit_log"), cases);
+
+  store = Open();
+  ASSERT_NE(store, nullptr);
+  std::optional<std::string> pending;
+  ASSERT_TRUE(store
+                  ->ReadSync([&](store::ReadTxn& txn) -> absl::Status {
+                    absl::StatusOr<std::optional<std::string>> value =
+                        txn.GetSetting(ruta::node::kRestorePendingSetting);
+                    if (!value.ok()) return value.status();
+                    pending = *value;
+                    return absl::OkStatus();
+                  })
+                  .ok());
+  EXPECT_EQ(pending, made->file_name);
 }
 
 TEST_F(BackupPostgresTest, DamagedBackupChangesNothing) {
-  const backup::BackupResult made = Backup();
-  std::string bytes = testing::ReadFile(made.path);
+  std::unique_ptr<store::Store> store = Open();
+  ASSERT_NE(store, nullptr);
+  for (int n = 0; n < 100; ++n) ASSERT_TRUE(WriteCase(*store, n).ok());
+  absl::StatusOr<backup::BackupResult> made = Backup(db_->conninfo());
+  ASSERT_TRUE(made.ok()) << made.status();
+  for (int n = 100; n < 110; ++n) ASSERT_TRUE(WriteCase(*store, n).ok());
+  store.reset();
+
+  std::string bytes = testing::ReadFile(made->path);
   bytes[bytes.size() - 10] ^= 4;  // in the last frame: pg_restore must not
                                   // have run on the frames before it
   const std::string damaged = dir_ + "/damaged.rbk";
   std::ofstream(damaged, std::ios::binary) << bytes;
-  ASSERT_EQ(db_->Query("DELETE FROM cases WHERE id <= 10"), "");
   ruta::node::RestoreOptions options;
   options.backup_file = damaged;
   absl::StatusOr<ruta::node::RestoreReport> report =
       ruta::node::RestoreBackup(config_, options);
   ASSERT_EQ(report.status().code(), absl::StatusCode::kDataLoss);
   EXPECT_THAT(report.status().message(), HasSubstr(damaged));
-  EXPECT_EQ(db_->Query("SELECT count(*) FROM cases"), "4990");
-  EXPECT_EQ(db_->Query("SELECT count(*) FROM node_settings"), "0");
+  EXPECT_EQ(Query("SELECT count(*) FROM cases"), 110);
+  EXPECT_EQ(Query("SELECT count(*) FROM node_settings WHERE name = "
+                  "'restore.pending'"),
+            0);
 }
 
-TEST_F(BackupPostgresTest, PgDumpErrorsAreReported) {
-  backup::BackupOptions options;
-  options.directory = dir_ + "/backups";
-  options.key_file = key_file_;
-  options.region = "cusco";
-  backup::BackupSource source;
-  source.backend = backup::BackupBackend::kPostgres;
-  source.postgres_conninfo = db_->conninfo() + "_missing";
-  absl::StatusOr<backup::BackupResult> result =
-      backup::CreateBackup(options, source, absl::Now());
-  ASSERT_EQ(result.status().code(), absl::StatusCode::kInternal);
-  EXPECT_THAT(result.status().message(), HasSubstr("pg_dump exited"));
+TEST_F(BackupPostgresTest, PgDumpErrorsAreReportedAndLeaveNoFile) {
+  absl::StatusOr<backup::BackupResult> made =
+      Backup(db_->conninfo() + "_missing");
+  ASSERT_EQ(made.status().code(), absl::StatusCode::kInternal);
+  EXPECT_THAT(made.status().message(), HasSubstr("pg_dump exited"));
   EXPECT_TRUE(std::filesystem::is_empty(dir_ + "/backups"));
 }
 

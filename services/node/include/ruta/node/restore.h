@@ -21,9 +21,8 @@ struct RestoreOptions {
   std::string backup_file;  // the .rbk file; required
   // The backup key file; empty: the configuration's backup.key_file.
   std::string key_file;
-  // PostgreSQL client programs (looked up in PATH unless paths).
+  // The PostgreSQL client's pg_restore (looked up in PATH unless a path).
   std::string pg_restore = "pg_restore";
-  std::string psql = "psql";
   // Names the moved-aside database (<db>.before-restore-<yyyymmddThhmmssZ>).
   absl::Time now = absl::Now();
 };
@@ -50,7 +49,7 @@ struct RestoreReport {
 //    renames the restored one in (then fsyncs the directory);
 //    PostgreSQL: checks the whole file first, then feeds it to
 //    `pg_restore --clean --if-exists --single-transaction` and records
-//    restore.pending with psql;
+//    restore.pending through the store (migrating an older schema);
 // DATA_LOSS naming the file for a wrong key or a damaged or truncated file:
 // then nothing is changed (no temporary file is left).
 absl::StatusOr<RestoreReport> RestoreBackup(
