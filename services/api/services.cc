@@ -22,13 +22,15 @@ std::unique_ptr<grpc::Service> NewFederationService(const Authorizer*,
 std::unique_ptr<grpc::Service> NewAdminService(const Authorizer*,
                                                core::PrivacyService*,
                                                const TransferServices&,
-                                               const AuditServices&);
+                                               const AuditServices&,
+                                               backup::BackupRunner*);
 
 NodeServices MakeNodeServices(
     const Authorizer* authorizer, core::CaseService* cases,
     core::PrivacyService* privacy, const TransferServices& transfers,
     const AuditServices& audit, core::ActivityService* activities,
-    const DashboardServices& dashboard, core::PartnerService* partners) {
+    const DashboardServices& dashboard, core::PartnerService* partners,
+    backup::BackupRunner* backups) {
   NodeServices services;
   services.case_office =
       NewCaseOfficeService(authorizer, cases, transfers, audit, activities);
@@ -37,7 +39,8 @@ NodeServices MakeNodeServices(
   services.dashboard = NewDashboardService(authorizer, audit, dashboard);
   services.federation =
       NewFederationService(authorizer, transfers, audit, dashboard);
-  services.admin = NewAdminService(authorizer, privacy, transfers, audit);
+  services.admin =
+      NewAdminService(authorizer, privacy, transfers, audit, backups);
   return services;
 }
 

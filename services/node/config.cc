@@ -209,6 +209,34 @@ absl::Status ValidateObservability(NodeConfig& config) {
   return absl::OkStatus();
 }
 
+// The optional `backup` section: both settings or neither; paths resolved;
+// the key file private, the directory present. What a backup checks again
+// at each run (ruta/backup/backup.h) is checked here too, so that a node
+// does not start with backups that would fail.
+absl::Status ValidateBackup(NodeConfig& config, const std::string& base_dir) {
+  if (!config.has_backup()) return absl::OkStatus();
+  auto* backup = config.mutable_backup();
+  if (backup->directory().empty() && backup->key_file().empty()) {
+    return absl::OkStatus();
+  }
+  if (backup->directory().empty() || backup->key_file().empty()) {
+    return absl::InvalidArgumentError(
+        "backup: set both backup.directory (where backup files go) and "
+        "backup.key_file (64 hex characters, mode 0600), or neither");
+  }
+  Resolve(base_dir, backup->mutable_directory());
+  Resolve(base_dir, backup->mutable_key_file());
+  RUTA_RETURN_IF_ERROR(CheckSecretFile("backup.key_file", backup->key_file()));
+  std::error_code ec;
+  if (!fs::is_directory(backup->directory(), ec)) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("backup.directory: ", backup->directory(),
+                     " is not an existing directory (create it, mode 0700, "
+                     "owned by the node's user)"));
+  }
+  return absl::OkStatus();
+}
+
 absl::Status Validate(NodeConfig& config, const std::string& base_dir) {
   if (config.region().empty()) {
     return absl::InvalidArgumentError(
@@ -469,6 +497,7 @@ absl::Status Validate(NodeConfig& config, const std::string& base_dir) {
     RUTA_RETURN_IF_ERROR(
         api::AuthorizationPolicy::FromConfig(config.authorization()).status());
   }
+  RUTA_RETURN_IF_ERROR(ValidateBackup(config, base_dir));
   return absl::OkStatus();
 }
 

@@ -14,6 +14,7 @@
 #include "absl/strings/str_cat.h"
 #include "ruta/node/config.h"
 #include "ruta/node/node.h"
+#include "ruta/node/restore.h"
 #include "ruta/observability/logging.h"
 #include "ruta/security/tls.h"
 #include "spdlog/spdlog.h"
@@ -51,9 +52,14 @@ void ConfigureLogging(const ruta::node::v1::NodeConfig& config) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  // `ruta-node restore ...` (restore_main.cc) has flags of its own.
+  if (argc > 1 && std::string(argv[1]) == "restore") {
+    return ruta::node::RestoreMain(argc - 1, argv + 1);
+  }
   absl::SetProgramUsageMessage(
       "Runs one ruta regional node.\n"
-      "Usage: ruta-node --config FILE [--check_config]");
+      "Usage: ruta-node --config FILE [--check_config]\n"
+      "       ruta-node restore --config FILE --backup FILE [--key-file FILE]");
   absl::ParseCommandLine(argc, argv);
   const std::string config_path = absl::GetFlag(FLAGS_config);
   if (config_path.empty()) {

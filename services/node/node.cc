@@ -13,6 +13,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
+#include "backups.h"
 #include "grpcpp/ext/proto_server_reflection_plugin.h"
 #include "grpcpp/grpcpp.h"
 #include "grpcpp/health_check_service_interface.h"
@@ -273,6 +274,9 @@ struct Node::State {
   std::unique_ptr<api::Authorizer> authorizer;
   // The peers' dashboard counts (null without peers).
   std::unique_ptr<api::PeerCounts> peer_counts;
+  // Admin.Backup (null when not configured); outlives the server, whose
+  // calls it finishes.
+  std::unique_ptr<backup::BackupRunner> backups;
   api::NodeServices services;
   std::unique_ptr<security::ServerTls> tls;
   std::unique_ptr<grpc::Server> server;
@@ -588,10 +592,11 @@ absl::StatusOr<std::unique_ptr<Node>> Node::Start(
                           api::PeerCounts::Create(std::move(peer_counts)));
     dashboard.peer_counts = state->peer_counts.get();
   }
+  RUTA_ASSIGN_OR_RETURN(state->backups, MakeBackupRunner(config));
   state->services = api::MakeNodeServices(
       state->authorizer.get(), state->cases.get(), state->privacy.get(),
       transfer_services, audit_services, state->activities.get(), dashboard,
-      state->partners.get());
+      state->partners.get(), state->backups.get());
 
   security::ServerTlsOptions tls;
   tls.cert_file = config.tls().cert_file();

@@ -254,8 +254,8 @@ struct NodeProcess {
 
 // Every place a node writes to. Its data directory holds its database (with
 // -wal, -shm, -journal), its logs (stdout and stderr), its port file and its
-// temporary files (TMPDIR). A later output outside the data directory
-// (metrics, backups) is added here.
+// temporary files (TMPDIR), and its backups (<data_dir>/backups). A later
+// output outside the data directory (metrics) is added here.
 // Everything a node wrote is in its directory, and so are what its partner
 // was answered (partner-responses.bin: the serialized PartnerStatus
 // responses) and printed by the ruta CLI (partner-cli.out), and what the
@@ -287,6 +287,7 @@ std::unique_ptr<NodeProcess> StartNode(
   setup.metrics_address = absl::StrCat(node->metrics_port);
   setup.log_format = "json";
   setup.log_level = "debug";
+  setup.backups = true;  // backups go to <data_dir>/backups: scanned too
   node->config = testing::WriteNodeConfig(DevPki::Get(), setup);
   const std::string tmp = node->data_dir + "/tmp";
   std::filesystem::create_directories(tmp);
@@ -894,6 +895,20 @@ TEST(CanaryTest, NoIdentifierReachesAnyByteEitherNodeWrites) {
       "(Madre de Dios), %d (Cusco)",
       absl::ToDoubleSeconds(absl::Now() - test_start), mdd_audit, cusco_audit));
   EXPECT_GT(mdd_audit, 2 * cases);
+  // An online backup of each node: an output of the node (encrypted, so no
+  // canary may be found in it).
+  std::map<std::string, std::string> backups;
+  for (NodeProcess* node : {mdd.get(), cusco.get()}) {
+    v1::BackupRequest request;
+    request.set_request_id("0b6e1f4a-3c2d-4e5f-8a9b-1c2d3e4f5a6b");
+    v1::BackupResponse response;
+    auto context = testing::ContextWithDeadline(absl::Seconds(60));
+    const grpc::Status s =
+        node->admin->Backup(context.get(), request, &response);
+    EXPECT_TRUE(s.ok()) << node->region << ": " << Describe(s);
+    backups[node->region] =
+        absl::StrCat(node->data_dir, "/backups/", response.file_name());
+  }
 
   for (NodeProcess* node : {mdd.get(), cusco.get()}) {
     SaveMetrics(*node);
@@ -925,6 +940,8 @@ TEST(CanaryTest, NoIdentifierReachesAnyByteEitherNodeWrites) {
     EXPECT_TRUE(Scanned(result, node->data_dir + "/node.err"));
     EXPECT_TRUE(Scanned(result, node->data_dir + "/node.out", 1));
     EXPECT_TRUE(Scanned(result, exports + "/" + node->region + ".audit", 1));
+    EXPECT_TRUE(Scanned(result, backups[node->region], 4096))
+        << "the backup of " << node->region << " was not scanned";
     for (const char* log : {"/node.out", "/node.err"}) {
       for (const std::string& run :
            DniShapedRuns(testing::ReadFile(node->data_dir + log))) {

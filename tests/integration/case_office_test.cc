@@ -244,19 +244,22 @@ TEST_F(CaseOfficeTest, PartnerMayNotCallCaseOffice) {
             grpc::StatusCode::PERMISSION_DENIED);
 }
 
-// Admin.Backup is the one RPC of the contract left to later work: an allowed
-// caller gets UNIMPLEMENTED naming it (after authorization).
-TEST_F(CaseOfficeTest, LaterRpcsAreUnimplementedWithAMessage) {
+// Admin.Backup on a node whose configuration has no backup section: an
+// allowed caller gets FAILED_PRECONDITION naming the settings to add (after
+// authorization).
+TEST_F(CaseOfficeTest, BackupWithoutConfigurationNamesTheSettings) {
   auto admin = v1::Admin::NewStub(
       MakeChannel(node_->address(),
                   DevPki::Get().Leaf("madre-de-dios", "admin", "operator"),
                   "madre-de-dios"));
   v1::BackupRequest request;
+  request.set_request_id(kRequestId);
   v1::BackupResponse response;
   grpc::Status status =
       admin->Backup(ContextWithDeadline().get(), request, &response);
-  EXPECT_EQ(status.error_code(), grpc::StatusCode::UNIMPLEMENTED);
-  EXPECT_THAT(status.error_message(), HasSubstr("Admin.Backup"));
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::FAILED_PRECONDITION);
+  EXPECT_THAT(status.error_message(), HasSubstr("backup.directory"));
+  EXPECT_THAT(status.error_message(), HasSubstr("backup.key_file"));
 }
 
 TEST_F(CaseOfficeTest, FederationIsForPeerNodesOnly) {

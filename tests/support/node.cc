@@ -2,12 +2,15 @@
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
+#include <openssl/rand.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <fstream>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
 #include "google/protobuf/util/json_util.h"
 #include "gtest/gtest.h"
 #include "ruta/node/config.h"
@@ -15,6 +18,28 @@
 #include "ruta/security/tls.h"
 
 namespace ruta::testing {
+
+namespace {
+
+// NodeSetup::backups: a private directory and a random key beside the node.
+void WriteBackupSettings(const std::string& dir,
+                         ruta::node::v1::NodeConfig* config) {
+  const std::string backups = dir + "/backups";
+  ::mkdir(backups.c_str(), 0700);
+  const std::string key = dir + "/backup.key";
+  if (::access(key.c_str(), F_OK) != 0) {
+    unsigned char bytes[32];
+    RAND_bytes(bytes, sizeof bytes);
+    std::string hex;
+    for (unsigned char b : bytes) hex += absl::StrFormat("%02x", b);
+    std::ofstream(key) << hex << "\n";
+    ::chmod(key.c_str(), 0600);
+  }
+  config->mutable_backup()->set_directory(backups);
+  config->mutable_backup()->set_key_file(key);
+}
+
+}  // namespace
 
 std::string WriteNodeConfig(const DevPki& pki, const NodeSetup& setup) {
   const std::string dir =
@@ -84,6 +109,7 @@ std::string WriteNodeConfig(const DevPki& pki, const NodeSetup& setup) {
   observability->set_log_format(setup.log_format);
   observability->set_log_level(setup.log_level);
   config.set_port_file(dir + "/port");
+  if (setup.backups) WriteBackupSettings(dir, &config);
   if (!setup.authorization_json.empty()) {
     const auto parsed = google::protobuf::util::JsonStringToMessage(
         setup.authorization_json, config.mutable_authorization());

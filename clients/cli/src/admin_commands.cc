@@ -1,5 +1,6 @@
 // `ruta admin audit verify|export`, `ruta admin relay status`, `ruta admin
-// person merge`, `ruta admin case erase`, `ruta admin linkage-key rotate`.
+// person merge`, `ruta admin case erase`, `ruta admin linkage-key rotate`,
+// `ruta admin backup`.
 #include <algorithm>
 #include <cstdint>
 #include <functional>
@@ -664,6 +665,85 @@ void AddLinkageKeyRotate(CLI::App& admin, Context& context, Action* action) {
   });
 }
 
+struct BackupOptions {
+  double deadline_seconds = 1800;
+  std::string request_id;
+};
+
+int RunBackup(Context& context, const BackupOptions& options) {
+  if (!(options.deadline_seconds > 0 &&
+        options.deadline_seconds <= kMaxTimeoutSeconds)) {
+    return LocalError(context, "backup",
+                      absl::InvalidArgumentError(
+                          absl::StrCat("--deadline must be between 1 and ",
+                                       kMaxTimeoutSeconds, " seconds")));
+  }
+  // A backup of a large store takes minutes: this call's deadline is
+  // --deadline, not the global --timeout.
+  context.connection.timeout_seconds = options.deadline_seconds;
+  ruta::v1::BackupRequest request;
+  RecordHints hints;
+  hints.failed_precondition =
+      "the node makes backups only when its configuration sets "
+      "backup.directory and\nhint:   backup.key_file (see docs/backup.md), "
+      "and both are usable (the node's message says\nhint:   what is wrong).";
+  ruta::v1::BackupResponse response;
+  const int exit_code =
+      SendAdminChange(context, request, options.request_id, "back up the node",
+                      &AdminStub::Backup, std::move(hints), &response);
+  if (exit_code != 0) return exit_code;
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string sha256;
+  for (unsigned char c : response.sha256()) {
+    sha256.push_back(kHex[c >> 4]);
+    sha256.push_back(kHex[c & 15]);
+  }
+  PrintResult(
+      context, response,
+      {{"file_name", response.file_name()},
+       {"size_bytes", absl::StrCat(response.size_bytes())},
+       {"sha256", sha256},
+       {"created_at",
+        absl::FormatTime("%Y-%m-%dT%H:%M:%SZ",
+                         absl::FromUnixSeconds(response.created_at().seconds()),
+                         absl::UTCTimeZone())}});
+  return kExitOk;
+}
+
+void AddBackup(CLI::App& admin, Context& context, Action* action) {
+  auto options = std::make_shared<BackupOptions>();
+  CLI::App* cmd = admin.add_subcommand(
+      "backup",
+      "Make an online, consistent, encrypted backup of the node's store in "
+      "its backup directory");
+  cmd->add_option("--deadline", options->deadline_seconds,
+                  "How long to wait for the backup, default 1800 (this "
+                  "command does not use --timeout)")
+      ->type_name("SECONDS");
+  AddRequestIdOption(*cmd, options->request_id);
+  cmd->footer(
+      "The node copies a consistent snapshot of its store while it keeps "
+      "serving, encrypts\nit with its backup key and writes it to its "
+      "backup directory (backup.directory in\nthe node's configuration) as "
+      "ruta-<region>-<UTC time>.rbk. ruta prints the file\nname, its size "
+      "and its SHA-256 (compare with `sha256sum` after copying it away).\n"
+      "One backup runs at a time. A retry with the same --request-id (ruta "
+      "retries by\nitself on a timeout) returns the same file instead of "
+      "making another. Restore:\n`ruta-node restore` with the node stopped "
+      "(docs/backup.md).\n\n"
+      "Exit status: 0 written; 4 backups not configured on the node, or "
+      "its directory or\nkey unusable; 1 another backup is running (retry "
+      "later); otherwise as for every\ncommand (6: not an admin "
+      "certificate of the node's region).\n\n"
+      "Examples:\n"
+      "  ruta --config admin.json admin backup\n"
+      "  ruta admin backup --deadline 3600 --output json\n\n" +
+      GlobalOptionsNote());
+  cmd->callback([options, &context, action] {
+    *action = [options, &context] { return RunBackup(context, *options); };
+  });
+}
+
 }  // namespace
 
 void AddAdminCommands(CLI::App& app, Context& context, Action* action) {
@@ -719,6 +799,7 @@ void AddAdminCommands(CLI::App& app, Context& context, Action* action) {
   AddPersonMerge(*admin, context, action);
   AddCaseErase(*admin, context, action);
   AddLinkageKeyRotate(*admin, context, action);
+  AddBackup(*admin, context, action);
 }
 
 }  // namespace ruta::cli

@@ -464,6 +464,30 @@ TEST(AppTest, AdminArgumentsAreCheckedBeforeConnecting) {
               HasSubstr("see `ruta admin linkage-key rotate --help`"));
 }
 
+TEST(AppTest, BackupHasHelpAndChecksItsFlagsBeforeConnecting) {
+  Result help = RunCli({"admin", "backup", "--help"});
+  EXPECT_EQ(help.exit_code, 0);
+  for (const char* text : {"Examples:", "ruta admin backup", "Exit status:",
+                           "--request-id", "--deadline", "docs/backup.md"}) {
+    EXPECT_THAT(help.out, HasSubstr(text));
+  }
+  EXPECT_THAT(RunCli({"admin", "--help"}).out, HasSubstr("backup"));
+  ExpectRefusedNaming({"admin", "backup", "--deadline", "0"}, "--deadline");
+  ExpectRefusedNaming({"admin", "backup", "--deadline", "3601"}, "--deadline");
+  ExpectRefusedNaming({"admin", "backup", "--request-id", "42"},
+                      "--request-id");
+  EXPECT_EQ(RunCli({"admin", "backup", "--deadline", "soon"}).exit_code, 2);
+  for (std::vector<const char*> args : std::vector<std::vector<const char*>>{
+           {"admin", "backup"},
+           {"admin", "backup", "--deadline", "3600", "--request-id",
+            "3F2B8C1E-5A7D-4E9F-8B6A-0C1D2E3F4A5B"}}) {
+    Result result = RunCli(args);
+    EXPECT_EQ(result.exit_code, 2);
+    EXPECT_THAT(result.err, HasSubstr("ruta: configuration: missing"))
+        << result.err;
+  }
+}
+
 TEST(AppTest, AuditExportHasHelpAndChecksItsFlagsBeforeConnecting) {
   Result help = RunCli({"admin", "audit", "export", "--help"});
   EXPECT_EQ(help.exit_code, 0);

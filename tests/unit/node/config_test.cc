@@ -402,6 +402,44 @@ TEST_F(ConfigTest, PartnersNeedTheirMasterSecretAndWellFormedIds) {
   }
 }
 
+TEST_F(ConfigTest, BackupNeedsBothSettingsAPrivateKeyAndADirectory) {
+  const std::string storage =
+      R"("storage": {"database": "sqlite:data/cusco.db"})";
+  auto with_backup = [&](const std::string& backup) {
+    return With(storage, absl::StrCat(storage, R"(, "backup": )", backup));
+  };
+  // Left out, or empty: no backups.
+  ASSERT_TRUE(Parse(valid_).ok());
+  EXPECT_TRUE(Parse(with_backup("{}")).ok());
+
+  absl::StatusOr<v1::NodeConfig> config =
+      Parse(with_backup(R"({"directory": "backups"})"));
+  ASSERT_EQ(config.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(config.status().message(),
+              HasSubstr("set both backup.directory"));
+
+  std::ofstream(dir_ + "/backup.key") << std::string(64, 'a') << "\n";
+  ::chmod((dir_ + "/backup.key").c_str(), 0644);
+  const std::string both =
+      with_backup(R"({"directory": "backups", "key_file": "backup.key"})");
+  config = Parse(both);
+  ASSERT_EQ(config.status().code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_THAT(config.status().message(), HasSubstr("backup.key_file"));
+  EXPECT_THAT(config.status().message(), HasSubstr("chmod 600"));
+
+  ::chmod((dir_ + "/backup.key").c_str(), 0600);
+  config = Parse(both);
+  ASSERT_EQ(config.status().code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_THAT(config.status().message(),
+              HasSubstr("backup.directory: " + dir_ + "/backups"));
+
+  ASSERT_EQ(::mkdir((dir_ + "/backups").c_str(), 0700), 0);
+  config = Parse(both);
+  ASSERT_TRUE(config.ok()) << config.status();
+  EXPECT_EQ(config->backup().directory(), dir_ + "/backups");
+  EXPECT_EQ(config->backup().key_file(), dir_ + "/backup.key");
+}
+
 TEST_F(ConfigTest, LoadConfigMissingFile) {
   EXPECT_EQ(LoadConfig(dir_ + "/none.json").status().code(),
             absl::StatusCode::kNotFound);

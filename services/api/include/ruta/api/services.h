@@ -16,6 +16,7 @@
 #include "ruta/api/authorization.h"
 #include "ruta/api/checkpoints.h"
 #include "ruta/api/peer_counts.h"
+#include "ruta/backup/backup.h"
 #include "ruta/core/activity_service.h"
 #include "ruta/core/audit.h"
 #include "ruta/core/case_service.h"
@@ -93,7 +94,9 @@ struct DashboardServices {
 // ListActivities; null: they answer UNIMPLEMENTED after authorization.
 // `partners` serves PartnerStatus (its watch is woken by
 // `transfers.changes`, notified after every commit); null: PartnerStatus
-// answers UNIMPLEMENTED after authorization.
+// answers UNIMPLEMENTED after authorization. `backups` runs Admin.Backup
+// (off the gRPC threads); null: backups are not configured and Admin.Backup
+// answers FAILED_PRECONDITION naming the settings.
 NodeServices MakeNodeServices(const Authorizer* authorizer,
                               core::CaseService* cases,
                               core::PrivacyService* privacy,
@@ -101,7 +104,8 @@ NodeServices MakeNodeServices(const Authorizer* authorizer,
                               const AuditServices& audit,
                               core::ActivityService* activities = nullptr,
                               const DashboardServices& dashboard = {},
-                              core::PartnerService* partners = nullptr);
+                              core::PartnerService* partners = nullptr,
+                              backup::BackupRunner* backups = nullptr);
 
 }  // namespace ruta::api
 

@@ -76,6 +76,10 @@ struct NodeSetup {
   std::string health_address;
   std::string log_format;
   std::string log_level;
+  // Online backups: when true, the node gets backup.directory
+  // <data_dir>/backups (mode 0700) and backup.key_file <data_dir>/backup.key
+  // (a fresh random key, mode 0600), both created if missing.
+  bool backups = false;
 };
 
 // Writes a JSON configuration for a dev-PKI node listening on 127.0.0.1:0
