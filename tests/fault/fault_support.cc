@@ -34,6 +34,7 @@ NodeProcess::NodeProcess(std::string region, int port, std::string peer_region,
   setup.relay_takeover_poll_ms = timings.takeover_poll_ms;
   setup.database = database;
   setup.checkpoint_interval_seconds = timings.checkpoint_interval_seconds;
+  setup.backups = true;  // <data_dir>/backups, a fresh key
   config_ = testing::WriteNodeConfig(testing::DevPki::Get(), setup);
   admin_ = v1::Admin::NewStub(testing::MakeChannel(
       address(), testing::DevPki::Get().Leaf(region_, "admin", "operator"),
@@ -130,6 +131,32 @@ absl::StatusOr<v1::RelayStatus> NodeProcess::RelayStatus() {
         region_, " reports ", response.peers_size(), " peers, not 1"));
   }
   return response.peers(0);
+}
+
+absl::StatusOr<std::string> NodeProcess::Backup(const std::string& request_id) {
+  v1::BackupRequest request;
+  request.set_request_id(request_id);
+  v1::BackupResponse response;
+  auto context = testing::ContextWithDeadline(absl::Seconds(60));
+  grpc::Status status = admin_->Backup(context.get(), request, &response);
+  if (!status.ok()) {
+    return absl::Status(static_cast<absl::StatusCode>(status.error_code()),
+                        absl::StrCat("Admin.Backup: ", status.error_message()));
+  }
+  return absl::StrCat(data_dir_, "/backups/", response.file_name());
+}
+
+absl::Status NodeProcess::Restore(const std::string& backup_file) {
+  testing::ProcessResult result =
+      testing::RunProcess({testing::NodeBinary(), "restore", "--config",
+                           config_, "--backup", backup_file},
+                          absl::Seconds(120));
+  if (result.exit_code != 0) {
+    return absl::InternalError(absl::StrCat("ruta-node restore exited ",
+                                            result.exit_code, ": ", result.err,
+                                            result.out));
+  }
+  return absl::OkStatus();
 }
 
 absl::StatusOr<v1::RelayStatus> WaitDrained(NodeProcess& node,

@@ -74,6 +74,12 @@ class NodeProcess final {
 
   // Admin.GetRelayStatus towards the peer, as the region's admin operator.
   absl::StatusOr<v1::RelayStatus> RelayStatus();
+  // Admin.Backup (`ruta admin backup`); the node backs up into
+  // <data_dir>/backups with its own key. Returns the backup file's path.
+  absl::StatusOr<std::string> Backup(const std::string& request_id);
+  // `ruta-node restore --config <its config> --backup <backup_file>`, the
+  // node stopped; the restore's stderr in the error.
+  absl::Status Restore(const std::string& backup_file);
 
  private:
   const std::string region_;

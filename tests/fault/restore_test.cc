@@ -1,23 +1,17 @@
 // Backup under load and restore (DESIGN.md section 7, docs/restore.md).
 //
 // Cusco and Madre de Dios exchange under load: transfers both ways walked
-// through request, accept, departure and reception. Mid-load a consistent
-// copy of Madre de Dios's database is taken while it serves; the load goes
-// on; under load Madre de Dios is killed (SIGKILL), the copy is put in place
-// with the store setting restore.pending, and the node starts on it while
-// the walks go on; then one more phase of load.
+// through request, accept, departure and reception. Mid-load Madre de Dios
+// makes an encrypted backup of itself while it serves (Admin.Backup, what
+// `ruta admin backup` calls); the load goes on; under load Madre de Dios is
+// killed (SIGKILL), `ruta-node restore` puts the backup in place (leaving
+// the store setting restore.pending), and the node starts on it while the
+// walks go on; then one more phase of load.
 // At the end both nodes converge (every transfer in the same state on both),
 // each inbox holds its peer's whole stream 1..last once (no gap; no event id
 // twice), and Admin.VerifyAudit passes on both with Madre de Dios's
 // "restored" record present and Cusco holding the superseded checkpoint.
-//
-// The copy is made with SQLite's online backup API from the test, standing
-// in for `ruta admin backup` / `ruta-node restore` (RUTA_RESTORE_BACKUP_CMD
-// and RUTA_RESTORE_RESTORE_CMD, when set, are run instead: see README.md).
 // RUTA_RESTORE_TRANSFERS (default 24 per phase) sizes the load.
-#include "ruta/federation/restore.h"
-
-#include <sqlite3.h>
 
 #include <atomic>
 #include <cstdio>
@@ -31,12 +25,10 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
-#include "absl/strings/str_replace.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/clock.h"
 #include "fault_support.h"
 #include "gtest/gtest.h"
-#include "ruta/store/store.h"
 #include "ruta/testing/node.h"
 #include "ruta/testing/office_client.h"
 #include "ruta/testing/pki.h"
@@ -52,65 +44,6 @@ using testing::RequestIdFor;
 void Say(const std::string& line) {
   std::printf("[restore] %s\n", line.c_str());
   std::fflush(stdout);
-}
-
-// A consistent copy of the live database `from` (WAL mode, in use by the
-// node) into `to`: SQLite's online backup API, all pages in one step.
-absl::Status OnlineCopy(const std::string& from, const std::string& to) {
-  sqlite3* source = nullptr;
-  sqlite3* target = nullptr;
-  absl::Status result;
-  if (sqlite3_open_v2(from.c_str(), &source, SQLITE_OPEN_READONLY, nullptr) !=
-          SQLITE_OK ||
-      sqlite3_open(to.c_str(), &target) != SQLITE_OK) {
-    result = absl::InternalError("cannot open the databases to copy");
-  } else {
-    sqlite3_busy_timeout(source, 5000);
-    sqlite3_backup* backup =
-        sqlite3_backup_init(target, "main", source, "main");
-    if (backup == nullptr) {
-      result = absl::InternalError(sqlite3_errmsg(target));
-    } else {
-      int rc;
-      do {
-        rc = sqlite3_backup_step(backup, -1);
-        if (rc == SQLITE_BUSY || rc == SQLITE_LOCKED) sqlite3_sleep(10);
-      } while (rc == SQLITE_OK || rc == SQLITE_BUSY || rc == SQLITE_LOCKED);
-      sqlite3_backup_finish(backup);
-      if (rc != SQLITE_DONE) {
-        result = absl::InternalError(
-            absl::StrCat("sqlite3_backup_step: ", sqlite3_errstr(rc)));
-      }
-    }
-  }
-  sqlite3_close(source);
-  sqlite3_close(target);
-  return result;
-}
-
-// What `ruta-node restore` ends with: the pending recovery, through the
-// store API.
-absl::Status MarkRestorePending(const std::string& database,
-                                const std::string& backup_name) {
-  store::SqliteOptions options;
-  options.path = database;
-  absl::StatusOr<std::unique_ptr<store::Store>> store =
-      store::OpenSqliteStore(options);
-  if (!store.ok()) return store.status();
-  return (*store)->WriteSync([&](store::WriteTxn& txn) {
-    return txn.PutSetting(federation::kRestorePendingSetting, backup_name);
-  });
-}
-
-absl::Status RunCommand(std::string command, const std::string& database,
-                        const std::string& backup) {
-  command = absl::StrReplaceAll(
-      command, {{"{database}", database}, {"{backup}", backup}});
-  const int rc = std::system(command.c_str());
-  if (rc != 0) {
-    return absl::InternalError(absl::StrCat("`", command, "` exited ", rc));
-  }
-  return absl::OkStatus();
 }
 
 // Transfers walked through their lifecycle by a few threads, from both
@@ -315,18 +248,15 @@ TEST(RestoreTest, RestoredNodeFetchesBackAndFederationResumesExactlyOnce) {
   int received = load.Run(per_phase, threads, 1);
   Say(absl::StrFormat("phase 1: %d of %d transfers received", received,
                       per_phase));
-  const std::string backup =
-      absl::StrCat(testing::MakeTempDir("restore-backup"), "/mdd-backup.db");
-  absl::Status copied;
+  absl::StatusOr<std::string> backup;
   std::thread backup_taker([&] {
     absl::SleepFor(absl::Milliseconds(300));
-    const char* command = std::getenv("RUTA_RESTORE_BACKUP_CMD");
-    copied = command != nullptr ? RunCommand(command, mdd.database(), backup)
-                                : OnlineCopy(mdd.database(), backup);
+    backup = mdd.Backup(RequestIdFor(0x6261636b, 1));
   });
   received = load.Run(per_phase, threads, 2);
   backup_taker.join();
-  ASSERT_TRUE(copied.ok()) << copied;
+  ASSERT_TRUE(backup.ok()) << backup.status();
+  Say(absl::StrCat("backup written: ", *backup));
   Say(absl::StrFormat("phase 2 (backup taken during it): %d of %d received",
                       received, per_phase));
   // Phase 3 after the backup; then a checkpoint of the longer chain reaches
@@ -335,16 +265,6 @@ TEST(RestoreTest, RestoredNodeFetchesBackAndFederationResumesExactlyOnce) {
   Say(absl::StrFormat("phase 3 (after the backup): %d of %d received", received,
                       per_phase));
   absl::SleepFor(absl::Seconds(2));
-
-  {
-    absl::StatusOr<std::unique_ptr<Database>> db = Database::Open(backup);
-    ASSERT_TRUE(db.ok()) << db.status();
-    absl::StatusOr<int64_t> stamped = (*db)->Int(
-        "SELECT coalesce(max(sequence), 0) FROM outbox WHERE destination = "
-        "'cusco'");
-    ASSERT_TRUE(stamped.ok());
-    Say(absl::StrCat("the backup's stream to Cusco is at sequence ", *stamped));
-  }
 
   // Phase 3b: Madre de Dios dies (SIGKILL) under load, its backup is put in
   // place and it starts on it while the walks go on.
@@ -368,15 +288,7 @@ TEST(RestoreTest, RestoredNodeFetchesBackAndFederationResumesExactlyOnce) {
       return;
     }
     lost_tail = *last;
-    for (const char* suffix : {"", "-wal", "-shm"}) {
-      std::filesystem::remove(mdd.database() + suffix);
-    }
-    if (const char* command = std::getenv("RUTA_RESTORE_RESTORE_CMD")) {
-      restarted = RunCommand(command, mdd.database(), backup);
-    } else {
-      std::filesystem::copy_file(backup, mdd.database());
-      restarted = MarkRestorePending(mdd.database(), "mdd-backup.db");
-    }
+    restarted = mdd.Restore(*backup);
     if (restarted.ok()) restarted = mdd.Start();
   });
   received = load.Run(per_phase, threads, 5);
@@ -494,9 +406,10 @@ TEST(RestoreTest, RestoredNodeFetchesBackAndFederationResumesExactlyOnce) {
 
   // The restored record, once; the recovery completed; Cusco keeps the
   // superseded checkpoint as evidence.
-  absl::StatusOr<int64_t> restored = (*mdd_db)->Int(
+  absl::StatusOr<int64_t> restored = (*mdd_db)->Int(absl::StrCat(
       "SELECT count(*) FROM audit_log WHERE method = 'Admin.Restore' AND "
-      "subject = 'mdd-backup.db'");
+      "subject = '",
+      std::filesystem::path(*backup).filename().string(), "'"));
   ASSERT_TRUE(restored.ok());
   EXPECT_EQ(*restored, 1);
   absl::StatusOr<std::vector<std::vector<std::string>>> pending =
