@@ -186,7 +186,8 @@ TEST_F(BackupPostgresTest, BackupUnderAWriterRestoresAConsistentStore) {
   ASSERT_TRUE(store
                   ->ReadSync([&](store::ReadTxn& txn) -> absl::Status {
                     absl::StatusOr<std::optional<std::string>> value =
-                        txn.GetSetting(ruta::node::kRestorePendingSetting);
+                        txn.GetSetting(
+                            ruta::federation::kRestorePendingSetting);
                     if (!value.ok()) return value.status();
                     pending = *value;
                     return absl::OkStatus();

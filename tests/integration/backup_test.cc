@@ -144,7 +144,7 @@ StoreContents ReadContents(const std::string& db_path) {
     if (!chain.ok()) return chain.status();
     contents.chain = *chain;
     absl::StatusOr<std::optional<std::string>> pending =
-        txn.GetSetting(ruta::node::kRestorePendingSetting);
+        txn.GetSetting(ruta::federation::kRestorePendingSetting);
     if (!pending.ok()) return pending.status();
     contents.restore_pending = *pending;
     return absl::OkStatus();
