@@ -6,6 +6,10 @@
 # of the Cusco node, with its files in var/dashboard/; and the office console
 # (ruta-console) of each region, Cusco on https://127.0.0.1:8444/ and Madre de
 # Dios on https://127.0.0.1:8445/, with their files in var/console-<region>/.
+# Each node also serves Prometheus metrics (Cusco http://127.0.0.1:9464/metrics,
+# Madre de Dios :9465), a plaintext health-only port (127.0.0.1:7480, :7481)
+# and writes encrypted backups to var/<region>/backups/ (key
+# var/<region>/backup.key, made here once).
 # Expects build/ to hold ruta-node, ruta, ruta-dashboard and ruta-console
 # (scripts/run-local.sh does all). Running it again keeps what exists.
 set -euo pipefail
@@ -48,6 +52,16 @@ fi
 
 for region in "${regions[@]}"; do
   mkdir -p "$var/$region"
+  # Backups (`ruta admin backup`): the directory the node writes them to
+  # (no permission for others, or the node refuses it) and the encryption
+  # key, 32 random bytes as 64 hex characters, mode 0600, made once and kept
+  # (a new key could not open the backups made before). In production the key
+  # is kept away from the backups (docs/backup.md); here both are in var/.
+  mkdir -p "$var/$region/backups"
+  chmod 700 "$var/$region/backups"
+  if [[ ! -s $var/$region/backup.key ]]; then
+    (umask 077 && openssl rand -hex 32 >"$var/$region/backup.key")
+  fi
   pid_file=$var/$region/pid
   if [[ -f $pid_file ]] && kill -0 "$(cat "$pid_file")" 2>/dev/null; then
     echo "start: $region node already running (pid $(cat "$pid_file"))"
@@ -273,6 +287,20 @@ The same tables in the terminal, with the mayors' dashboard certificate:
 
   $cli --config var/cusco/mayors.json stats
   $cli --config var/cusco/mayors.json stats --table cases_by_stage
+
+Watch and back up the nodes as their operators do (docs/operations.md):
+metrics in Prometheus' text format, health on a plaintext port, and an
+online encrypted backup into var/<region>/backups/:
+
+  curl -s http://127.0.0.1:9464/metrics | grep ^ruta_     Madre de Dios: 9465
+  $cli --config var/cusco/admin.json admin backup
+  $cli --config var/cusco/admin.json admin audit verify
+
+Restore one (docs/backup.md): deploy/local/stop.sh, then
+  ${node_bin#"$repo_root"/} restore --config deploy/local/cusco.json \\
+      --backup var/cusco/backups/FILE.rbk
+and deploy/local/start.sh again: the node fetches back from Madre de Dios
+what it had acknowledged after the backup (docs/restore.md).
 
   $cli --help        every command, its flags and exit codes
 
