@@ -11,6 +11,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <cstdlib>
 #include <cstring>
 #include <string>
 #include <utility>
@@ -148,12 +149,16 @@ std::vector<char*> Pointers(std::vector<std::string>& strings) {
 }
 
 // An anonymous file for a child's stderr.
+// An unnamed file in $TMPDIR (else /tmp), like the node's other temporary
+// files: a sandbox may leave only TMPDIR writable.
 int AnonymousFile() {
-  int fd = ::open("/tmp", O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
+  const char* env = std::getenv("TMPDIR");
+  const std::string dir = env != nullptr && env[0] != '\0' ? env : "/tmp";
+  int fd = ::open(dir.c_str(), O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
   if (fd >= 0) return fd;
-  char name[] = "/tmp/ruta-pgtool-XXXXXX";
-  fd = ::mkstemp(name);
-  if (fd >= 0) ::unlink(name);
+  std::string name = dir + "/ruta-pgtool-XXXXXX";
+  fd = ::mkstemp(name.data());
+  if (fd >= 0) ::unlink(name.c_str());
   return fd;
 }
 
