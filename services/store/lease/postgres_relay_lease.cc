@@ -172,6 +172,8 @@ class PostgresRelayLease final : public RelayLease {
       }
       // Discard anything unsolicited (notices are handled by libpq).
       if (!StillConnected()) {
+        // A stop interrupts the round trip: that is not a loss.
+        if (stopping_.load()) break;
         Lose("its database connection does not answer");
       }
     }
