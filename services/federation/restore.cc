@@ -211,30 +211,16 @@ absl::Status RestoreRecovery::FetchBack(Peer& peer) {
       last = stats->last_sequence;
       return absl::OkStatus();
     }));
-    grpc::ClientContext context;
-    context.set_deadline(
-        absl::ToChronoTime(absl::Now() + options_.rpc_timeout));
-    {
-      absl::MutexLock lock(&mu_);
-      if (stopping_) return absl::CancelledError("stopping");
-      in_flight_ = &context;
-    }
     v1::FetchReceivedRequest request;
     request.set_from_sequence(last + 1);
     request.set_max_events(options_.max_events_per_call);
     v1::FetchReceivedResponse response;
-    grpc::Status status =
-        peer.stub->FetchReceived(&context, request, &response);
-    {
-      absl::MutexLock lock(&mu_);
-      in_flight_ = nullptr;
-    }
-    if (!status.ok()) {
-      return absl::Status(
-          FromGrpc(status).code(),
-          absl::StrCat("fetching back from ", destination, " (",
-                       peer.endpoint.address, "): ", status.error_message()));
-    }
+    RUTA_RETURN_IF_ERROR(
+        CallPeer(absl::StrCat("fetching back from ", destination, " (",
+                              peer.endpoint.address, ")"),
+                 [&](grpc::ClientContext* context) {
+                   return peer.stub->FetchReceived(context, request, &response);
+                 }));
     // Verify and decode every batch before touching the store.
     std::vector<std::vector<FetchedEvent>> batches;
     for (const v1::ReceivedBatch& batch : response.batches()) {
@@ -381,31 +367,36 @@ absl::Status RestoreRecovery::FetchBack(Peer& peer) {
   }
 }
 
+absl::Status RestoreRecovery::CallPeer(
+    const std::string& what,
+    const std::function<grpc::Status(grpc::ClientContext*)>& call) {
+  grpc::ClientContext context;
+  context.set_deadline(absl::ToChronoTime(absl::Now() + options_.rpc_timeout));
+  {
+    absl::MutexLock lock(&mu_);
+    if (stopping_) return absl::CancelledError("stopping");
+    in_flight_ = &context;
+  }
+  const grpc::Status status = call(&context);
+  {
+    absl::MutexLock lock(&mu_);
+    in_flight_ = nullptr;
+  }
+  if (status.ok()) return absl::OkStatus();
+  return absl::Status(FromGrpc(status).code(),
+                      absl::StrCat(what, ": ", status.error_message()));
+}
+
 absl::Status RestoreRecovery::DeclareRestore(Peer& peer) {
   // What the peer holds of this node's chain.
   v1::GetCheckpointResponse held;
-  {
-    grpc::ClientContext context;
-    context.set_deadline(
-        absl::ToChronoTime(absl::Now() + options_.rpc_timeout));
-    {
-      absl::MutexLock lock(&mu_);
-      if (stopping_) return absl::CancelledError("stopping");
-      in_flight_ = &context;
-    }
-    grpc::Status status =
-        peer.stub->GetCheckpoint(&context, v1::GetCheckpointRequest(), &held);
-    {
-      absl::MutexLock lock(&mu_);
-      in_flight_ = nullptr;
-    }
-    if (!status.ok()) {
-      return absl::Status(FromGrpc(status).code(),
-                          absl::StrCat("asking ", peer.endpoint.region,
-                                       " for its checkpoint of this chain: ",
-                                       status.error_message()));
-    }
-  }
+  RUTA_RETURN_IF_ERROR(
+      CallPeer(absl::StrCat("asking ", peer.endpoint.region,
+                            " for its checkpoint of this chain"),
+               [&](grpc::ClientContext* context) {
+                 return peer.stub->GetCheckpoint(
+                     context, v1::GetCheckpointRequest(), &held);
+               }));
   const int64_t held_length =
       held.has_checkpoint() ? held.checkpoint().length() : 0;
   store::AuditHead head;
@@ -468,28 +459,11 @@ absl::Status RestoreRecovery::DeclareRestore(Peer& peer) {
       TimeUtil::MicrosecondsToTimestamp(absl::ToUnixMicros(d.signed_at));
   declaration->set_signature(d.signature);
   v1::PutCheckpointResponse response;
-  {
-    grpc::ClientContext context;
-    context.set_deadline(
-        absl::ToChronoTime(absl::Now() + options_.rpc_timeout));
-    {
-      absl::MutexLock lock(&mu_);
-      if (stopping_) return absl::CancelledError("stopping");
-      in_flight_ = &context;
-    }
-    grpc::Status status =
-        peer.stub->PutCheckpoint(&context, request, &response);
-    {
-      absl::MutexLock lock(&mu_);
-      in_flight_ = nullptr;
-    }
-    if (!status.ok()) {
-      return absl::Status(
-          FromGrpc(status).code(),
-          absl::StrCat("declaring the restore to ", peer.endpoint.region, ": ",
-                       status.error_message()));
-    }
-  }
+  RUTA_RETURN_IF_ERROR(
+      CallPeer(absl::StrCat("declaring the restore to ", peer.endpoint.region),
+               [&](grpc::ClientContext* context) {
+                 return peer.stub->PutCheckpoint(context, request, &response);
+               }));
   spdlog::warn(
       "restore: {} held a checkpoint of {} records of this node's chain, "
       "which the restored chain ({} records before its restored record) no "

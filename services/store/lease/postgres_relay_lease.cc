@@ -1,5 +1,10 @@
 // The PostgreSQL relay lease (relay_lease.h): a session advisory lock on a
 // connection of its own, watched by the lease's thread.
+//
+// libpq directly rather than libpqxx (the store's client): the thread must
+// wait on the connection's socket and a wake-up pipe at once, and send a
+// round trip it can abandon at a deadline (PQsendQuery/PQconsumeInput),
+// which libpqxx 6.4's blocking calls do not offer.
 #include <fcntl.h>
 #include <poll.h>
 #include <unistd.h>

@@ -131,6 +131,12 @@ class RestoreRecovery final {
   absl::Status WriteRestoredRecord(const std::string& backup);
   absl::Status FetchBack(Peer& peer);
   absl::Status DeclareRestore(Peer& peer);
+  // Runs one unary call `call(context)` to a peer with the recovery's
+  // deadline, cancellable by the destructor; CANCELLED when stopping, else
+  // the call's status with `what` in front of its message.
+  absl::Status CallPeer(
+      const std::string& what,
+      const std::function<grpc::Status(grpc::ClientContext*)>& call);
 
   const RestoreRecoveryOptions options_;
   store::Store* const store_;
