@@ -78,15 +78,12 @@ absl::StatusOr<ActivityPage> SqlReadTxn::ListActivities(
       .Bind(4, to)
       .Bind(5, int64_t{limit} + 1);
   ActivityPage page;
-  while (true) {
-    RUTA_ASSIGN_OR_RETURN(bool row, stmt.Step());
-    if (!row) break;
-    if (page.activities.size() == static_cast<size_t>(limit)) {
-      page.next_after = page.activities.back().activity_id;
-      break;
-    }
-    page.activities.push_back(ReadActivity(stmt));
-  }
+  RUTA_ASSIGN_OR_RETURN(
+      page.next_after,
+      ReadPage(
+          stmt, limit, [](const Statement& row) { return ReadActivity(row); },
+          [](const core::Activity& item) { return item.activity_id; },
+          &page.activities));
   return page;
 }
 

@@ -257,16 +257,12 @@ absl::StatusOr<TransferPage> SqlReadTxn::ListTransfers(
   if (!filter.case_id.empty()) stmt.Bind(4, filter.case_id);
   stmt.Bind(5, int64_t{limit} + 1);
   TransferPage page;
-  while (true) {
-    RUTA_ASSIGN_OR_RETURN(bool row, stmt.Step());
-    if (!row) break;
-    if (page.transfers.size() == static_cast<size_t>(limit)) {
-      page.next_after = page.transfers.back().transfer_id;
-      break;
-    }
-    RUTA_ASSIGN_OR_RETURN(core::Transfer t, ReadTransfer(stmt));
-    page.transfers.push_back(std::move(t));
-  }
+  RUTA_ASSIGN_OR_RETURN(
+      page.next_after,
+      ReadPage(
+          stmt, limit, [](const Statement& row) { return ReadTransfer(row); },
+          [](const core::Transfer& item) { return item.transfer_id; },
+          &page.transfers));
   return page;
 }
 
@@ -342,15 +338,12 @@ absl::StatusOr<ServicePage> SqlReadTxn::ListServices(const std::string& case_id,
   RUTA_ASSIGN_OR_RETURN(Statement stmt, connection_.Prepare(sql));
   stmt.Bind(1, case_id).Bind(2, after).Bind(3, int64_t{limit} + 1);
   ServicePage page;
-  while (true) {
-    RUTA_ASSIGN_OR_RETURN(bool row, stmt.Step());
-    if (!row) break;
-    if (page.services.size() == static_cast<size_t>(limit)) {
-      page.next_after = page.services.back().service_id;
-      break;
-    }
-    page.services.push_back(ReadService(stmt));
-  }
+  RUTA_ASSIGN_OR_RETURN(
+      page.next_after,
+      ReadPage(
+          stmt, limit, [](const Statement& row) { return ReadService(row); },
+          [](const core::ServiceRecord& item) { return item.service_id; },
+          &page.services));
   return page;
 }
 

@@ -237,16 +237,11 @@ absl::StatusOr<CasePage> SqlReadTxn::ListCases(const CaseFilter& filter,
   stmt.Bind(7, int64_t{limit} + 1);
 
   CasePage page;
-  while (true) {
-    RUTA_ASSIGN_OR_RETURN(bool row, stmt.Step());
-    if (!row) break;
-    if (page.cases.size() == static_cast<size_t>(limit)) {
-      page.next_after = page.cases.back().case_id;
-      break;
-    }
-    RUTA_ASSIGN_OR_RETURN(core::Case c, ReadCase(stmt));
-    page.cases.push_back(std::move(c));
-  }
+  RUTA_ASSIGN_OR_RETURN(
+      page.next_after,
+      ReadPage(
+          stmt, limit, [](const Statement& row) { return ReadCase(row); },
+          [](const core::Case& item) { return item.case_id; }, &page.cases));
   return page;
 }
 
@@ -268,16 +263,11 @@ absl::StatusOr<CasePage> SqlReadTxn::ListClosedCasesBefore(
       .Bind(4, TimeToMicros(updated_before))
       .Bind(5, int64_t{limit} + 1);
   CasePage page;
-  while (true) {
-    RUTA_ASSIGN_OR_RETURN(bool row, stmt.Step());
-    if (!row) break;
-    if (page.cases.size() == static_cast<size_t>(limit)) {
-      page.next_after = page.cases.back().case_id;
-      break;
-    }
-    RUTA_ASSIGN_OR_RETURN(core::Case c, ReadCase(stmt));
-    page.cases.push_back(std::move(c));
-  }
+  RUTA_ASSIGN_OR_RETURN(
+      page.next_after,
+      ReadPage(
+          stmt, limit, [](const Statement& row) { return ReadCase(row); },
+          [](const core::Case& item) { return item.case_id; }, &page.cases));
   return page;
 }
 

@@ -324,6 +324,25 @@ class SqlWriteTxn : public WriteTxn {
 std::string UpsertSql(absl::string_view table, absl::string_view columns,
                       absl::string_view placeholders, absl::string_view key);
 
+// Reads one page from `stmt`, which was bound with LIMIT `limit` + 1: at
+// most `limit` rows, each through `read` (returning T or StatusOr<T>), into
+// `items`. Returns `key` of the last item kept when one more row followed
+// (the `after` of the next page), else "" (the end).
+template <typename T, typename Read, typename Key>
+absl::StatusOr<std::string> ReadPage(Statement& stmt, int limit,
+                                     const Read& read, const Key& key,
+                                     std::vector<T>* items) {
+  while (true) {
+    absl::StatusOr<bool> row = stmt.Step();
+    if (!row.ok()) return row.status();
+    if (!*row) return std::string();
+    if (items->size() == static_cast<size_t>(limit)) return key(items->back());
+    absl::StatusOr<T> item = read(stmt);
+    if (!item.ok()) return item.status();
+    items->push_back(*std::move(item));
+  }
+}
+
 // Steps an INSERT ... RETURNING <id> and returns the id.
 absl::StatusOr<int64_t> ReturnedId(Statement& stmt,
                                    absl::string_view operation);
