@@ -13,7 +13,9 @@ namespace ruta::node {
 int RestoreMain(int argc, char** argv) {
   CLI::App app(
       "Restores the node's store from an encrypted backup (.rbk) made by "
-      "`ruta admin backup`. Stop the node first; start it again afterwards: "
+      "`ruta admin backup`. Stop the node first (with PostgreSQL, every "
+      "replica of it: this is not checked); start one replica again "
+      "afterwards: "
       "it then fetches back from its peers what the backup lacks.",
       "ruta-node restore");
   std::string config_path;
