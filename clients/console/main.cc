@@ -14,6 +14,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "absl/time/time.h"
+#include "ruta/common/process_setup.h"
 #include "ruta/console/config.h"
 #include "ruta/console/office_backend.h"
 #include "ruta/console/server.h"
@@ -96,6 +97,7 @@ int Serve(ConsoleConfig config) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  ruta::common::DisableMutexDeadlockDetection();
   CLI::App app{"ruta-console: the office console of municipal and UPE clerks"};
   app.require_subcommand(0, 1);
   ConsoleConfig config;

@@ -9,6 +9,7 @@
 
 #include "CLI/CLI.hpp"
 #include "absl/strings/str_cat.h"
+#include "ruta/common/process_setup.h"
 #include "ruta/dashboard/config.h"
 #include "ruta/dashboard/node_table_source.h"
 #include "ruta/dashboard/web_server.h"
@@ -82,6 +83,7 @@ int Serve(const DashboardConfig& config) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  ruta::common::DisableMutexDeadlockDetection();
   CLI::App app{
       "ruta-dashboard: the mayors' network dashboard (aggregates only)"};
   app.require_subcommand(0, 1);

@@ -12,6 +12,7 @@
 #include "absl/flags/parse.h"
 #include "absl/flags/usage.h"
 #include "absl/strings/str_cat.h"
+#include "ruta/common/process_setup.h"
 #include "ruta/node/config.h"
 #include "ruta/node/node.h"
 #include "ruta/node/restore.h"
@@ -52,6 +53,7 @@ void ConfigureLogging(const ruta::node::v1::NodeConfig& config) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  ruta::common::DisableMutexDeadlockDetection();
   // `ruta-node restore ...` (restore_main.cc) has flags of its own.
   if (argc > 1 && std::string(argv[1]) == "restore") {
     return ruta::node::RestoreMain(argc - 1, argv + 1);
