@@ -112,8 +112,11 @@ absl::StatusOr<std::vector<CaseStageVersion>> SqlReadTxn::ListCaseStages(
     const std::string& case_id, int64_t max_version) {
   RUTA_ASSIGN_OR_RETURN(
       Statement stmt,
+      // The superseded versions and the current one (migration 0008).
       connection_.Prepare("SELECT version, stage, updated_at_us FROM "
                           "case_history WHERE case_id = ?1 AND version <= ?2 "
+                          "UNION ALL SELECT version, stage, updated_at_us "
+                          "FROM cases WHERE case_id = ?1 AND version <= ?2 "
                           "ORDER BY version"));
   stmt.Bind(1, case_id).Bind(2, max_version);
   std::vector<CaseStageVersion> out;

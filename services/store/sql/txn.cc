@@ -195,9 +195,12 @@ absl::StatusOr<std::optional<core::Case>> SqlReadTxn::FindCase(
 
 absl::StatusOr<std::optional<core::Case>> SqlReadTxn::FindCaseVersion(
     const std::string& case_id, int64_t version) {
-  static const std::string sql =
-      absl::StrCat("SELECT ", kCaseColumns,
-                   " FROM case_history WHERE case_id = ?1 AND version = ?2");
+  // The current version is the row in `cases`; `case_history` holds the
+  // versions it superseded (migration 0008).
+  static const std::string sql = absl::StrCat(
+      "SELECT ", kCaseColumns,
+      " FROM cases WHERE case_id = ?1 AND version = ?2 UNION ALL SELECT ",
+      kCaseColumns, " FROM case_history WHERE case_id = ?1 AND version = ?2");
   RUTA_ASSIGN_OR_RETURN(Statement stmt, connection_.Prepare(sql));
   stmt.Bind(1, case_id).Bind(2, version);
   return QueryOneCase(stmt);
@@ -457,6 +460,17 @@ absl::Status SqlWriteTxn::PutCase(const core::Case& c) {
         ", new version must be ", stored + 1, ", got ", c.version));
   }
 
+  if (stored > 0) {
+    // The version being replaced moves to the history; the current one is
+    // only in `cases` (one random-key page less per change: migration 0008).
+    static const std::string supersede =
+        absl::StrCat("INSERT INTO case_history (", kCaseColumns, ") SELECT ",
+                     kCaseColumns, " FROM cases WHERE case_id = ?1");
+    RUTA_ASSIGN_OR_RETURN(Statement stmt, connection_.Prepare(supersede));
+    stmt.Bind(1, c.case_id);
+    RUTA_RETURN_IF_ERROR(stmt.Run());
+  }
+
   static const std::string upsert = absl::StrCat(
       "INSERT INTO cases (", kCaseColumns, ") VALUES (", kCasePlaceholders,
       ") ON CONFLICT (case_id) DO UPDATE SET "
@@ -483,14 +497,6 @@ absl::Status SqlWriteTxn::PutCase(const core::Case& c) {
     RUTA_RETURN_IF_ERROR(stmt.Run());
   }
 
-  static const std::string history =
-      absl::StrCat("INSERT INTO case_history (", kCaseColumns, ") VALUES (",
-                   kCasePlaceholders, ")");
-  {
-    RUTA_ASSIGN_OR_RETURN(Statement stmt, connection_.Prepare(history));
-    BindCase(stmt, c);
-    RUTA_RETURN_IF_ERROR(stmt.Run());
-  }
   return UpdatePartnerReferrals(c, referrals_before);
 }
 

@@ -1002,6 +1002,79 @@ TEST_P(StoreTest, ReopenAppliesNoMigrationTwice) {
   ASSERT_TRUE(c.ok() && c->has_value());
 }
 
+// A database written before migration 0008 kept the current version of each
+// case in case_history too, and an owner_region index: the migration drops
+// both, and every version stays readable.
+TEST_P(StoreTest, Migration8KeepsEveryVersionOfAnOlderDatabase) {
+  Open();
+  Case v1 = MakeCase(CaseId(1), 1);
+  Case v2 = MakeCase(CaseId(1), 2);
+  v2.stage = Stage::kImmediateProtection;
+  Case v3 = MakeCase(CaseId(1), 3);
+  v3.stage = Stage::kResidentialCare;
+  Case other = MakeCase(CaseId(2), 1);
+  ASSERT_OK(Put(v1));
+  ASSERT_OK(Put(v2));
+  ASSERT_OK(Put(v3));
+  ASSERT_OK(Put(other));
+  Close();
+  // Only the superseded versions are in the history now.
+  EXPECT_EQ(RawInt("SELECT count(*) FROM case_history"), 2);
+
+  // Back to what schema version 7 left.
+  ASSERT_OK(scratch_->Exec(
+      "INSERT INTO case_history (case_id, person_ref, kind, owner_region, "
+      "stage, care_stage, closed_reason, age_band, sex, origin_province, "
+      "exploitation_forms, setting, recruitment_means, identified_year, "
+      "identified_month, legal_basis, consent_partner_sharing, referrals, "
+      "version, opened_at_us, updated_at_us, opened_by) SELECT case_id, "
+      "person_ref, kind, owner_region, stage, care_stage, closed_reason, "
+      "age_band, sex, origin_province, exploitation_forms, setting, "
+      "recruitment_means, identified_year, identified_month, legal_basis, "
+      "consent_partner_sharing, referrals, version, opened_at_us, "
+      "updated_at_us, opened_by FROM cases;"
+      "CREATE INDEX cases_by_owner_region ON cases (owner_region, case_id);"
+      "DELETE FROM schema_migrations WHERE version = 8;"));
+  EXPECT_EQ(RawInt("SELECT count(*) FROM case_history"), 4);
+
+  Open();
+  Close();
+  EXPECT_EQ(RawInt("SELECT max(version) FROM schema_migrations"), 8);
+  EXPECT_EQ(RawInt("SELECT count(*) FROM case_history"), 2);
+  EXPECT_EQ(RawInt(GetParam() == StoreBackend::kSqlite
+                       ? "SELECT count(*) FROM sqlite_master WHERE name = "
+                         "'cases_by_owner_region'"
+                       : "SELECT count(*) FROM pg_indexes WHERE indexname = "
+                         "'cases_by_owner_region'"),
+            0);
+  Open();
+  for (const Case& expected : {v1, v2, v3}) {
+    absl::StatusOr<std::optional<Case>> past =
+        FindVersion(CaseId(1), expected.version);
+    ASSERT_TRUE(past.ok()) << past.status();
+    ASSERT_TRUE(past->has_value()) << expected.version;
+    ExpectSameCase(**past, expected);
+  }
+  ASSERT_OK(store_->ReadSync([&](ReadTxn& txn) -> absl::Status {
+    absl::StatusOr<std::vector<CaseStageVersion>> stages =
+        txn.ListCaseStages(CaseId(1), 100);
+    EXPECT_TRUE(stages.ok()) << stages.status();
+    if (!stages.ok()) return absl::OkStatus();
+    EXPECT_EQ(stages->size(), 3u);
+    for (size_t i = 0; i < stages->size(); ++i) {
+      EXPECT_EQ((*stages)[i].version, static_cast<int64_t>(i) + 1);
+    }
+    EXPECT_EQ(stages->back().stage, Stage::kResidentialCare);
+    return absl::OkStatus();
+  }));
+  // The next change still moves the version it replaces to the history.
+  Case v4 = MakeCase(CaseId(1), 4);
+  ASSERT_OK(Put(v4));
+  absl::StatusOr<std::optional<Case>> past = FindVersion(CaseId(1), 3);
+  ASSERT_TRUE(past.ok() && past->has_value());
+  ExpectSameCase(**past, v3);
+}
+
 TEST_P(StoreTest, NewerSchemaVersionIsFailedPrecondition) {
   Open();
   ASSERT_OK(Put(MakeCase(CaseId(1))));
