@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <atomic>
 #include <cstdio>
+#include <cstdlib>
 
 #include "absl/base/thread_annotations.h"
 #include "absl/strings/str_cat.h"
@@ -158,9 +159,15 @@ absl::Status RunItems(
   while (!state->Finished(count)) {
     const absl::Duration left = deadline - absl::Now();
     if (left <= absl::ZeroDuration()) {
-      return absl::DeadlineExceededError(absl::StrCat(
-          "items still running after ", absl::FormatDuration(timeout), " (",
-          state->next, " of ", count, " started)"));
+      // Calls still reference `start` and the caller's state: exiting is
+      // the only safe way out.
+      std::fprintf(stderr,
+                   "ruta-bench: items still running after %s (%lld of %lld "
+                   "started)\n",
+                   absl::FormatDuration(timeout).c_str(),
+                   static_cast<long long>(state->next),
+                   static_cast<long long>(count));
+      std::_Exit(1);
     }
     auto finished = [&state, count]() { return state->Finished(count); };
     if (!state->mu.AwaitWithTimeout(absl::Condition(&finished),

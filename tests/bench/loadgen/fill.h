@@ -32,10 +32,10 @@ ruta::v1::RequestTransferRequest NewTransferRequest(const std::string& case_id);
 // `start(item, done)` begins one and calls `done` exactly once, from any
 // thread, with its outcome; it must not block. Stops starting items after
 // the first error, which it returns once every started item has finished.
-// `every_10s` (if set) is called every 10 s meanwhile. DEADLINE_EXCEEDED if
-// they have not all finished within `timeout`; the items still running then
-// reference `start`, so the caller must exit rather than go on (ruta-bench
-// does).
+// `every_10s` (if set) is called every 10 s meanwhile. If they have not all
+// finished within `timeout` (a safety net: every call has its own
+// deadline), the process exits with status 1, since the items still running
+// reference `start` and the caller's state.
 absl::Status RunItems(
     int64_t count, int in_flight,
     const std::function<void(int64_t, std::function<void(absl::Status)>)>&
@@ -50,8 +50,7 @@ absl::Status RunItems(
 // (two federation events per transfer: the case, then the request).
 // `in_flight` cases are in progress at once. Returns the case ids in the
 // order they completed; `progress` (if set) is called every 10 s with the
-// number of cases done. On DEADLINE_EXCEEDED (see RunItems) the caller must
-// exit.
+// number of cases done. The first failed call's error, if any.
 absl::StatusOr<std::vector<std::string>> OpenCasesInCare(
     const std::vector<std::unique_ptr<ruta::v1::CaseOffice::Stub>>& stubs,
     int64_t count, int in_flight, bool request_transfers,
