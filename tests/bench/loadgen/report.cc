@@ -115,6 +115,7 @@ std::vector<double> Ratios(const Row& row) {
 std::string Verdict(const Row& row) {
   if (!row.error.empty()) return absl::StrCat("failed: ", row.error);
   if (!row.pending.empty()) return "pending";
+  if (!row.skipped.empty()) return "skipped";
   switch (row.budget_kind) {
     case BudgetKind::kNone:
       return "—";
@@ -153,8 +154,9 @@ std::string FormatTable(const Report& report) {
       "| workload | ruta | baseline | ratio | budget | verdict |\n",
       "|---|---|---|---|---|---|\n");
   for (const Row& row : report.rows) {
-    std::string ruta =
-        row.pending.empty() ? Cell(row.ruta, Human) : absl::StrCat(row.pending);
+    std::string ruta = !row.pending.empty()   ? row.pending
+                       : !row.skipped.empty() ? row.skipped
+                                              : Cell(row.ruta, Human);
     std::string baseline = Cell(row.baseline, Human);
     if (!baseline.empty() && !row.baseline_name.empty()) {
       baseline = absl::StrCat(baseline, " ", row.baseline_name);
@@ -190,14 +192,21 @@ std::string FormatJson(const Report& report) {
     auto& f = *r->mutable_fields();
     f["workload"] = Text(row.workload);
     f["unit"] = Text(row.unit);
-    f["ruta"] = row.pending.empty() ? SpreadValue(row.ruta) : Null();
+    f["ruta"] = row.pending.empty() && row.skipped.empty()
+                    ? SpreadValue(row.ruta)
+                    : Null();
     f["baseline"] = SpreadValue(row.baseline);
     f["baseline_name"] = Text(row.baseline_name);
     f["ratio"] = SpreadValue(Ratios(row));
     f["budget"] = Text(row.budget);
     f["verdict"] = Text(Verdict(row));
     if (!row.pending.empty()) f["pending"] = Text(row.pending);
+    if (!row.skipped.empty()) f["skipped"] = Text(row.skipped);
     if (!row.error.empty()) f["error"] = Text(row.error);
+  }
+  Struct* details = (*root.mutable_fields())["details"].mutable_struct_value();
+  for (const auto& [name, values] : report.details) {
+    (*details->mutable_fields())[name] = SpreadValue(values);
   }
   std::string json;
   google::protobuf::util::JsonPrintOptions options;
@@ -249,10 +258,10 @@ absl::Status CheckJson(const std::string& json, bool require_measured) {
     const std::string& verdict = Field(row, "verdict")->string_value();
     const bool judged =
         verdict == "met" || absl::StartsWith(verdict, "missed by ");
-    if (verdict == "pending") {
-      if (!IsText(Field(row, "pending"))) {
+    if (verdict == "pending" || verdict == "skipped") {
+      if (!IsText(Field(row, verdict))) {
         return absl::InvalidArgumentError(
-            absl::StrCat(workload, ": pending without a reason"));
+            absl::StrCat(workload, ": ", verdict, " without a reason"));
       }
       continue;
     }

@@ -4,6 +4,7 @@
 #define RUTA_BENCH_LOADGEN_REPORT_H_
 
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "absl/status/status.h"
@@ -29,6 +30,9 @@ struct Row {
   // Non-empty: the ruta side cannot be measured yet ("<capability> not
   // built"); the verdict is "pending".
   std::string pending;
+  // Non-empty: not measured in this invocation on purpose (e.g. "skipped
+  // (--skip-catch-up)"); the verdict is "skipped".
+  std::string skipped;
   // Non-empty: the measurement failed (calls failed); the verdict says so.
   std::string error;
   // The ratio is printed as a percentage (throughput) rather than a factor.
@@ -47,6 +51,9 @@ struct Report {
   // Serialized sizes of the mirrored messages, for the reader.
   std::string payload_note;
   std::vector<Row> rows;
+  // Figures behind the rows (e.g. each dashboard table's latencies), one
+  // value per run: in the JSON only, under "details".
+  std::vector<std::pair<std::string, std::vector<double>>> details;
 };
 
 // median, min, max of `values` (all 0 when empty).
@@ -60,7 +67,8 @@ Spread SpreadOf(std::vector<double> values);
 // Per-run ratios ruta[i] / baseline[i] (runs where both exist).
 std::vector<double> Ratios(const Row& row);
 
-// "met", "missed by ...", "pending", "failed: ..." or "—" (no budget).
+// "met", "missed by ...", "pending", "skipped", "failed: ..." or "—" (no
+// budget).
 std::string Verdict(const Row& row);
 
 // The report as a Markdown table (with a short header).
