@@ -177,9 +177,13 @@ absl::StatusOr<std::optional<core::Transfer>> SqlReadTxn::FindTransfer(
 
 absl::StatusOr<std::optional<core::Transfer>> SqlReadTxn::FindTransferVersion(
     const std::string& transfer_id, int64_t version) {
-  // transfer_history has the columns of transfers, version included.
+  // The current version is the row in `transfers`; transfer_history (same
+  // columns) holds the versions it superseded (migration 0009).
   static const std::string sql = absl::StrCat(
       "SELECT ", kTransferColumns,
+      " FROM transfers WHERE transfer_id = ?1 AND version = ?2 UNION ALL "
+      "SELECT ",
+      kTransferColumns,
       " FROM transfer_history WHERE transfer_id = ?1 AND version = ?2");
   RUTA_ASSIGN_OR_RETURN(Statement stmt, connection_.Prepare(sql));
   stmt.Bind(1, transfer_id).Bind(2, version);
@@ -269,16 +273,21 @@ absl::StatusOr<TransferPage> SqlReadTxn::ListTransfers(
 absl::StatusOr<std::vector<TransferChange>> SqlReadTxn::ScanTransferChanges(
     const std::string& region, int64_t after, int limit) {
   RUTA_RETURN_IF_ERROR(CheckLimit("ScanTransferChanges", limit));
-  std::string sql = "SELECT c.position";
-  for (absl::string_view column : absl::StrSplit(kTransferColumns, ", ")) {
-    absl::StrAppend(&sql, ", h.", column);
+  // The version each change made: superseded since (transfer_history) or
+  // still current (transfers; migration 0009).
+  std::string sql;
+  for (absl::string_view table : {"transfer_history", "transfers"}) {
+    if (!sql.empty()) absl::StrAppend(&sql, " UNION ALL ");
+    absl::StrAppend(&sql, "SELECT c.position");
+    for (absl::string_view column : absl::StrSplit(kTransferColumns, ", ")) {
+      absl::StrAppend(&sql, ", h.", column);
+    }
+    absl::StrAppend(
+        &sql, " FROM transfer_changes c JOIN ", table,
+        " h ON h.transfer_id = c.transfer_id AND h.version = c.version"
+        " WHERE c.position > ?1 AND (c.from_region = ?2 OR c.to_region = ?2)");
   }
-  absl::StrAppend(
-      &sql,
-      " FROM transfer_changes c JOIN transfer_history h"
-      " ON h.transfer_id = c.transfer_id AND h.version = c.version"
-      " WHERE c.position > ?1 AND (c.from_region = ?2 OR c.to_region = ?2)"
-      " ORDER BY c.position LIMIT ?3");
+  absl::StrAppend(&sql, " ORDER BY position LIMIT ?3");
   RUTA_ASSIGN_OR_RETURN(Statement stmt, connection_.Prepare(sql));
   stmt.Bind(1, after).Bind(2, region).Bind(3, int64_t{limit});
   std::vector<TransferChange> changes;
@@ -529,18 +538,21 @@ absl::Status SqlWriteTxn::PutTransfer(const core::Transfer& t) {
         absl::StrCat("PutTransfer: version conflict: stored version ",
                      stored_version, ", got ", version));
   }
+  if (stored_version > 0) {
+    // The version being replaced moves to the history; the current one is
+    // only in `transfers` (one random-key page less per change: migration
+    // 0009).
+    static const std::string supersede = absl::StrCat(
+        "INSERT INTO transfer_history (", kTransferColumns, ") SELECT ",
+        kTransferColumns, " FROM transfers WHERE transfer_id = ?1");
+    RUTA_ASSIGN_OR_RETURN(Statement stmt, connection_.Prepare(supersede));
+    stmt.Bind(1, t.transfer_id);
+    RUTA_RETURN_IF_ERROR(stmt.Run());
+  }
   static const std::string upsert = UpsertSql(
       "transfers", kTransferColumns, kTransferPlaceholders, "transfer_id");
   {
     RUTA_ASSIGN_OR_RETURN(Statement stmt, connection_.Prepare(upsert));
-    BindTransfer(stmt, t);
-    RUTA_RETURN_IF_ERROR(stmt.Run());
-  }
-  static const std::string history =
-      absl::StrCat("INSERT INTO transfer_history (", kTransferColumns,
-                   ") VALUES (", kTransferPlaceholders, ")");
-  {
-    RUTA_ASSIGN_OR_RETURN(Statement stmt, connection_.Prepare(history));
     BindTransfer(stmt, t);
     RUTA_RETURN_IF_ERROR(stmt.Run());
   }

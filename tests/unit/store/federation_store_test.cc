@@ -90,8 +90,23 @@ TEST_P(FederationStoreTest, TransfersKeepEveryVersionAndAChangeLog) {
     EXPECT_TRUE(changes.ok());
     EXPECT_EQ(changes->size(), 2u);
     EXPECT_LT((*changes)[0].position, (*changes)[1].position);
+    EXPECT_EQ(core::TransferStateOf((*changes)[0].transfer),
+              core::TransferState::kRequested);
     EXPECT_EQ(core::TransferStateOf((*changes)[1].transfer),
               core::TransferState::kCancelled);
+    // The current version is found by its number too.
+    absl::StatusOr<std::optional<core::Transfer>> third =
+        txn.FindTransferVersion(t.transfer_id, 3);
+    EXPECT_TRUE(third.ok() && third->has_value());
+    EXPECT_EQ(core::TransferStateOf(**third), core::TransferState::kCancelled);
+    // Pages of the feed follow the positions across superseded and current
+    // versions.
+    changes = txn.ScanTransferChanges("cusco", 0, 1);
+    EXPECT_TRUE(changes.ok() && changes->size() == 1);
+    EXPECT_EQ(core::TransferVersionOf((*changes)[0].transfer), 1);
+    changes = txn.ScanTransferChanges("cusco", (*changes)[0].position, 1);
+    EXPECT_TRUE(changes.ok() && changes->size() == 1);
+    EXPECT_EQ(core::TransferVersionOf((*changes)[0].transfer), 3);
     // Another region sees none of them.
     changes = txn.ScanTransferChanges("puno", 0, 10);
     EXPECT_TRUE(changes.ok() && changes->empty());
@@ -103,6 +118,54 @@ TEST_P(FederationStoreTest, TransfersKeepEveryVersionAndAChangeLog) {
     incoming.direction = core::TransferRole::kSender;
     page = txn.ListTransfers(incoming, "", 10);
     EXPECT_TRUE(page.ok() && page->transfers.empty());
+    return absl::OkStatus();
+  }));
+}
+
+// A database written before migration 0009 kept the current version of each
+// transfer in transfer_history too, and two region indexes: the migration
+// drops them, and every version and change stays readable.
+TEST_P(FederationStoreTest, Migration9KeepsEveryVersionOfAnOlderDatabase) {
+  core::Transfer t = Requested("tr_abcdefghijklmnopqrst");
+  ASSERT_OK(
+      store_->WriteSync([&](WriteTxn& txn) { return txn.PutTransfer(t); }));
+  t.accepted_on = {2026, 11, 29};
+  ASSERT_OK(
+      store_->WriteSync([&](WriteTxn& txn) { return txn.PutTransfer(t); }));
+  store_.reset();
+  constexpr char kColumns[] =
+      "transfer_id, case_id, from_region, to_region, destination_province, "
+      "requested_services, state, requested_on, accepted_on, departed_on, "
+      "received_on, rejected, reject_reason, reject_note, cancelled, "
+      "cancel_note, version, updated_at_us";
+  ASSERT_OK(scratch_->Exec(absl::StrCat(
+      "INSERT INTO transfer_history (", kColumns, ") SELECT ", kColumns,
+      " FROM transfers;"
+      "CREATE INDEX transfers_by_from ON transfers (from_region, transfer_id);"
+      "CREATE INDEX transfers_by_to ON transfers (to_region, transfer_id);"
+      "DELETE FROM schema_migrations WHERE version >= 9;")));
+  absl::StatusOr<int64_t> rows =
+      scratch_->QueryInt64("SELECT count(*) FROM transfer_history");
+  ASSERT_TRUE(rows.ok()) << rows.status();
+  EXPECT_EQ(*rows, 2);
+
+  absl::StatusOr<std::unique_ptr<Store>> store = scratch_->Open();
+  ASSERT_TRUE(store.ok()) << store.status();
+  store_ = *std::move(store);
+  rows = scratch_->QueryInt64("SELECT count(*) FROM transfer_history");
+  ASSERT_TRUE(rows.ok()) << rows.status();
+  EXPECT_EQ(*rows, 1);
+  ASSERT_OK(store_->ReadSync([&](ReadTxn& txn) -> absl::Status {
+    for (int64_t version : {1, 2}) {
+      absl::StatusOr<std::optional<core::Transfer>> found =
+          txn.FindTransferVersion(t.transfer_id, version);
+      EXPECT_TRUE(found.ok() && found->has_value()) << version;
+    }
+    absl::StatusOr<std::vector<TransferChange>> changes =
+        txn.ScanTransferChanges("cusco", 0, 10);
+    EXPECT_TRUE(changes.ok() && changes->size() == 2);
+    EXPECT_EQ(core::TransferStateOf((*changes)[1].transfer),
+              core::TransferState::kAccepted);
     return absl::OkStatus();
   }));
 }

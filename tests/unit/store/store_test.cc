@@ -1078,12 +1078,18 @@ TEST_P(StoreTest, Migration8KeepsEveryVersionOfAnOlderDatabase) {
       "consent_partner_sharing, referrals, version, opened_at_us, "
       "updated_at_us, opened_by FROM cases;"
       "CREATE INDEX cases_by_owner_region ON cases (owner_region, case_id);"
-      "DELETE FROM schema_migrations WHERE version = 8;"));
+      // What migration 0009 drops (it runs again: the versions after 7 are
+      // forgotten).
+      "CREATE INDEX transfers_by_from ON transfers (from_region, "
+      "transfer_id);"
+      "CREATE INDEX transfers_by_to ON transfers (to_region, transfer_id);"
+      "DELETE FROM schema_migrations WHERE version >= 8;"));
   EXPECT_EQ(RawInt("SELECT count(*) FROM case_history"), 4);
 
   Open();
   Close();
-  EXPECT_EQ(RawInt("SELECT max(version) FROM schema_migrations"), 8);
+  EXPECT_EQ(RawInt("SELECT max(version) FROM schema_migrations"),
+            SqliteSchemaVersion());
   EXPECT_EQ(RawInt("SELECT count(*) FROM case_history"), 2);
   EXPECT_EQ(RawInt(GetParam() == StoreBackend::kSqlite
                        ? "SELECT count(*) FROM sqlite_master WHERE name = "
