@@ -2,7 +2,8 @@
 // synchronous=FULL, group commit): OpenCase (durable write: case, history,
 // request record, aggregates in one transaction), GetCase (read) and the
 // partner's PartnerStatus.GetCaseStatus (read: resolving the partner's
-// pseudonym over its referred cases, then stage, timeline and services),
+// pseudonym through the node's ref index, then stage, timeline and
+// services),
 // with several client threads in flight. Client and server share the machine's
 // cores, so figures are for comparison between runs of the same machine.
 #include <atomic>
@@ -87,8 +88,8 @@ void BM_GetCase(benchmark::State& state) {
 }
 BENCHMARK(BM_GetCase)->UseRealTime()->Threads(1)->Threads(16)->Threads(64);
 
-// Cases referred to the partner for BM_GetCaseStatus: GetCaseStatus resolves
-// a ref with one HMAC per case referred to the caller.
+// Cases referred to the partner for BM_GetCaseStatus (GetCaseStatus no longer
+// grows with their number: see partner_bench).
 constexpr int kReferredCases = 50;
 
 // Refers kReferredCases cases to madre-de-dios/tdh (once); returns the

@@ -1,6 +1,7 @@
 #include "ruta/core/partner_service.h"
 
 #include <algorithm>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <utility>
@@ -11,6 +12,7 @@
 #include "absl/strings/str_split.h"
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
+#include "partner_ref_index.h"
 #include "ruta/common/status_macros.h"
 
 namespace ruta::core {
@@ -31,28 +33,56 @@ YearMonth MonthOf(absl::Time t) {
   return YearMonth{static_cast<int>(month.year()), month.month()};
 }
 
-struct RefAndReferral {
-  std::string ref;
-  store::PartnerReferral referral;
-};
+// Entries read from the index per batch while walking refs in order.
+constexpr size_t kIndexBatch = 64;
 
-// The cases referred to `partner` owned by `region`, in ref order.
-absl::StatusOr<std::vector<RefAndReferral>> SortedReferrals(
-    store::ReadTxn& txn, const PartnerPseudonyms& pseudonyms,
-    const std::string& partner, const std::string& region) {
-  RUTA_ASSIGN_OR_RETURN(std::vector<store::PartnerReferral> referrals,
-                        txn.ListPartnerReferrals(partner, region));
-  std::vector<RefAndReferral> out;
-  out.reserve(referrals.size());
-  for (store::PartnerReferral& r : referrals) {
-    std::string ref = pseudonyms.CaseRefFor(partner, r.case_id);
-    out.push_back({std::move(ref), std::move(r)});
+// The referral of `case_id` to `partner` when the partner sees it in `txn`'s
+// snapshot (referred, owned by `region`); nullopt else.
+absl::StatusOr<std::optional<store::PartnerReferral>> VisibleReferral(
+    store::ReadTxn& txn, const std::string& partner, const std::string& region,
+    const std::string& case_id) {
+  RUTA_ASSIGN_OR_RETURN(std::optional<store::PartnerReferral> referral,
+                        txn.FindPartnerReferral(partner, case_id));
+  if (referral.has_value() && referral->owner_region != region) {
+    return std::nullopt;
   }
-  std::sort(out.begin(), out.end(),
-            [](const RefAndReferral& a, const RefAndReferral& b) {
-              return a.ref < b.ref;
-            });
-  return out;
+  return referral;
+}
+
+// The referral whose ref for `partner` is `ref`, when the partner sees it in
+// `txn`'s snapshot; nullopt else (whatever the reason).
+absl::StatusOr<std::optional<store::PartnerReferral>> ReferralOfRef(
+    store::ReadTxn& txn, internal::PartnerRefIndex& index,
+    const std::string& partner, const std::string& region,
+    const std::string& ref) {
+  RUTA_RETURN_IF_ERROR(index.CatchUp(txn, partner));
+  const std::optional<std::string> case_id = index.Find(partner, ref);
+  if (!case_id.has_value()) return std::nullopt;
+  return VisibleReferral(txn, partner, region, *case_id);
+}
+
+// Calls `visit` with each case the partner sees in `txn`'s snapshot whose
+// ref is after `after` ("" for all), in ref order, until it returns false.
+absl::Status ForEachReferral(
+    store::ReadTxn& txn, internal::PartnerRefIndex& index,
+    const std::string& partner, const std::string& region, std::string after,
+    const std::function<absl::StatusOr<bool>(
+        const std::string& ref, const store::PartnerReferral& referral)>&
+        visit) {
+  RUTA_RETURN_IF_ERROR(index.CatchUp(txn, partner));
+  while (true) {
+    const std::vector<internal::PartnerRefIndex::Entry> batch =
+        index.After(partner, after, kIndexBatch);
+    if (batch.empty()) return absl::OkStatus();
+    for (const internal::PartnerRefIndex::Entry& e : batch) {
+      after = e.ref;
+      RUTA_ASSIGN_OR_RETURN(std::optional<store::PartnerReferral> referral,
+                            VisibleReferral(txn, partner, region, e.case_id));
+      if (!referral.has_value()) continue;
+      RUTA_ASSIGN_OR_RETURN(const bool more, visit(e.ref, *referral));
+      if (!more) return absl::OkStatus();
+    }
+  }
 }
 
 // The case of `referral` as the partner sees it, at `version` (0: the
@@ -161,7 +191,12 @@ PartnerService::PartnerService(PartnerServiceOptions options,
     : options_(std::move(options)),
       store_(store),
       pseudonyms_(pseudonyms),
-      transfers_(transfers) {}
+      transfers_(transfers),
+      refs_(pseudonyms == nullptr ? nullptr
+                                  : std::make_unique<internal::PartnerRefIndex>(
+                                        pseudonyms, options_.region)) {}
+
+PartnerService::~PartnerService() = default;
 
 absl::StatusOr<std::string> PartnerService::RegisteredPartner(
     const Actor& actor) const {
@@ -208,26 +243,27 @@ void PartnerService::ListReferredCases(
   store_->Read(
       [result, partner = *partner, after_ref, limit, stage = query.stage,
        region = options_.region,
-       pseudonyms = pseudonyms_](store::ReadTxn& txn) -> absl::Status {
+       index = refs_.get()](store::ReadTxn& txn) -> absl::Status {
         result->cases.clear();
         result->next_page_token.clear();
-        RUTA_ASSIGN_OR_RETURN(
-            std::vector<RefAndReferral> referrals,
-            SortedReferrals(txn, *pseudonyms, partner, region));
-        for (const RefAndReferral& r : referrals) {
-          if (r.ref <= after_ref) continue;
-          RUTA_ASSIGN_OR_RETURN(std::optional<PartnerCaseView> view,
-                                Render(txn, partner, r.ref, r.referral, 0));
-          if (!view.has_value()) continue;
-          if (stage != Stage::kUnspecified && view->stage != stage) continue;
-          if (static_cast<int>(result->cases.size()) == limit) {
-            result->next_page_token = EncodeLetterToken(
-                absl::StrCat("P", result->cases.back().partner_case_ref));
-            break;
-          }
-          result->cases.push_back(*std::move(view));
-        }
-        return absl::OkStatus();
+        return ForEachReferral(
+            txn, *index, partner, region, after_ref,
+            [&](const std::string& ref, const store::PartnerReferral& referral)
+                -> absl::StatusOr<bool> {
+              RUTA_ASSIGN_OR_RETURN(std::optional<PartnerCaseView> view,
+                                    Render(txn, partner, ref, referral, 0));
+              if (!view.has_value()) return true;
+              if (stage != Stage::kUnspecified && view->stage != stage) {
+                return true;
+              }
+              if (static_cast<int>(result->cases.size()) == limit) {
+                result->next_page_token = EncodeLetterToken(
+                    absl::StrCat("P", result->cases.back().partner_case_ref));
+                return false;
+              }
+              result->cases.push_back(*std::move(view));
+              return true;
+            });
       },
       [result, done = std::move(done)](absl::Status status) {
         if (!status.ok()) return done(std::move(status));
@@ -248,20 +284,19 @@ void PartnerService::GetCaseStatus(
   store_->Read(
       [result, partner = *partner, ref = std::move(partner_case_ref),
        region = options_.region,
-       pseudonyms = pseudonyms_](store::ReadTxn& txn) -> absl::Status {
-        RUTA_ASSIGN_OR_RETURN(
-            std::vector<RefAndReferral> referrals,
-            SortedReferrals(txn, *pseudonyms, partner, region));
-        for (const RefAndReferral& r : referrals) {
-          if (r.ref != ref) continue;
-          RUTA_ASSIGN_OR_RETURN(std::optional<PartnerCaseView> view,
-                                Render(txn, partner, r.ref, r.referral, 0));
-          if (!view.has_value()) break;
-          *result = *std::move(view);
-          return absl::OkStatus();
+       index = refs_.get()](store::ReadTxn& txn) -> absl::Status {
+        RUTA_ASSIGN_OR_RETURN(std::optional<store::PartnerReferral> referral,
+                              ReferralOfRef(txn, *index, partner, region, ref));
+        std::optional<PartnerCaseView> view;
+        if (referral.has_value()) {
+          RUTA_ASSIGN_OR_RETURN(view, Render(txn, partner, ref, *referral, 0));
         }
-        return absl::NotFoundError(
-            "no case referred to you has this partner_case_ref");
+        if (!view.has_value()) {
+          return absl::NotFoundError(
+              "no case referred to you has this partner_case_ref");
+        }
+        *result = *std::move(view);
+        return absl::OkStatus();
       },
       [result, done = std::move(done)](absl::Status status) {
         if (!status.ok()) return done(std::move(status));
@@ -305,32 +340,38 @@ void PartnerService::ReadChanges(
   auto result = std::make_shared<std::vector<PartnerUpdate>>();
   store_->Read(
       [result, partner = *partner, snapshot, fresh, position, after_ref, limit,
-       region = options_.region,
-       pseudonyms = pseudonyms_](store::ReadTxn& txn) -> absl::Status {
+       region = options_.region, pseudonyms = pseudonyms_,
+       index = refs_.get()](store::ReadTxn& txn) -> absl::Status {
         result->clear();
         int64_t pos = position;
         if (snapshot) {
           if (fresh) {
             RUTA_ASSIGN_OR_RETURN(pos, txn.LastPartnerChange());
           }
-          RUTA_ASSIGN_OR_RETURN(
-              std::vector<RefAndReferral> referrals,
-              SortedReferrals(txn, *pseudonyms, partner, region));
-          for (const RefAndReferral& r : referrals) {
-            // The state at `pos`: referrals begun later come from the log.
-            if (r.ref <= after_ref || r.referral.since_position > pos) continue;
-            if (static_cast<int>(result->size()) >= limit) {
-              return absl::OkStatus();  // the snapshot goes on next read
-            }
-            RUTA_ASSIGN_OR_RETURN(std::optional<PartnerCaseView> view,
-                                  Render(txn, partner, r.ref, r.referral, 0));
-            if (!view.has_value()) continue;
-            PartnerUpdate update;
-            update.view = *std::move(view);
-            update.cursor =
-                EncodeLetterToken(absl::StrCat("S", pos, ":", r.ref));
-            result->push_back(std::move(update));
-          }
+          bool full = false;
+          RUTA_RETURN_IF_ERROR(ForEachReferral(
+              txn, *index, partner, region, after_ref,
+              [&](const std::string& ref,
+                  const store::PartnerReferral& referral)
+                  -> absl::StatusOr<bool> {
+                // The state at `pos`: referrals begun later come from the
+                // log.
+                if (referral.since_position > pos) return true;
+                if (static_cast<int>(result->size()) >= limit) {
+                  full = true;  // the snapshot goes on next read
+                  return false;
+                }
+                RUTA_ASSIGN_OR_RETURN(std::optional<PartnerCaseView> view,
+                                      Render(txn, partner, ref, referral, 0));
+                if (!view.has_value()) return true;
+                PartnerUpdate update;
+                update.view = *std::move(view);
+                update.cursor =
+                    EncodeLetterToken(absl::StrCat("S", pos, ":", ref));
+                result->push_back(std::move(update));
+                return true;
+              }));
+          if (full) return absl::OkStatus();
           PartnerUpdate marker;
           marker.marker = true;
           marker.cursor = LogCursor(pos);
@@ -385,14 +426,14 @@ void PartnerService::UpdateServiceStatus(
   store_->Read(
       [case_id, partner = *partner, ref = std::move(ref),
        region = options_.region,
-       pseudonyms = pseudonyms_](store::ReadTxn& txn) -> absl::Status {
-        RUTA_ASSIGN_OR_RETURN(std::vector<store::PartnerReferral> referrals,
-                              txn.ListPartnerReferrals(partner, region));
-        std::vector<std::string> ids;
-        ids.reserve(referrals.size());
-        for (const auto& r : referrals) ids.push_back(r.case_id);
-        RUTA_ASSIGN_OR_RETURN(*case_id,
-                              pseudonyms->ResolveCaseRef(partner, ref, ids));
+       index = refs_.get()](store::ReadTxn& txn) -> absl::Status {
+        RUTA_ASSIGN_OR_RETURN(std::optional<store::PartnerReferral> referral,
+                              ReferralOfRef(txn, *index, partner, region, ref));
+        if (!referral.has_value()) {
+          return absl::NotFoundError(
+              "no case referred to you has this reference");
+        }
+        *case_id = referral->case_id;
         return absl::OkStatus();
       },
       [case_id, partner = *partner, actor, command = std::move(command),
