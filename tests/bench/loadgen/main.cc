@@ -58,8 +58,9 @@ namespace {
 // Cases opened before the read workload; reads cycle over them.
 constexpr int kReadCases = 128;
 // Cases referred to the partner (madre-de-dios/tdh) before the
-// PartnerStatus reads, which cycle over them: GetCaseStatus resolves a
-// partner's ref with one HMAC per case referred to that partner.
+// PartnerStatus reads, which cycle over them (GetCaseStatus resolves a
+// partner's ref through an index whose cost does not grow with them:
+// partner_bench).
 constexpr int kReferredCases = 50;
 constexpr char kPartner[] = "tdh";
 // End-to-end: at most this many transfers a second, one at a time.
