@@ -774,6 +774,80 @@ TEST_P(StoreTest, FailingWriteDoesNotAffectItsGroup) {
   EXPECT_TRUE(req0.has_value());
 }
 
+// The write that opens a group's transaction runs without a savepoint (the
+// whole transaction is rolled back if it fails, and the rest of the group
+// goes on in a new one); the others under one each. Either way a failing
+// write leaves nothing and the others of its group are kept: here the
+// group's first write fails after writing, then the next opens the new
+// transaction and succeeds, one under a savepoint fails after writing, and
+// the last succeeds; then a group of one failing write alone.
+TEST_P(StoreTest, FailingFirstWriteOfAGroupIsRolledBackAlone) {
+  Open();
+  absl::Notification writer_busy;
+  absl::Notification release_writer;
+  store_->Write(
+      [&](WriteTxn&) {
+        writer_busy.Notify();
+        release_writer.WaitForNotification();
+        return absl::OkStatus();
+      },
+      [](absl::Status) {});
+  writer_busy.WaitForNotification();
+
+  const std::vector<bool> fails = {true, false, true, false};
+  std::vector<absl::Status> results(fails.size());
+  std::vector<int> run_before_done(fails.size(), -1);
+  std::atomic<int> functions_run{0};
+  absl::BlockingCounter all_done(static_cast<int>(fails.size()));
+  for (size_t i = 0; i < fails.size(); ++i) {
+    store_->Write(
+        [&, i](WriteTxn& txn) -> absl::Status {
+          functions_run.fetch_add(1);
+          absl::Status s = txn.PutCase(MakeCase(CaseId(static_cast<int>(i))));
+          if (!s.ok()) return s;
+          s = txn.AddToAggregate("t", "written", 1);
+          if (!s.ok()) return s;
+          return fails[i] ? absl::AbortedError("planned failure")
+                          : absl::OkStatus();
+        },
+        [&, i](absl::Status status) {
+          results[i] = status;
+          run_before_done[i] = functions_run.load();
+          all_done.DecrementCount();
+        });
+  }
+  release_writer.Notify();
+  all_done.Wait();
+  for (size_t i = 0; i < fails.size(); ++i) {
+    SCOPED_TRACE(i);
+    // One group.
+    EXPECT_EQ(run_before_done[i], static_cast<int>(fails.size()));
+    absl::StatusOr<std::optional<Case>> c = Find(CaseId(static_cast<int>(i)));
+    ASSERT_TRUE(c.ok()) << c.status();
+    if (fails[i]) {
+      EXPECT_EQ(results[i].code(), absl::StatusCode::kAborted) << results[i];
+      EXPECT_FALSE(c->has_value());
+    } else {
+      EXPECT_OK(results[i]);
+      EXPECT_TRUE(c->has_value());
+    }
+  }
+  EXPECT_EQ(Aggregate("t", "written"), 2);
+
+  // A group of one failing write: nothing of it, and the store goes on.
+  absl::Status alone = store_->WriteSync([&](WriteTxn& txn) -> absl::Status {
+    absl::Status s = txn.PutCase(MakeCase(CaseId(10)));
+    if (!s.ok()) return s;
+    return absl::AbortedError("planned failure");
+  });
+  EXPECT_EQ(alone.code(), absl::StatusCode::kAborted) << alone;
+  absl::StatusOr<std::optional<Case>> c10 = Find(CaseId(10));
+  ASSERT_TRUE(c10.ok()) << c10.status();
+  EXPECT_FALSE(c10->has_value());
+  ASSERT_OK(Put(MakeCase(CaseId(11))));
+  EXPECT_EQ(Aggregate("t", "written"), 2);
+}
+
 TEST_P(StoreTest, MaxGroupSizeBoundsGroups) {
   max_group_size_ = 4;
   Open();
