@@ -5,12 +5,14 @@
 // region for the peers' dashboards (GetAggregateCounts); PutCrl is later
 // work. Every call is audited (an Exchange stream once, when it ends; the
 // batches it carried are kept by the inbox).
+#include <algorithm>
 #include <functional>
 #include <memory>
 #include <optional>
 #include <string>
 #include <vector>
 
+#include "absl/synchronization/mutex.h"
 #include "absl/time/clock.h"
 #include "google/protobuf/util/time_util.h"
 #include "reactors.h"
@@ -140,103 +142,268 @@ absl::Status AcceptRestoredCheckpoint(
 
 // One Exchange stream from a peer's relay: hello, then batches, each applied
 // (core::ApplyFederationEvent through the inbox) before it is acknowledged.
-// One operation at a time: the next batch is read only once the previous one
-// is durably applied and acknowledged, which is the flow control.
+//
+// The stream reads ahead: while the inbox applies the batches read so far,
+// the next ones are read, verified and decoded (at most kBatchesApplying
+// handed to the inbox and not yet applied), so that the store never waits
+// for the network, and the inbox applies the batches that wait together
+// (federation/inbox.h). Acknowledgements are cumulative (the highest
+// sequence durably applied), one write at a time: one sent while others
+// were applied carries the latest position. When a batch is refused, reading
+// stops; once the batches already handed to the inbox are done (those after
+// the refused one are refused too: the inbox never skips), the nack says
+// where to resume and the stream ends.
 class ExchangeReactor final
     : public grpc::ServerBidiReactor<v1::ExchangeRequest,
                                      v1::ExchangeResponse> {
  public:
+  // Batches handed to the inbox and not yet applied: with the relay's 256
+  // events per batch, its 4096 events in flight.
+  static constexpr int kBatchesApplying = 16;
+
   ExchangeReactor(federation::Inbox* inbox, std::string region,
                   std::string origin, AuditedCall call)
       : inbox_(inbox),
         region_(std::move(region)),
         origin_(std::move(origin)),
         call_(std::move(call)) {
+    {
+      absl::MutexLock lock(&mu_);
+      reading_ = true;
+    }
     StartRead(&request_);
   }
 
   void OnReadDone(bool ok) override {
-    if (!ok) return End(absl::OkStatus());  // the sender closed its side
-    // The stream was authorized when it opened; each message passes the
-    // firewall as it is read (and each event of a batch as the inbox decodes
-    // it).
-    if (absl::Status s = CheckMessage(request_); !s.ok()) return End(s);
-    if (!said_hello_) {
-      if (!request_.has_hello()) {
-        return End(absl::InvalidArgumentError(
-            "the first message of an Exchange stream must be a hello"));
-      }
-      const v1::Hello& hello = request_.hello();
-      if (hello.origin_region() != origin_) {
-        return End(absl::PermissionDeniedError(
-            absl::StrCat("the caller is a node of region ", origin_,
-                         " but says hello as region ", hello.origin_region())));
-      }
-      if (hello.destination_region() != region_) {
-        return End(absl::FailedPreconditionError(
-            absl::StrCat("this is the node of region ", region_, ", not of ",
-                         hello.destination_region())));
-      }
-      said_hello_ = true;
-      inbox_->Position(origin_, [this](absl::StatusOr<int64_t> position) {
-        if (!position.ok()) return End(position.status());
-        applied_through_ = *position;
-        response_.Clear();
-        response_.mutable_ack()->set_applied_through(*position);
-        StartWrite(&response_);
-      });
-      return;
+    if (!ok) {
+      // The sender closed its side (or the stream ended).
+      absl::MutexLock lock(&mu_);
+      reading_ = false;
+      sender_done_ = true;
+    } else {
+      HandleMessage();
     }
-    if (!request_.has_batch()) {
-      return End(absl::InvalidArgumentError(
-          "after the hello, an Exchange stream carries only batches"));
-    }
-    if (observability::NodeMetrics* metrics = call_.metrics()) {
-      metrics->CountEventsReceived(origin_, request_.batch().events_size());
-    }
-    inbox_->ApplyBatch(
-        origin_, request_.batch(), [this](absl::StatusOr<int64_t> applied) {
-          response_.Clear();
-          if (applied.ok()) {
-            if (observability::NodeMetrics* metrics = call_.metrics()) {
-              metrics->CountEventsApplied(origin_, *applied - applied_through_);
-            }
-            if (*applied > applied_through_) applied_through_ = *applied;
-            response_.mutable_ack()->set_applied_through(*applied);
-            return StartWrite(&response_);
-          }
-          // Refused: say why and where to resume, then end the stream.
-          refusal_ = applied.status();
-          inbox_->Position(origin_, [this](absl::StatusOr<int64_t> position) {
-            v1::Nack* nack = response_.mutable_nack();
-            nack->set_applied_through(position.ok() ? *position : 0);
-            nack->set_reason(std::string(refusal_.message()));
-            StartWrite(&response_);
-          });
-        });
+    Pump();
   }
 
   void OnWriteDone(bool ok) override {
-    if (!ok) return End(absl::CancelledError("the peer went away"));
-    if (!refusal_.ok()) return End(refusal_);
-    StartRead(&request_);
+    {
+      absl::MutexLock lock(&mu_);
+      writing_ = false;
+      if (!ok) Fail(absl::CancelledError("the peer went away"));
+    }
+    Pump();
   }
 
   void OnDone() override { delete this; }
 
  private:
-  void End(const absl::Status& status) { Finish(call_.Finish(status)); }
+  // Handles request_ (the read that just completed); leaves reading_ false.
+  void HandleMessage() {
+    auto stop_reading = [this](const absl::Status& status) {
+      absl::MutexLock lock(&mu_);
+      reading_ = false;
+      if (!status.ok()) Fail(status);
+    };
+    {
+      absl::MutexLock lock(&mu_);
+      if (finished_) {
+        // A message that arrived after the stream was finished: nothing of
+        // it is applied (an inbox callback would outlive the stream).
+        reading_ = false;
+        return;
+      }
+    }
+    // The stream was authorized when it opened; each message passes the
+    // firewall as it is read (and each event of a batch as the inbox decodes
+    // it).
+    if (absl::Status s = CheckMessage(request_); !s.ok()) {
+      return stop_reading(s);
+    }
+    if (!said_hello_) {
+      if (!request_.has_hello()) {
+        return stop_reading(absl::InvalidArgumentError(
+            "the first message of an Exchange stream must be a hello"));
+      }
+      const v1::Hello& hello = request_.hello();
+      if (hello.origin_region() != origin_) {
+        return stop_reading(absl::PermissionDeniedError(
+            absl::StrCat("the caller is a node of region ", origin_,
+                         " but says hello as region ", hello.origin_region())));
+      }
+      if (hello.destination_region() != region_) {
+        return stop_reading(absl::FailedPreconditionError(
+            absl::StrCat("this is the node of region ", region_, ", not of ",
+                         hello.destination_region())));
+      }
+      said_hello_ = true;
+      {
+        absl::MutexLock lock(&mu_);
+        reading_ = false;
+        ++inbox_calls_;
+      }
+      // The first answer is the position, acknowledged as it is.
+      inbox_->Position(origin_, [this](absl::StatusOr<int64_t> position) {
+        {
+          absl::MutexLock lock(&mu_);
+          --inbox_calls_;
+          if (!position.ok()) {
+            Fail(position.status());
+          } else {
+            applied_through_ = *position;
+            ack_through_ = *position;
+            hello_ack_due_ = true;
+          }
+        }
+        Pump();
+      });
+      return;
+    }
+    if (!request_.has_batch()) {
+      return stop_reading(absl::InvalidArgumentError(
+          "after the hello, an Exchange stream carries only batches"));
+    }
+    {
+      absl::MutexLock lock(&mu_);
+      if (!refusal_.ok() || !end_.ok()) {
+        // Ending: what comes after a refusal is not applied.
+        reading_ = false;
+        return;
+      }
+      ++inbox_calls_;
+    }
+    if (observability::NodeMetrics* metrics = call_.metrics()) {
+      metrics->CountEventsReceived(origin_, request_.batch().events_size());
+    }
+    // The inbox has what it needs of request_ when this returns.
+    inbox_->ApplyBatch(
+        origin_, request_.batch(), [this](absl::StatusOr<int64_t> applied) {
+          {
+            absl::MutexLock lock(&mu_);
+            --inbox_calls_;
+            if (applied.ok()) {
+              if (observability::NodeMetrics* metrics = call_.metrics();
+                  metrics != nullptr && *applied > applied_through_) {
+                metrics->CountEventsApplied(origin_,
+                                            *applied - applied_through_);
+              }
+              applied_through_ = std::max(applied_through_, *applied);
+              ack_through_ = std::max(ack_through_, *applied);
+            } else if (refusal_.ok()) {
+              // The first refusal is the one to answer: the inbox applies
+              // in order, and refuses everything after it.
+              refusal_ = applied.status();
+            }
+          }
+          Pump();
+        });
+    absl::MutexLock lock(&mu_);
+    reading_ = false;
+  }
+
+  // Ends the stream with `status` once nothing is pending (no answer is
+  // written any more).
+  void Fail(const absl::Status& status) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    if (end_.ok()) end_ = status;
+  }
+
+  // Decides under the lock what to do next, and does it outside: read the
+  // next message, write an acknowledgement or the nack, ask the position for
+  // the nack, or finish.
+  void Pump() ABSL_LOCKS_EXCLUDED(mu_) {
+    bool read = false;
+    bool write = false;
+    bool ask_position = false;
+    std::optional<absl::Status> finish;
+    {
+      absl::MutexLock lock(&mu_);
+      if (finished_) return;
+      const bool ending = !end_.ok();
+      if (!writing_ && !ending) {
+        if (hello_ack_due_ || ack_through_ > ack_sent_) {
+          response_.Clear();
+          response_.mutable_ack()->set_applied_through(ack_through_);
+          ack_sent_ = ack_through_;
+          hello_ack_due_ = false;
+          hello_acked_ = true;
+          writing_ = write = true;
+        } else if (!refusal_.ok() && inbox_calls_ == 0 && !nack_sent_) {
+          if (!nack_position_.has_value()) {
+            ++inbox_calls_;
+            ask_position = true;
+          } else {
+            response_.Clear();
+            v1::Nack* nack = response_.mutable_nack();
+            nack->set_applied_through(*nack_position_);
+            nack->set_reason(std::string(refusal_.message()));
+            nack_sent_ = true;
+            writing_ = write = true;
+          }
+        }
+      }
+      if (!reading_ && hello_acked_ && !sender_done_ && !ending &&
+          refusal_.ok() && inbox_calls_ < kBatchesApplying) {
+        reading_ = read = true;
+      }
+      if (!writing_ && inbox_calls_ == 0 && !ask_position) {
+        if (ending) {
+          finish = end_;
+        } else if (nack_sent_) {
+          finish = refusal_;
+        } else if (sender_done_ && refusal_.ok() && ack_sent_ == ack_through_ &&
+                   !hello_ack_due_) {
+          finish = absl::OkStatus();
+        }
+        if (finish.has_value()) finished_ = true;
+      }
+    }
+    if (ask_position) {
+      inbox_->Position(origin_, [this](absl::StatusOr<int64_t> position) {
+        {
+          absl::MutexLock lock(&mu_);
+          --inbox_calls_;
+          nack_position_ = position.ok() ? *position : 0;
+        }
+        Pump();
+      });
+    }
+    if (write) StartWrite(&response_);
+    if (read) StartRead(&request_);
+    if (finish.has_value()) Finish(call_.Finish(*finish));
+  }
 
   federation::Inbox* const inbox_;
   const std::string region_;
   const std::string origin_;
   const AuditedCall call_;
+  // Only touched by the read path (one read at a time).
   bool said_hello_ = false;
-  // The origin's applied position as last acknowledged on this stream.
-  int64_t applied_through_ = 0;
-  absl::Status refusal_;
   v1::ExchangeRequest request_;
-  v1::ExchangeResponse response_;
+
+  absl::Mutex mu_;
+  v1::ExchangeResponse response_ ABSL_GUARDED_BY(mu_);
+  bool reading_ ABSL_GUARDED_BY(mu_) = false;
+  bool writing_ ABSL_GUARDED_BY(mu_) = false;
+  // Calls to the inbox whose callback has not run yet (batches being
+  // applied, position queries): the stream finishes only without any, since
+  // they call back into it.
+  int inbox_calls_ ABSL_GUARDED_BY(mu_) = 0;
+  bool hello_ack_due_ ABSL_GUARDED_BY(mu_) = false;
+  bool hello_acked_ ABSL_GUARDED_BY(mu_) = false;
+  bool sender_done_ ABSL_GUARDED_BY(mu_) = false;
+  // The origin's applied position as last counted in the metrics, the
+  // highest to acknowledge, and the highest acknowledged.
+  int64_t applied_through_ ABSL_GUARDED_BY(mu_) = 0;
+  int64_t ack_through_ ABSL_GUARDED_BY(mu_) = 0;
+  int64_t ack_sent_ ABSL_GUARDED_BY(mu_) = 0;
+  // The first batch refused, the position its nack names, and whether the
+  // nack was written.
+  absl::Status refusal_ ABSL_GUARDED_BY(mu_);
+  std::optional<int64_t> nack_position_ ABSL_GUARDED_BY(mu_);
+  bool nack_sent_ ABSL_GUARDED_BY(mu_) = false;
+  // An error that ends the stream without an answer.
+  absl::Status end_ ABSL_GUARDED_BY(mu_);
+  bool finished_ ABSL_GUARDED_BY(mu_) = false;
 };
 
 class FederationService final : public v1::Federation::CallbackService {

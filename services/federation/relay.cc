@@ -86,14 +86,17 @@ class Relay::PeerLink final {
   }
 
  private:
-  // Stamps every unstamped event of this peer: the next sequences of the
-  // stream and the exact bytes that will be signed and sent. Only this
-  // thread stamps this peer's events, so writers never contend on the
-  // sequence (DESIGN.md section 7).
+  // Stamps the next unstamped events of this peer (at most kStampBatch, in
+  // one write transaction): the next sequences of the stream and the exact
+  // bytes that will be signed and sent. Only this thread stamps this peer's
+  // events, so writers never contend on the sequence (DESIGN.md section 7).
+  // Returns whether more may be waiting. One chunk at a time, so that a
+  // large backlog (a week offline) is sent while the rest is stamped, not
+  // only after all of it was.
   //
   // A read comes first, so that a check finding nothing (another replica's
   // commits are only seen by polling) costs no write.
-  absl::Status StampPending() {
+  absl::StatusOr<bool> StampSome() {
     bool any = false;
     RUTA_RETURN_IF_ERROR(store_->ReadSync([&](store::ReadTxn& txn) {
       absl::StatusOr<std::vector<store::OutboxEvent>> unstamped =
@@ -102,28 +105,25 @@ class Relay::PeerLink final {
       any = !unstamped->empty();
       return absl::OkStatus();
     }));
-    if (!any) return absl::OkStatus();
-    while (true) {
-      int stamped = 0;
-      int64_t last = last_stamped_;
-      absl::Status status =
-          store_->WriteSync([&](store::WriteTxn& txn) -> absl::Status {
-            last = last_stamped_;
-            RUTA_ASSIGN_OR_RETURN(
-                stamped,
-                StampOutboxEvents(txn, peer_.region, kStampBatch, &last));
-            return absl::OkStatus();
-          });
-      if (!status.ok()) {
-        // The cached position may be stale (another replica stamped while
-        // it held the relay lease): read it again next time.
-        last_stamped_ = -1;
-        return status;
-      }
-      // Committed: the cached stream position moves with it.
-      last_stamped_ = last;
-      if (stamped < kStampBatch) return absl::OkStatus();
+    if (!any) return false;
+    int stamped = 0;
+    int64_t last = last_stamped_;
+    absl::Status status =
+        store_->WriteSync([&](store::WriteTxn& txn) -> absl::Status {
+          last = last_stamped_;
+          RUTA_ASSIGN_OR_RETURN(stamped, StampOutboxEvents(txn, peer_.region,
+                                                           kStampBatch, &last));
+          return absl::OkStatus();
+        });
+    if (!status.ok()) {
+      // The cached position may be stale (another replica stamped while it
+      // held the relay lease): read it again next time.
+      last_stamped_ = -1;
+      return status;
     }
+    // Committed: the cached stream position moves with it.
+    last_stamped_ = last;
+    return stamped == kStampBatch;
   }
 
   absl::StatusOr<std::vector<store::OutboxEvent>> ReadFrom(int64_t next,
@@ -378,14 +378,14 @@ class Relay::PeerLink final {
       std::vector<store::OutboxEvent> events;
       if (room > 0) {
         if (needs_stamp) {
-          RUTA_RETURN_IF_ERROR(StampPending());
-          needs_stamp = false;
+          RUTA_ASSIGN_OR_RETURN(needs_stamp, StampSome());
         }
         RUTA_ASSIGN_OR_RETURN(
             events, ReadFrom(next, static_cast<int>(std::min<int64_t>(
                                        room, options_->max_batch_events))));
       }
       if (events.empty()) {
+        if (needs_stamp && room > 0) continue;  // more to stamp: no wait
         absl::MutexLock lock(&mu_);
         const int64_t seen = acked_;
         auto woken = [this, seen] {

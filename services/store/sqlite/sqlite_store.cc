@@ -27,6 +27,7 @@
 #include "sql/embedded_migration.h"
 #include "sql/migrations.h"
 #include "sql/sql_store.h"
+#include "sqlite/checkpointer.h"
 #include "sqlite/connection.h"
 
 namespace ruta::store {
@@ -48,6 +49,16 @@ absl::Status ValidateOptions(const SqliteOptions& options) {
   }
   if (options.max_group_size < 1) {
     return absl::InvalidArgumentError("sqlite: max_group_size must be >= 1");
+  }
+  if (options.writer_cache_kib < 0) {
+    return absl::InvalidArgumentError(
+        "sqlite: writer_cache_kib must be >= 0 (0: SQLite's default)");
+  }
+  if (options.checkpoint_start_pages < 1 ||
+      options.checkpoint_limit_pages < options.checkpoint_start_pages) {
+    return absl::InvalidArgumentError(
+        "sqlite: checkpoint_start_pages must be >= 1 and "
+        "checkpoint_limit_pages at least checkpoint_start_pages");
   }
   return absl::OkStatus();
 }
@@ -78,7 +89,8 @@ absl::Status CreatePrivateFile(const std::string& path) {
   return absl::InternalError(message);
 }
 
-absl::Status ConfigureWriter(Connection& connection) {
+absl::Status ConfigureWriter(Connection& connection,
+                             const SqliteOptions& options) {
   {
     // journal_mode is persistent in the file; the pragma answers the mode in
     // effect, which is not WAL on file systems that cannot support it.
@@ -101,6 +113,12 @@ absl::Status ConfigureWriter(Connection& connection) {
   // Deleted content (erased cases) is overwritten, not left in free pages.
   RUTA_RETURN_IF_ERROR(
       connection.Exec("PRAGMA secure_delete=ON", "set secure_delete"));
+  if (options.writer_cache_kib > 0) {
+    // Negative: a size in KiB rather than in pages.
+    RUTA_RETURN_IF_ERROR(connection.Exec(
+        absl::StrCat("PRAGMA cache_size=-", options.writer_cache_kib),
+        "set cache_size"));
+  }
   return absl::OkStatus();
 }
 
@@ -130,7 +148,8 @@ absl::StatusOr<std::unique_ptr<Store>> OpenSqliteStore(
   RUTA_ASSIGN_OR_RETURN(std::unique_ptr<Connection> writer,
                         Connection::Open(options.path, SQLITE_OPEN_READWRITE,
                                          options.busy_timeout));
-  RUTA_RETURN_IF_ERROR(NameFile(options.path, ConfigureWriter(*writer)));
+  RUTA_RETURN_IF_ERROR(
+      NameFile(options.path, ConfigureWriter(*writer, options)));
   RUTA_RETURN_IF_ERROR(NameFile(
       options.path, sql_internal::ApplyMigrations(
                         *writer, sql_internal::SqliteMigrations(),
@@ -138,6 +157,15 @@ absl::StatusOr<std::unique_ptr<Store>> OpenSqliteStore(
                         " version INTEGER NOT NULL PRIMARY KEY,"
                         " applied_at_us INTEGER NOT NULL) STRICT",
                         absl::StrCat("database ", options.path))));
+
+  sqlite_internal::CheckpointerOptions checkpoints;
+  checkpoints.start_pages = options.checkpoint_start_pages;
+  checkpoints.limit_pages = options.checkpoint_limit_pages;
+  absl::StatusOr<std::unique_ptr<sqlite_internal::Checkpointer>> checkpointer =
+      sqlite_internal::Checkpointer::Start(*writer, checkpoints,
+                                           options.busy_timeout);
+  RUTA_RETURN_IF_ERROR(NameFile(options.path, checkpointer.status()));
+  writer->Attach(*std::move(checkpointer));
 
   std::vector<std::unique_ptr<Connection>> readers;
   for (int i = 0; i < options.reader_threads; ++i) {

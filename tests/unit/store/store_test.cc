@@ -8,6 +8,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cstdint>
 #include <cstdio>
@@ -775,6 +776,80 @@ TEST_P(StoreTest, FailingWriteDoesNotAffectItsGroup) {
   EXPECT_TRUE(req0.has_value());
 }
 
+// The write that opens a group's transaction runs without a savepoint (the
+// whole transaction is rolled back if it fails, and the rest of the group
+// goes on in a new one); the others under one each. Either way a failing
+// write leaves nothing and the others of its group are kept: here the
+// group's first write fails after writing, then the next opens the new
+// transaction and succeeds, one under a savepoint fails after writing, and
+// the last succeeds; then a group of one failing write alone.
+TEST_P(StoreTest, FailingFirstWriteOfAGroupIsRolledBackAlone) {
+  Open();
+  absl::Notification writer_busy;
+  absl::Notification release_writer;
+  store_->Write(
+      [&](WriteTxn&) {
+        writer_busy.Notify();
+        release_writer.WaitForNotification();
+        return absl::OkStatus();
+      },
+      [](absl::Status) {});
+  writer_busy.WaitForNotification();
+
+  const std::vector<bool> fails = {true, false, true, false};
+  std::vector<absl::Status> results(fails.size());
+  std::vector<int> run_before_done(fails.size(), -1);
+  std::atomic<int> functions_run{0};
+  absl::BlockingCounter all_done(static_cast<int>(fails.size()));
+  for (size_t i = 0; i < fails.size(); ++i) {
+    store_->Write(
+        [&, i](WriteTxn& txn) -> absl::Status {
+          functions_run.fetch_add(1);
+          absl::Status s = txn.PutCase(MakeCase(CaseId(static_cast<int>(i))));
+          if (!s.ok()) return s;
+          s = txn.AddToAggregate("t", "written", 1);
+          if (!s.ok()) return s;
+          return fails[i] ? absl::AbortedError("planned failure")
+                          : absl::OkStatus();
+        },
+        [&, i](absl::Status status) {
+          results[i] = status;
+          run_before_done[i] = functions_run.load();
+          all_done.DecrementCount();
+        });
+  }
+  release_writer.Notify();
+  all_done.Wait();
+  for (size_t i = 0; i < fails.size(); ++i) {
+    SCOPED_TRACE(i);
+    // One group.
+    EXPECT_EQ(run_before_done[i], static_cast<int>(fails.size()));
+    absl::StatusOr<std::optional<Case>> c = Find(CaseId(static_cast<int>(i)));
+    ASSERT_TRUE(c.ok()) << c.status();
+    if (fails[i]) {
+      EXPECT_EQ(results[i].code(), absl::StatusCode::kAborted) << results[i];
+      EXPECT_FALSE(c->has_value());
+    } else {
+      EXPECT_OK(results[i]);
+      EXPECT_TRUE(c->has_value());
+    }
+  }
+  EXPECT_EQ(Aggregate("t", "written"), 2);
+
+  // A group of one failing write: nothing of it, and the store goes on.
+  absl::Status alone = store_->WriteSync([&](WriteTxn& txn) -> absl::Status {
+    absl::Status s = txn.PutCase(MakeCase(CaseId(10)));
+    if (!s.ok()) return s;
+    return absl::AbortedError("planned failure");
+  });
+  EXPECT_EQ(alone.code(), absl::StatusCode::kAborted) << alone;
+  absl::StatusOr<std::optional<Case>> c10 = Find(CaseId(10));
+  ASSERT_TRUE(c10.ok()) << c10.status();
+  EXPECT_FALSE(c10->has_value());
+  ASSERT_OK(Put(MakeCase(CaseId(11))));
+  EXPECT_EQ(Aggregate("t", "written"), 2);
+}
+
 TEST_P(StoreTest, MaxGroupSizeBoundsGroups) {
   max_group_size_ = 4;
   Open();
@@ -1185,6 +1260,66 @@ TEST_P(SqliteStoreTest, InvalidOptionsAreRejected) {
   options.path = "";
   EXPECT_EQ(OpenSqliteStore(options).status().code(),
             absl::StatusCode::kInvalidArgument);
+  options = options_;
+  options.writer_cache_kib = -1;
+  EXPECT_EQ(OpenSqliteStore(options).status().code(),
+            absl::StatusCode::kInvalidArgument);
+  options = options_;
+  options.checkpoint_start_pages = 0;
+  EXPECT_EQ(OpenSqliteStore(options).status().code(),
+            absl::StatusCode::kInvalidArgument);
+  options = options_;
+  options.checkpoint_limit_pages = options.checkpoint_start_pages - 1;
+  EXPECT_EQ(OpenSqliteStore(options).status().code(),
+            absl::StatusCode::kInvalidArgument);
+}
+
+// The WAL is checkpointed beside the writer (sqlite/checkpointer.h), and the
+// writer completes a checkpoint once the WAL reaches the limit: under writes
+// that never pause, the WAL file stays near the limit instead of growing
+// with everything written (here about 20 times the limit), and every write
+// is in the database file after it is closed.
+TEST_P(SqliteStoreTest, WalStaysBoundedUnderSustainedWrites) {
+  SqliteOptions options = Options();
+  options.checkpoint_start_pages = 16;
+  options.checkpoint_limit_pages = 64;
+  absl::StatusOr<std::unique_ptr<Store>> store = OpenSqliteStore(options);
+  ASSERT_TRUE(store.ok()) << store.status();
+  constexpr int kWriters = 16;
+  constexpr int kPerWriter = 200;
+  std::vector<std::thread> writers;
+  std::atomic<int> failed{0};
+  int64_t largest_wal = 0;
+  std::atomic<bool> writing{true};
+  std::thread watcher([&] {
+    while (writing.load()) {
+      struct stat st;
+      if (::stat((options.path + "-wal").c_str(), &st) == 0) {
+        largest_wal = std::max<int64_t>(largest_wal, st.st_size);
+      }
+      absl::SleepFor(absl::Milliseconds(2));
+    }
+  });
+  for (int w = 0; w < kWriters; ++w) {
+    writers.emplace_back([&, w] {
+      for (int i = 0; i < kPerWriter; ++i) {
+        absl::Status s = (*store)->WriteSync([&](WriteTxn& txn) {
+          return txn.PutCase(MakeCase(CaseId(w * kPerWriter + i)));
+        });
+        if (!s.ok()) failed.fetch_add(1);
+      }
+    });
+  }
+  for (std::thread& t : writers) t.join();
+  writing.store(false);
+  watcher.join();
+  EXPECT_EQ(failed.load(), 0);
+  // A frame is a 4 KiB page and a 24-byte header; the limit, plus the pages
+  // of the group that crossed it (16 writes: fewer than 3 times the limit).
+  // SQLite's own threshold would have let it reach 1000 pages.
+  EXPECT_LE(largest_wal, int64_t{4 * 64} * (4096 + 24) + 32);
+  store->reset();
+  EXPECT_EQ(RawInt("SELECT count(*) FROM cases"), kWriters * kPerWriter);
 }
 
 TEST_P(SqliteStoreTest, DatabaseFilesAreOwnerOnlyAndInWalMode) {
