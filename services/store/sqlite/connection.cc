@@ -5,7 +5,6 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
-#include "sqlite/checkpointer.h"
 
 namespace ruta::store::sqlite_internal {
 namespace {
@@ -138,15 +137,8 @@ absl::StatusOr<std::unique_ptr<Connection>> Connection::Open(
 }
 
 Connection::~Connection() {
-  // Its connection closed first: the last connection to close checkpoints
-  // the WAL into the database file and removes it.
-  checkpointer_.reset();
   statements_.clear();  // Finalizes them.
   sqlite3_close(db_);
-}
-
-void Connection::Attach(std::unique_ptr<Checkpointer> checkpointer) {
-  checkpointer_ = std::move(checkpointer);
 }
 
 absl::StatusOr<Statement> Connection::Prepare(const std::string& sql) {

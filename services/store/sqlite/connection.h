@@ -27,8 +27,6 @@ namespace ruta::store::sqlite_internal {
 
 using sql_internal::Statement;
 
-class Checkpointer;
-
 // Turns a SQLite result code into a status whose message names `operation`
 // and, when `db` is given, SQLite's error message for it. SQLITE_BUSY and
 // SQLITE_LOCKED become UNAVAILABLE, SQLITE_FULL RESOURCE_EXHAUSTED, everything
@@ -68,14 +66,8 @@ class Connection final : public sql_internal::Connection {
 
   Connection(const Connection&) = delete;
   Connection& operator=(const Connection&) = delete;
-  // Stops the checkpointer if one is attached, finalizes every cached
-  // statement and closes the connection.
+  // Finalizes every cached statement and closes the connection.
   ~Connection() override;
-
-  // Keeps `checkpointer` (made for this connection, checkpointer.h) until
-  // this connection closes, and stops it first.
-  void Attach(std::unique_ptr<Checkpointer> checkpointer);
-  Checkpointer* checkpointer() const { return checkpointer_.get(); }
 
   // Returns the cached statement for `sql`, preparing it (persistent) on
   // first use. `sql` must be a single statement.
@@ -117,7 +109,6 @@ class Connection final : public sql_internal::Connection {
   sqlite3* db_;
   std::string path_;
   std::unordered_map<std::string, std::unique_ptr<SqliteStatement>> statements_;
-  std::unique_ptr<Checkpointer> checkpointer_;
 };
 
 }  // namespace ruta::store::sqlite_internal

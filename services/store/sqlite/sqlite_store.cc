@@ -27,7 +27,6 @@
 #include "sql/embedded_migration.h"
 #include "sql/migrations.h"
 #include "sql/sql_store.h"
-#include "sqlite/checkpointer.h"
 #include "sqlite/connection.h"
 
 namespace ruta::store {
@@ -54,12 +53,7 @@ absl::Status ValidateOptions(const SqliteOptions& options) {
     return absl::InvalidArgumentError(
         "sqlite: writer_cache_kib must be >= 0 (0: SQLite's default)");
   }
-  if (options.checkpoint_start_pages < 1 ||
-      options.checkpoint_limit_pages < options.checkpoint_start_pages) {
-    return absl::InvalidArgumentError(
-        "sqlite: checkpoint_start_pages must be >= 1 and "
-        "checkpoint_limit_pages at least checkpoint_start_pages");
-  }
+
   return absl::OkStatus();
 }
 
@@ -157,15 +151,6 @@ absl::StatusOr<std::unique_ptr<Store>> OpenSqliteStore(
                         " version INTEGER NOT NULL PRIMARY KEY,"
                         " applied_at_us INTEGER NOT NULL) STRICT",
                         absl::StrCat("database ", options.path))));
-
-  sqlite_internal::CheckpointerOptions checkpoints;
-  checkpoints.start_pages = options.checkpoint_start_pages;
-  checkpoints.limit_pages = options.checkpoint_limit_pages;
-  absl::StatusOr<std::unique_ptr<sqlite_internal::Checkpointer>> checkpointer =
-      sqlite_internal::Checkpointer::Start(*writer, checkpoints,
-                                           options.busy_timeout);
-  RUTA_RETURN_IF_ERROR(NameFile(options.path, checkpointer.status()));
-  writer->Attach(*std::move(checkpointer));
 
   std::vector<std::unique_ptr<Connection>> readers;
   for (int i = 0; i < options.reader_threads; ++i) {

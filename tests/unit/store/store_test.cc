@@ -8,7 +8,6 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include <algorithm>
 #include <atomic>
 #include <cstdint>
 #include <cstdio>
@@ -1264,62 +1263,6 @@ TEST_P(SqliteStoreTest, InvalidOptionsAreRejected) {
   options.writer_cache_kib = -1;
   EXPECT_EQ(OpenSqliteStore(options).status().code(),
             absl::StatusCode::kInvalidArgument);
-  options = options_;
-  options.checkpoint_start_pages = 0;
-  EXPECT_EQ(OpenSqliteStore(options).status().code(),
-            absl::StatusCode::kInvalidArgument);
-  options = options_;
-  options.checkpoint_limit_pages = options.checkpoint_start_pages - 1;
-  EXPECT_EQ(OpenSqliteStore(options).status().code(),
-            absl::StatusCode::kInvalidArgument);
-}
-
-// The WAL is checkpointed beside the writer (sqlite/checkpointer.h), and the
-// writer completes a checkpoint once the WAL reaches the limit: under writes
-// that never pause, the WAL file stays near the limit instead of growing
-// with everything written (here about 20 times the limit), and every write
-// is in the database file after it is closed.
-TEST_P(SqliteStoreTest, WalStaysBoundedUnderSustainedWrites) {
-  SqliteOptions options = Options();
-  options.checkpoint_start_pages = 16;
-  options.checkpoint_limit_pages = 64;
-  absl::StatusOr<std::unique_ptr<Store>> store = OpenSqliteStore(options);
-  ASSERT_TRUE(store.ok()) << store.status();
-  constexpr int kWriters = 16;
-  constexpr int kPerWriter = 200;
-  std::vector<std::thread> writers;
-  std::atomic<int> failed{0};
-  int64_t largest_wal = 0;
-  std::atomic<bool> writing{true};
-  std::thread watcher([&] {
-    while (writing.load()) {
-      struct stat st;
-      if (::stat((options.path + "-wal").c_str(), &st) == 0) {
-        largest_wal = std::max<int64_t>(largest_wal, st.st_size);
-      }
-      absl::SleepFor(absl::Milliseconds(2));
-    }
-  });
-  for (int w = 0; w < kWriters; ++w) {
-    writers.emplace_back([&, w] {
-      for (int i = 0; i < kPerWriter; ++i) {
-        absl::Status s = (*store)->WriteSync([&](WriteTxn& txn) {
-          return txn.PutCase(MakeCase(CaseId(w * kPerWriter + i)));
-        });
-        if (!s.ok()) failed.fetch_add(1);
-      }
-    });
-  }
-  for (std::thread& t : writers) t.join();
-  writing.store(false);
-  watcher.join();
-  EXPECT_EQ(failed.load(), 0);
-  // A frame is a 4 KiB page and a 24-byte header; the limit, plus the pages
-  // of the group that crossed it (16 writes: fewer than 3 times the limit).
-  // SQLite's own threshold would have let it reach 1000 pages.
-  EXPECT_LE(largest_wal, int64_t{4 * 64} * (4096 + 24) + 32);
-  store->reset();
-  EXPECT_EQ(RawInt("SELECT count(*) FROM cases"), kWriters * kPerWriter);
 }
 
 TEST_P(SqliteStoreTest, DatabaseFilesAreOwnerOnlyAndInWalMode) {

@@ -500,14 +500,6 @@ struct SqliteOptions {
   // pages of large tables with random keys, which SQLite's default 2 MiB
   // would read from the file again and again (readers keep the default).
   int writer_cache_kib = 64 * 1024;
-  // The WAL is checkpointed by a thread of the store, not inside the
-  // writer's commits: from `checkpoint_start_pages` pages in the WAL after a
-  // commit; from `checkpoint_limit_pages` the writer completes the
-  // checkpoint itself so that the WAL does not grow without bound
-  // (sqlite/checkpointer.h). Defaults 1000 (SQLite's own threshold) and
-  // 16384 (64 MiB of 4 KiB pages).
-  int checkpoint_start_pages = 1000;
-  int checkpoint_limit_pages = 16384;
 };
 
 // Opens (creating if needed) the SQLite database at `options.path`, applies
