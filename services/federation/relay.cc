@@ -375,17 +375,19 @@ class Relay::PeerLink final {
       }
       if (in_flight == 0) last_progress = absl::Now();
       const int64_t room = options_->max_events_in_flight - in_flight;
+      // One chunk stamped per round, whether or not there is room to send:
+      // while the peer applies what is in flight, the backlog gets stamped.
+      if (needs_stamp) {
+        RUTA_ASSIGN_OR_RETURN(needs_stamp, StampSome());
+      }
       std::vector<store::OutboxEvent> events;
       if (room > 0) {
-        if (needs_stamp) {
-          RUTA_ASSIGN_OR_RETURN(needs_stamp, StampSome());
-        }
         RUTA_ASSIGN_OR_RETURN(
             events, ReadFrom(next, static_cast<int>(std::min<int64_t>(
                                        room, options_->max_batch_events))));
       }
       if (events.empty()) {
-        if (needs_stamp && room > 0) continue;  // more to stamp: no wait
+        if (needs_stamp) continue;  // more to stamp: no wait
         absl::MutexLock lock(&mu_);
         const int64_t seen = acked_;
         auto woken = [this, seen] {
