@@ -53,7 +53,6 @@ absl::Status ValidateOptions(const SqliteOptions& options) {
     return absl::InvalidArgumentError(
         "sqlite: writer_cache_kib must be >= 0 (0: SQLite's default)");
   }
-
   return absl::OkStatus();
 }
 
