@@ -5,6 +5,7 @@
 // request, as a transfer request sends. Arg: events per batch.
 #include <benchmark/benchmark.h>
 
+#include <algorithm>
 #include <future>
 #include <memory>
 #include <string>
@@ -20,6 +21,7 @@
 #include "ruta/federation/inbox.h"
 #include "ruta/security/signing.h"
 #include "ruta/store/store.h"
+#include "ruta/testing/federation_batches.h"
 #include "ruta/testing/pki.h"
 #include "ruta/testing/subprocess.h"
 
@@ -29,76 +31,40 @@ namespace {
 constexpr char kFrom[] = "madre-de-dios";
 constexpr char kTo[] = "cusco";
 
-core::Case SharedCase(const std::string& case_id) {
-  core::Case c;
-  c.case_id = case_id;
-  // A child of their own, as a case opened without identifiers gets: with
-  // one ref for every case, the dashboard counters (core::CountedChange)
-  // would recount all of them at each event.
-  c.person_ref = core::RandomPersonRef();
-  c.kind = core::CaseKind::kVictim;
-  c.owner_region = kFrom;
-  c.stage = core::Stage::kResidentialCare;
-  c.profile.age_band = core::AgeBand::k15To17;
-  c.profile.sex = core::Sex::kFemale;
-  c.profile.origin_province = "0812";
-  c.profile.exploitation_forms = {core::ExploitationForm::kSexual};
-  c.profile.setting = core::Setting::kBar;
-  c.profile.recruitment_means = core::RecruitmentMeans::kFalseJobOffer;
-  c.profile.identified_month = {2026, 10};
-  c.legal_basis = core::LegalBasis::kUpeProtectiveMeasure;
-  c.version = 3;
-  c.opened_at = c.updated_at = absl::Now();
-  return c;
-}
+// Cusco's inbox for Madre de Dios' stream, on a fresh SQLite store in a
+// temporary directory named after `what`.
+struct CuscoInbox {
+  explicit CuscoInbox(const std::string& what) {
+    store::SqliteOptions options;
+    options.path = testing::MakeTempDir(what) + "/cusco.db";
+    store = *store::OpenSqliteStore(options);
+    federation::InboxOptions inbox_options;
+    inbox_options.region = kTo;
+    inbox_options.signing_keys[kFrom] =
+        *security::SignatureVerifier::LoadFromFile(absl::StrCat(
+            testing::DevPki::Get().dir(), "/trust/signing/", kFrom, ".pub"));
+    inbox = std::make_unique<federation::Inbox>(std::move(inbox_options),
+                                                store.get());
+  }
+
+  std::unique_ptr<store::Store> store;
+  // Declared after the store: destroyed first.
+  std::unique_ptr<federation::Inbox> inbox;
+};
 
 void BM_InboxAppliesSignedBatches(benchmark::State& state) {
   const int per_batch = static_cast<int>(state.range(0));
-  const testing::DevPki& pki = testing::DevPki::Get();
-  store::SqliteOptions options;
-  options.path = testing::MakeTempDir("federation-bench") + "/cusco.db";
-  std::unique_ptr<store::Store> store = *store::OpenSqliteStore(options);
-  federation::InboxOptions inbox_options;
-  inbox_options.region = kTo;
-  inbox_options.signing_keys[kFrom] =
-      *security::SignatureVerifier::LoadFromFile(
-          absl::StrCat(pki.dir(), "/trust/signing/", kFrom, ".pub"));
-  federation::Inbox inbox(std::move(inbox_options), store.get());
-  std::unique_ptr<security::Signer> signer = *security::Signer::LoadFromFile(
-      absl::StrCat(pki.dir(), "/", kFrom, "/signing/signing.key"));
-  federation::ProtoEventEncoder encoder;
-
+  const CuscoInbox cusco("federation-bench");
+  federation::Inbox& inbox = *cusco.inbox;
+  std::unique_ptr<testing::FederationBatchMaker> maker =
+      *testing::FederationBatchMaker::Create(kFrom, kTo);
   int64_t sequence = 0;
-  auto event_bytes = [&](const std::string& case_id, auto payload) {
-    core::FederationEvent event;
-    event.event_id = core::NewEventId();
-    event.origin_region = kFrom;
-    event.destination_region = kTo;
-    event.sequence = ++sequence;
-    event.case_id = case_id;
-    event.committed_at = absl::Now();
-    event.payload = std::move(payload);
-    return *encoder.Encode(event);
-  };
   int64_t events = 0;
   for (auto _ : state) {
     state.PauseTiming();
-    v1::EventBatch batch;
-    std::vector<std::string> bytes;
-    for (int i = 0; i < per_batch / 2; ++i) {
-      const std::string case_id = core::NewCaseId();
-      core::Transfer t;
-      t.transfer_id = core::NewTransferId();
-      t.case_id = case_id;
-      t.from_region = kFrom;
-      t.to_region = kTo;
-      t.destination_province = "0801";
-      t.requested_on = core::Today();
-      bytes.push_back(event_bytes(case_id, SharedCase(case_id)));
-      bytes.push_back(event_bytes(case_id, t));
-    }
-    for (const std::string& b : bytes) batch.add_events(b);
-    batch.set_signature(*signer->Sign(federation::BatchSigningInput(bytes)));
+    const v1::EventBatch batch =
+        maker->SignedCasePairs(sequence + 1, per_batch / 2);
+    sequence += 2 * (per_batch / 2);
     state.ResumeTiming();
     std::promise<absl::StatusOr<int64_t>> applied;
     inbox.ApplyBatch(kFrom, batch, [&](absl::StatusOr<int64_t> result) {
@@ -109,7 +75,7 @@ void BM_InboxAppliesSignedBatches(benchmark::State& state) {
       state.SkipWithError("a batch was not applied");
       break;
     }
-    events += static_cast<int64_t>(bytes.size());
+    events += batch.events_size();
   }
   state.counters["events_per_second"] = benchmark::Counter(
       static_cast<double>(events), benchmark::Counter::kIsRate);
@@ -126,50 +92,16 @@ void BM_InboxCatchUp(benchmark::State& state) {
   const int per_batch = static_cast<int>(state.range(0));
   const int64_t total = state.range(1);
   const int in_flight = static_cast<int>(state.range(2));
-  const testing::DevPki& pki = testing::DevPki::Get();
-  store::SqliteOptions options;
-  options.path = testing::MakeTempDir("federation-catch-up") + "/cusco.db";
-  std::unique_ptr<store::Store> store = *store::OpenSqliteStore(options);
-  federation::InboxOptions inbox_options;
-  inbox_options.region = kTo;
-  inbox_options.signing_keys[kFrom] =
-      *security::SignatureVerifier::LoadFromFile(
-          absl::StrCat(pki.dir(), "/trust/signing/", kFrom, ".pub"));
-  federation::Inbox inbox(std::move(inbox_options), store.get());
-  std::unique_ptr<security::Signer> signer = *security::Signer::LoadFromFile(
-      absl::StrCat(pki.dir(), "/", kFrom, "/signing/signing.key"));
-  federation::ProtoEventEncoder encoder;
-
-  int64_t sequence = 0;
-  auto event_bytes = [&](const std::string& case_id, auto payload) {
-    core::FederationEvent event;
-    event.event_id = core::NewEventId();
-    event.origin_region = kFrom;
-    event.destination_region = kTo;
-    event.sequence = ++sequence;
-    event.case_id = case_id;
-    event.committed_at = absl::Now();
-    event.payload = std::move(payload);
-    return *encoder.Encode(event);
-  };
+  const CuscoInbox cusco("federation-catch-up");
+  federation::Inbox& inbox = *cusco.inbox;
+  std::unique_ptr<testing::FederationBatchMaker> maker =
+      *testing::FederationBatchMaker::Create(kFrom, kTo);
   std::vector<v1::EventBatch> batches;
-  while (sequence < total) {
-    std::vector<std::string> bytes;
-    for (int i = 0; i < per_batch / 2 && sequence < total; ++i) {
-      const std::string case_id = core::NewCaseId();
-      core::Transfer t;
-      t.transfer_id = core::NewTransferId();
-      t.case_id = case_id;
-      t.from_region = kFrom;
-      t.to_region = kTo;
-      t.destination_province = "0801";
-      t.requested_on = core::Today();
-      bytes.push_back(event_bytes(case_id, SharedCase(case_id)));
-      bytes.push_back(event_bytes(case_id, t));
-    }
-    v1::EventBatch& batch = batches.emplace_back();
-    for (const std::string& b : bytes) batch.add_events(b);
-    batch.set_signature(*signer->Sign(federation::BatchSigningInput(bytes)));
+  for (int64_t sequence = 0; sequence + 2 <= total;) {
+    const int pairs = static_cast<int>(
+        std::min<int64_t>(per_batch / 2, (total - sequence) / 2));
+    batches.push_back(maker->SignedCasePairs(sequence + 1, pairs));
+    sequence += 2 * pairs;
   }
   const size_t last_tenth = batches.size() - batches.size() / 10;
   absl::Time tail_start;

@@ -14,11 +14,7 @@
 #include "absl/time/clock.h"
 #include "grpcpp/grpcpp.h"
 #include "gtest/gtest.h"
-#include "ruta/core/federation.h"
-#include "ruta/core/ids.h"
-#include "ruta/core/pseudonym.h"
-#include "ruta/federation/codec.h"
-#include "ruta/security/signing.h"
+#include "ruta/testing/federation_batches.h"
 #include "ruta/testing/node.h"
 #include "ruta/testing/pki.h"
 #include "ruta/v1/federation.grpc.pb.h"
@@ -33,26 +29,6 @@ using testing::MakeChannel;
 constexpr char kMdd[] = "madre-de-dios";
 constexpr char kCusco[] = "cusco";
 
-core::Case SharedCase(const std::string& case_id, const std::string& owner) {
-  core::Case c;
-  c.case_id = case_id;
-  c.person_ref = core::RandomPersonRef();
-  c.kind = core::CaseKind::kVictim;
-  c.owner_region = owner;
-  c.stage = core::Stage::kResidentialCare;
-  c.profile.age_band = core::AgeBand::k15To17;
-  c.profile.sex = core::Sex::kFemale;
-  c.profile.origin_province = "1701";
-  c.profile.exploitation_forms = {core::ExploitationForm::kSexual};
-  c.profile.setting = core::Setting::kBar;
-  c.profile.recruitment_means = core::RecruitmentMeans::kFalseJobOffer;
-  c.profile.identified_month = {2026, 10};
-  c.legal_basis = core::LegalBasis::kUpeProtectiveMeasure;
-  c.version = 3;
-  c.opened_at = c.updated_at = absl::FromUnixSeconds(1790000000);
-  return c;
-}
-
 class ExchangeTest : public ::testing::Test {
  protected:
   void SetUp() override {
@@ -63,11 +39,10 @@ class ExchangeTest : public ::testing::Test {
     setup.peers = {{kMdd, absl::StrCat("127.0.0.1:", testing::PickFreePort())}};
     cusco_ = InProcessNode::Start(setup);
     ASSERT_NE(cusco_, nullptr);
-    absl::StatusOr<std::unique_ptr<security::Signer>> signer =
-        security::Signer::LoadFromFile(absl::StrCat(
-            DevPki::Get().dir(), "/", kMdd, "/signing/signing.key"));
-    ASSERT_TRUE(signer.ok()) << signer.status();
-    signer_ = *std::move(signer);
+    absl::StatusOr<std::unique_ptr<testing::FederationBatchMaker>> batches =
+        testing::FederationBatchMaker::Create(kMdd, kCusco);
+    ASSERT_TRUE(batches.ok()) << batches.status();
+    batches_ = *std::move(batches);
     stub_ = v1::Federation::NewStub(
         MakeChannel(cusco_->address(), DevPki::Get().Node(kMdd), kCusco));
   }
@@ -77,42 +52,9 @@ class ExchangeTest : public ::testing::Test {
   // second pair is said to be owned by Cusco, which Cusco refuses.
   v1::ExchangeRequest Batch(int64_t first, int pairs,
                             bool foreign_owner = false) {
-    std::vector<std::string> bytes;
-    int64_t sequence = first;
-    auto encode = [&](const std::string& case_id, auto payload) {
-      core::FederationEvent event;
-      event.event_id = core::NewEventId();
-      event.origin_region = kMdd;
-      event.destination_region = kCusco;
-      event.sequence = sequence++;
-      event.case_id = case_id;
-      event.committed_at = absl::FromUnixSeconds(1790000000);
-      event.payload = std::move(payload);
-      absl::StatusOr<std::string> encoded = encoder_.Encode(event);
-      EXPECT_TRUE(encoded.ok()) << encoded.status();
-      bytes.push_back(*encoded);
-    };
-    for (int i = 0; i < pairs; ++i) {
-      const std::string case_id = core::NewCaseId();
-      encode(case_id,
-             SharedCase(case_id, foreign_owner && i == 1 ? kCusco : kMdd));
-      core::Transfer t;
-      t.transfer_id = core::NewTransferId();
-      t.case_id = case_id;
-      t.from_region = kMdd;
-      t.to_region = kCusco;
-      t.destination_province = "0801";
-      t.requested_on = core::Date{2026, 11, 2};
-      encode(case_id, t);
-    }
     v1::ExchangeRequest request;
-    v1::EventBatch* batch = request.mutable_batch();
-    for (const std::string& b : bytes) batch->add_events(b);
-    absl::StatusOr<std::string> signature =
-        signer_->Sign(federation::BatchSigningInput(bytes));
-    EXPECT_TRUE(signature.ok()) << signature.status();
-    batch->set_signature(*signature);
-    batch->set_signing_key_id("madre-de-dios/ed25519");
+    *request.mutable_batch() =
+        batches_->SignedCasePairs(first, pairs, foreign_owner ? 1 : -1);
     return request;
   }
 
@@ -139,9 +81,8 @@ class ExchangeTest : public ::testing::Test {
   }
 
   std::unique_ptr<InProcessNode> cusco_;
-  std::unique_ptr<security::Signer> signer_;
+  std::unique_ptr<testing::FederationBatchMaker> batches_;
   std::unique_ptr<v1::Federation::Stub> stub_;
-  federation::ProtoEventEncoder encoder_;
 };
 
 TEST_F(ExchangeTest, BatchesSentBackToBackAreAllAppliedAndAcknowledged) {

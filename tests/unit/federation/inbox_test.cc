@@ -16,11 +16,9 @@
 #include "absl/time/clock.h"
 #include "gtest/gtest.h"
 #include "ruta/core/federation.h"
-#include "ruta/core/ids.h"
-#include "ruta/core/pseudonym.h"
-#include "ruta/federation/codec.h"
 #include "ruta/security/signing.h"
 #include "ruta/store/store.h"
+#include "ruta/testing/federation_batches.h"
 #include "ruta/testing/pki.h"
 #include "ruta/testing/store_backend.h"
 
@@ -31,26 +29,6 @@ using testing::StoreBackend;
 
 constexpr char kFrom[] = "madre-de-dios";
 constexpr char kTo[] = "cusco";
-
-core::Case SharedCase(const std::string& case_id, const std::string& owner) {
-  core::Case c;
-  c.case_id = case_id;
-  c.person_ref = core::RandomPersonRef();
-  c.kind = core::CaseKind::kVictim;
-  c.owner_region = owner;
-  c.stage = core::Stage::kResidentialCare;
-  c.profile.age_band = core::AgeBand::k15To17;
-  c.profile.sex = core::Sex::kFemale;
-  c.profile.origin_province = "0812";
-  c.profile.exploitation_forms = {core::ExploitationForm::kSexual};
-  c.profile.setting = core::Setting::kBar;
-  c.profile.recruitment_means = core::RecruitmentMeans::kFalseJobOffer;
-  c.profile.identified_month = {2026, 10};
-  c.legal_basis = core::LegalBasis::kUpeProtectiveMeasure;
-  c.version = 3;
-  c.opened_at = c.updated_at = absl::FromUnixSeconds(1790000000);
-  return c;
-}
 
 // What one ApplyBatch answered, in the order the answers came.
 struct Answers {
@@ -90,12 +68,10 @@ class InboxTest : public ::testing::TestWithParam<StoreBackend> {
     absl::StatusOr<std::unique_ptr<store::Store>> store = scratch_->Open();
     ASSERT_TRUE(store.ok()) << store.status();
     store_ = *std::move(store);
-    const testing::DevPki& pki = testing::DevPki::Get();
-    absl::StatusOr<std::unique_ptr<security::Signer>> signer =
-        security::Signer::LoadFromFile(
-            absl::StrCat(pki.dir(), "/", kFrom, "/signing/signing.key"));
-    ASSERT_TRUE(signer.ok()) << signer.status();
-    signer_ = *std::move(signer);
+    absl::StatusOr<std::unique_ptr<testing::FederationBatchMaker>> batches =
+        testing::FederationBatchMaker::Create(kFrom, kTo);
+    ASSERT_TRUE(batches.ok()) << batches.status();
+    batches_ = *std::move(batches);
   }
 
   void MakeInbox(int max_events_per_write = 4096) {
@@ -119,42 +95,7 @@ class InboxTest : public ::testing::TestWithParam<StoreBackend> {
   // sequence `first` on; `foreign_owner`: its second case is said to be
   // owned by Cusco, which the inbox refuses.
   v1::EventBatch Batch(int64_t first, int pairs, bool foreign_owner = false) {
-    std::vector<std::string> bytes;
-    int64_t sequence = first;
-    auto encode = [&](const std::string& case_id, auto payload) {
-      core::FederationEvent event;
-      event.event_id = core::NewEventId();
-      event.origin_region = kFrom;
-      event.destination_region = kTo;
-      event.sequence = sequence++;
-      event.case_id = case_id;
-      event.committed_at = absl::FromUnixSeconds(1790000000);
-      event.payload = std::move(payload);
-      absl::StatusOr<std::string> encoded = encoder_.Encode(event);
-      EXPECT_TRUE(encoded.ok()) << encoded.status();
-      bytes.push_back(*encoded);
-    };
-    for (int i = 0; i < pairs; ++i) {
-      const std::string case_id = core::NewCaseId();
-      encode(case_id,
-             SharedCase(case_id, foreign_owner && i == 1 ? kTo : kFrom));
-      core::Transfer t;
-      t.transfer_id = core::NewTransferId();
-      t.case_id = case_id;
-      t.from_region = kFrom;
-      t.to_region = kTo;
-      t.destination_province = "0801";
-      t.requested_on = core::Date{2026, 11, 2};
-      encode(case_id, t);
-    }
-    v1::EventBatch batch;
-    for (const std::string& b : bytes) batch.add_events(b);
-    absl::StatusOr<std::string> signature =
-        signer_->Sign(federation::BatchSigningInput(bytes));
-    EXPECT_TRUE(signature.ok()) << signature.status();
-    batch.set_signature(*signature);
-    batch.set_signing_key_id("madre-de-dios/ed25519");
-    return batch;
+    return batches_->SignedCasePairs(first, pairs, foreign_owner ? 1 : -1);
   }
 
   // Holds the store's writer inside a write until the returned notification
@@ -189,8 +130,7 @@ class InboxTest : public ::testing::TestWithParam<StoreBackend> {
 
   std::unique_ptr<testing::ScratchStore> scratch_;
   std::unique_ptr<store::Store> store_;
-  std::unique_ptr<security::Signer> signer_;
-  federation::ProtoEventEncoder encoder_;
+  std::unique_ptr<testing::FederationBatchMaker> batches_;
   std::unique_ptr<federation::Inbox> inbox_;
   absl::Mutex mu_;
   int writes_applied_ ABSL_GUARDED_BY(mu_) = 0;
