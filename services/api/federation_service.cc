@@ -250,7 +250,6 @@ class ExchangeReactor final
           if (!position.ok()) {
             Fail(position.status());
           } else {
-            applied_through_ = *position;
             ack_through_ = *position;
             hello_ack_due_ = true;
           }
@@ -283,11 +282,9 @@ class ExchangeReactor final
             --inbox_calls_;
             if (applied.ok()) {
               if (observability::NodeMetrics* metrics = call_.metrics();
-                  metrics != nullptr && *applied > applied_through_) {
-                metrics->CountEventsApplied(origin_,
-                                            *applied - applied_through_);
+                  metrics != nullptr && *applied > ack_through_) {
+                metrics->CountEventsApplied(origin_, *applied - ack_through_);
               }
-              applied_through_ = std::max(applied_through_, *applied);
               ack_through_ = std::max(ack_through_, *applied);
             } else if (refusal_.ok()) {
               // The first refusal is the one to answer: the inbox applies
@@ -391,9 +388,8 @@ class ExchangeReactor final
   bool hello_ack_due_ ABSL_GUARDED_BY(mu_) = false;
   bool hello_acked_ ABSL_GUARDED_BY(mu_) = false;
   bool sender_done_ ABSL_GUARDED_BY(mu_) = false;
-  // The origin's applied position as last counted in the metrics, the
-  // highest to acknowledge, and the highest acknowledged.
-  int64_t applied_through_ ABSL_GUARDED_BY(mu_) = 0;
+  // The origin's highest position durably applied (what the metrics have
+  // counted, and what to acknowledge), and the highest acknowledged.
   int64_t ack_through_ ABSL_GUARDED_BY(mu_) = 0;
   int64_t ack_sent_ ABSL_GUARDED_BY(mu_) = 0;
   // The first batch refused, the position its nack names, and whether the
